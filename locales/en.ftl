@@ -1,0 +1,109 @@
+# English texts of tipline. Edit freely; keep the message ids (left of =) and the variables
+# { $name }. `tipline check-config` reports any missing id.
+
+welcome =
+    👋 This is the provincial police tip line for crime and public-order reports (Hòm thư ANTT 4.0). You are talking to an automated system.
+
+    🔒 Your identity stays confidential: officers do not see your name, account or phone number unless you choose to leave a number.
+    📋 We store: the kind of case, the place, your description, photos/videos/voice you send, and your phone number if you agree. Messages travel through Telegram.
+    🚨 In an emergency, call 113 now.
+
+help =
+    ℹ️ How to use it:
+    /report – send a new tip
+    /status CODE – check a tip's status (e.g. /status TB-7K3Q-X9MD)
+    /cancel – discard the tip you are writing
+    /lang – change language (Tiếng Việt / English)
+    Each person can send up to { $tips } tips an hour. Emergencies: call 113.
+button-report = 📝 Send a tip
+ask-category = What is it about? Choose a button below.
+ask-place =
+    📍 Where did it happen?
+    • Press «Share location» below, or
+    • type an address (village, street, commune/ward), or
+    • choose a commune/ward from the list.
+ask-place-commune = Or choose a commune/ward:
+button-share-location = 📍 Share my location
+ask-description =
+    ✍️ Describe what happened: what, when, who was involved, how to recognise them, vehicles…
+    You can send several messages (up to { $max } characters), then press «Next».
+description-added = ✅ Noted. Write more ({ $left } characters left) or press «Next».
+description-too-long = ⚠️ Too long: at most { $max } characters, { $left } left. Send a shorter part, or press «Next».
+description-empty = ⚠️ You have not described what happened. Type a few lines before going on.
+ask-evidence =
+    📎 Do you have photos, videos, voice notes or documents as evidence? Send them here (up to { $max } files, each at most { $mb } MB).
+    If not, press «Skip».
+evidence-added = 📎 Received { $count }/{ $max } files. Send more or press the button below.
+evidence-too-large = ⚠️ This file is larger than { $mb } MB and cannot be taken. Please send a smaller one (e.g. a shorter video).
+evidence-too-many = ⚠️ A tip can carry at most { $max } files. Press «Done» to go on.
+ask-contact =
+    📞 Send anonymously, or leave your phone number so an officer can call you back if needed?
+    Anonymous is the default. A phone number is stored encrypted and used only about this tip.
+button-share-phone = 📞 Leave my phone number
+button-anonymous = 🕶 Anonymous
+contact-anonymous = 🕶 The tip will be sent anonymously.
+contact-saved = 📞 Your phone number is saved for this tip.
+contact-not-own = ⚠️ Only your own number can be taken. Press «Leave my phone number» or «Anonymous».
+review =
+    📝 Please check your tip:
+    • Kind: { $category }
+    • Place: { $place }
+    • What happened: { $description }
+    • Files: { $evidence }
+    • Contact: { $contact }
+    Press «Send» to send it, «Edit» to change a part, or «Cancel».
+review-anonymous = anonymous
+review-no-evidence = none
+place-pin = shared location ({ $lat }, { $lon })
+place-commune = { $name }
+place-mailbox = mailbox { $name } ({ $commune })
+place-text = { $text }
+button-next = ➡️ Next
+button-done = ✅ Done
+button-skip = ⏭ Skip
+button-send = ✅ Send
+button-edit = ✏️ Edit
+button-cancel = ✖️ Cancel
+button-back = ↩️ Back
+ask-edit = Which part do you want to change?
+edit-category = Kind of case
+edit-place = Place
+edit-description = Description
+edit-evidence = Files
+edit-contact = Contact
+receipt =
+    ✅ Your tip has been received and stored safely.
+    Your receipt code: { $code }
+    Keep it: type /status { $code } to check its status. Do not share the code with others.
+cancelled = ✖️ The tip you were writing is discarded. Type /report to send a new one.
+nothing-to-cancel = You are not writing a tip. Type /report to send one.
+expect-button = 👆 Please choose with the buttons under the message.
+expect-place = ⚠️ The place is not clear yet. Share your location, type an address (at least 3 characters) or choose a commune/ward.
+expect-description = ⚠️ Please type what happened as text, then press «Next».
+expect-evidence = ⚠️ At this step, send photos, videos, voice notes or documents; if you have none, press «Skip».
+expect-contact = ⚠️ Please press «Leave my phone number» or «Anonymous» on the keyboard below.
+stale-button = ⚠️ That button no longer works at this step.
+unsupported-sticker = 🙂 Stickers are not added to tips. Please type text or send photos, videos or voice notes.
+unsupported-message = ⚠️ This kind of message is not supported. Please type text or send photos, videos, voice notes or documents.
+unknown-command = ⚠️ Unknown command. Type /help to see the commands.
+emergency = 🚨 If it is happening now or someone is in danger, CALL 113 NOW. Your tip is marked urgent.
+status-usage = Type /status with the receipt code, e.g. /status TB-7K3Q-X9MD.
+status-malformed = ⚠️ That is not a receipt code. Codes look like TB-XXXX-XXXX, e.g. TB-7K3Q-X9MD.
+status-unknown = ❓ No tip { $code } was found. Please check the code.
+status-line = Tip { $code } (sent { $time }): { $status }
+status-list = Your recent tips:
+status-none = You have not sent a tip from this account. Type /status with a receipt code to look one up.
+status-submitted = received, waiting for an officer
+status-acknowledged = an officer has taken it
+status-in-progress = being checked
+status-closed = handled and closed
+lang-choose = Chọn ngôn ngữ / Choose a language:
+lang-set = ✅ From now on, replies are in English.
+flood-messages = ⏳ You are sending messages too fast. Please wait a minute, then go on.
+flood-tips = ⏳ You have sent many tips in the last hour. Please try again later; in an emergency, call 113.
+flood-status = ⏳ Too many lookups. Please try again in an hour.
+draft-reminder = ⏰ Your tip has not been sent yet. Please go on; an unsent tip is deleted after { $hours } hours.
+draft-expired = 🗑 The tip you were writing was deleted after a long silence. Type /report to start again.
+mailbox-unknown = ⚠️ The mailbox code in that QR code is not known. You can still send a tip as usual.
+report-in-progress = You are in the middle of a tip. Go on below, or type /cancel to discard it.
+button-pressed = ✅

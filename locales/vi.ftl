@@ -1,0 +1,109 @@
+# Văn bản tiếng Việt của tipline. Sửa thoải mái; giữ nguyên mã tin (bên trái dấu =) và các
+# biến { $ten }. Lệnh `tipline check-config` báo mã tin nào còn thiếu.
+
+welcome =
+    👋 Đây là Hòm thư tố giác tội phạm, tin báo về an ninh, trật tự (Hòm thư ANTT 4.0) của Công an tỉnh. Bạn đang trao đổi với một hệ thống tự động.
+
+    🔒 Danh tính của bạn được giữ bí mật: cán bộ tiếp nhận không thấy tên, tài khoản hay số điện thoại của bạn, trừ khi bạn tự chọn để lại số điện thoại.
+    📋 Hệ thống lưu: loại vụ việc, địa điểm, nội dung bạn mô tả, ảnh/video/ghi âm bạn gửi và số điện thoại nếu bạn đồng ý. Tin nhắn đi qua Telegram.
+    🚨 Trường hợp khẩn cấp, hãy gọi ngay 113.
+
+help =
+    ℹ️ Cách dùng:
+    /report – gửi tin báo mới
+    /status MÃ – xem tình trạng tin báo (ví dụ /status TB-7K3Q-X9MD)
+    /cancel – hủy tin báo đang soạn
+    /lang – đổi ngôn ngữ (Tiếng Việt / English)
+    Mỗi người gửi tối đa { $tips } tin báo mỗi giờ. Khẩn cấp: gọi 113.
+button-report = 📝 Gửi tin báo
+ask-category = Vụ việc bạn muốn báo thuộc loại nào? Chọn một nút bên dưới.
+ask-place =
+    📍 Việc xảy ra ở đâu?
+    • Bấm nút «Gửi vị trí» bên dưới, hoặc
+    • gõ địa chỉ (thôn/xóm, đường, xã/phường), hoặc
+    • chọn xã/phường trong danh sách.
+ask-place-commune = Hoặc chọn xã/phường:
+button-share-location = 📍 Gửi vị trí hiện tại
+ask-description =
+    ✍️ Hãy mô tả sự việc: chuyện gì, khi nào, những ai liên quan, đặc điểm nhận dạng, phương tiện…
+    Bạn có thể gửi nhiều tin nhắn (tối đa { $max } ký tự), rồi bấm «Tiếp tục».
+description-added = ✅ Đã ghi nhận. Bạn có thể viết thêm (còn { $left } ký tự) hoặc bấm «Tiếp tục».
+description-too-long = ⚠️ Nội dung quá dài: tối đa { $max } ký tự, chỉ còn { $left } ký tự. Hãy gửi đoạn ngắn hơn, hoặc bấm «Tiếp tục».
+description-empty = ⚠️ Bạn chưa mô tả sự việc. Hãy gõ vài dòng trước khi tiếp tục.
+ask-evidence =
+    📎 Bạn có ảnh, video, ghi âm hay tài liệu làm bằng chứng không? Gửi vào đây (tối đa { $max } tệp, mỗi tệp không quá { $mb } MB).
+    Nếu không có, bấm «Bỏ qua».
+evidence-added = 📎 Đã nhận { $count }/{ $max } tệp. Gửi thêm hoặc bấm nút bên dưới.
+evidence-too-large = ⚠️ Tệp này lớn hơn { $mb } MB nên không nhận được. Hãy gửi tệp nhỏ hơn (ví dụ video ngắn hơn).
+evidence-too-many = ⚠️ Mỗi tin báo chỉ nhận tối đa { $max } tệp. Bấm «Xong» để tiếp tục.
+ask-contact =
+    📞 Bạn muốn gửi ẩn danh hay để lại số điện thoại để cán bộ gọi lại khi cần?
+    Mặc định là ẩn danh. Số điện thoại (nếu có) được mã hóa và chỉ dùng để liên hệ về tin báo này.
+button-share-phone = 📞 Để lại số điện thoại
+button-anonymous = 🕶 Ẩn danh
+contact-anonymous = 🕶 Tin báo sẽ được gửi ẩn danh.
+contact-saved = 📞 Đã lưu số điện thoại của bạn cho tin báo này.
+contact-not-own = ⚠️ Chỉ nhận số điện thoại của chính bạn. Hãy bấm nút «Để lại số điện thoại» hoặc «Ẩn danh».
+review =
+    📝 Kiểm tra lại tin báo:
+    • Loại: { $category }
+    • Địa điểm: { $place }
+    • Nội dung: { $description }
+    • Tệp đính kèm: { $evidence }
+    • Liên hệ: { $contact }
+    Bấm «Gửi» để gửi, «Sửa» để sửa một phần, hoặc «Hủy».
+review-anonymous = ẩn danh
+review-no-evidence = không có
+place-pin = vị trí đã chia sẻ ({ $lat }, { $lon })
+place-commune = { $name }
+place-mailbox = Hòm thư { $name } ({ $commune })
+place-text = { $text }
+button-next = ➡️ Tiếp tục
+button-done = ✅ Xong
+button-skip = ⏭ Bỏ qua
+button-send = ✅ Gửi
+button-edit = ✏️ Sửa
+button-cancel = ✖️ Hủy
+button-back = ↩️ Quay lại
+ask-edit = Bạn muốn sửa phần nào?
+edit-category = Loại vụ việc
+edit-place = Địa điểm
+edit-description = Nội dung
+edit-evidence = Tệp đính kèm
+edit-contact = Liên hệ
+receipt =
+    ✅ Tin báo đã được tiếp nhận và lưu an toàn.
+    Mã tin báo của bạn: { $code }
+    Hãy giữ mã này: gõ /status { $code } để xem tình trạng. Không chia sẻ mã cho người khác.
+cancelled = ✖️ Đã hủy tin báo đang soạn. Gõ /report khi bạn muốn báo tin mới.
+nothing-to-cancel = Không có tin báo nào đang soạn. Gõ /report để báo tin mới.
+expect-button = 👆 Vui lòng chọn bằng các nút bên dưới tin nhắn.
+expect-place = ⚠️ Chưa rõ địa điểm. Hãy gửi vị trí, gõ địa chỉ (ít nhất 3 ký tự) hoặc chọn xã/phường.
+expect-description = ⚠️ Hãy gõ nội dung sự việc bằng chữ, rồi bấm «Tiếp tục».
+expect-evidence = ⚠️ Ở bước này hãy gửi ảnh, video, ghi âm hoặc tài liệu; nếu không có, bấm «Bỏ qua».
+expect-contact = ⚠️ Hãy bấm «Để lại số điện thoại» hoặc «Ẩn danh» trên bàn phím bên dưới.
+stale-button = ⚠️ Nút này không còn dùng được ở bước hiện tại.
+unsupported-sticker = 🙂 Nhãn dán không được ghi vào tin báo. Hãy gõ chữ hoặc gửi ảnh, video, ghi âm.
+unsupported-message = ⚠️ Loại tin nhắn này không được hỗ trợ. Hãy gõ chữ hoặc gửi ảnh, video, ghi âm, tài liệu.
+unknown-command = ⚠️ Không có lệnh này. Gõ /help để xem các lệnh.
+emergency = 🚨 Nếu sự việc đang diễn ra hoặc có người gặp nguy hiểm, hãy GỌI NGAY 113. Tin báo của bạn được đánh dấu khẩn.
+status-usage = Gõ /status kèm mã tin báo, ví dụ /status TB-7K3Q-X9MD.
+status-malformed = ⚠️ Mã không đúng dạng. Mã tin báo có dạng TB-XXXX-XXXX, ví dụ TB-7K3Q-X9MD.
+status-unknown = ❓ Không tìm thấy tin báo { $code }. Hãy kiểm tra lại mã.
+status-line = Tin báo { $code } (gửi lúc { $time }): { $status }
+status-list = Các tin báo gần đây của bạn:
+status-none = Bạn chưa gửi tin báo nào từ tài khoản này. Gõ /status kèm mã tin báo để tra cứu.
+status-submitted = đã tiếp nhận, đang chờ xử lý
+status-acknowledged = cán bộ đã nhận tin
+status-in-progress = đang xác minh
+status-closed = đã xử lý xong
+lang-choose = Chọn ngôn ngữ / Choose a language:
+lang-set = ✅ Từ giờ hệ thống trả lời bằng tiếng Việt.
+flood-messages = ⏳ Bạn gửi tin nhắn quá nhanh. Vui lòng chờ một phút rồi tiếp tục.
+flood-tips = ⏳ Bạn đã gửi nhiều tin báo trong một giờ qua. Vui lòng thử lại sau; nếu khẩn cấp, gọi 113.
+flood-status = ⏳ Bạn tra cứu quá nhiều lần. Vui lòng thử lại sau một giờ.
+draft-reminder = ⏰ Tin báo của bạn chưa được gửi. Hãy tiếp tục; tin chưa gửi sẽ tự xóa sau { $hours } giờ.
+draft-expired = 🗑 Tin báo đang soạn đã bị xóa vì quá lâu không hoạt động. Gõ /report để báo lại.
+mailbox-unknown = ⚠️ Không nhận ra mã hòm thư trong mã QR. Bạn vẫn có thể báo tin bình thường.
+report-in-progress = Bạn đang soạn dở một tin báo. Tiếp tục bên dưới, hoặc gõ /cancel để hủy.
+button-pressed = ✅

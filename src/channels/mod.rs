@@ -1,0 +1,90 @@
+//! Channel adapters: they turn platform updates into conversation [`Input`]s and send
+//! [`Outgoing`] messages back. A reply is rendered once, in the citizen's language, into the
+//! channel-neutral [`Outgoing`]; each adapter draws it with its platform's widgets.
+//!
+//! [`Input`]: crate::conversation::Input
+
+pub mod telegram;
+
+use serde::{Deserialize, Serialize};
+
+use crate::conversation::{Keyboard, Label, Reply};
+use crate::i18n::{Lang, Texts};
+
+/// A message ready to send, with its labels in the citizen's language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    /// Message id in the locale files (for tests and logs; never shown).
+    pub id: String,
+    /// The text.
+    pub text: String,
+    /// Buttons.
+    pub keyboard: OutKeyboard,
+}
+
+/// Buttons of an [`Outgoing`] message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutKeyboard {
+    /// None.
+    None,
+    /// Inline buttons: rows of (label, data).
+    Inline(Vec<Vec<(String, String)>>),
+    /// A reply-keyboard button that shares the location.
+    Location(String),
+    /// Reply-keyboard buttons: share the phone number, or stay anonymous.
+    Contact {
+        /// Label of the share button.
+        share: String,
+        /// Label of the anonymous button.
+        anonymous: String,
+    },
+    /// Remove the reply keyboard.
+    Remove,
+}
+
+/// Renders a reply in `lang`.
+pub fn render(reply: &Reply, lang: Lang, texts: &Texts) -> Outgoing {
+    let label = |l: &Label| match l {
+        Label::Msg(m) => texts.render(lang, m),
+        Label::Plain(s) => s.clone(),
+    };
+    let keyboard = match &reply.keyboard {
+        Keyboard::None => OutKeyboard::None,
+        Keyboard::Inline(rows) => OutKeyboard::Inline(
+            rows.iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|b| (label(&b.label), b.data.clone()))
+                        .collect()
+                })
+                .collect(),
+        ),
+        Keyboard::RequestLocation => {
+            OutKeyboard::Location(texts.get(lang, "button-share-location"))
+        }
+        Keyboard::RequestContact => OutKeyboard::Contact {
+            share: texts.get(lang, "button-share-phone"),
+            anonymous: texts.get(lang, "button-anonymous"),
+        },
+        Keyboard::Remove => OutKeyboard::Remove,
+    };
+    Outgoing {
+        id: reply.msg.id.clone(),
+        text: texts.render(lang, &reply.msg),
+        keyboard,
+    }
+}
+
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The citizen blocked the bot or deleted their account: do not retry.
+    #[error("the recipient blocked the bot or is gone")]
+    Blocked,
+    /// The platform refused the request itself (a bug on our side): retrying will not help.
+    #[error("the platform refused the message: {0}")]
+    Refused(String),
+    /// The platform or the network failed; retry later.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+}

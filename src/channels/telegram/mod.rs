@@ -1,0 +1,23 @@
+//! Telegram through teloxide: turning `Update`s into conversation inputs ([`parse`]), sending
+//! replies ([`send`]), and receiving updates by long polling ([`poll`]) or webhook (in
+//! [`crate::http`]). Either way an update is in the Redis inbox before Telegram is told it
+//! arrived.
+
+pub mod parse;
+pub mod poll;
+pub mod send;
+
+use std::time::Duration;
+
+use teloxide::Bot;
+
+/// Builds a Bot API client for `token` against `api_url`, with `timeout` per request.
+pub fn bot(token: &str, api_url: &str, timeout: Duration) -> anyhow::Result<Bot> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .tcp_nodelay(true)
+        .build()?;
+    let url = reqwest::Url::parse(api_url)?;
+    Ok(Bot::with_client(token, client).set_api_url(url))
+}

@@ -1,0 +1,158 @@
+//! Telegram `Update` → conversation [`Input`]. Only private chats with people are citizen
+//! conversations; anything else (groups, channels, other bots, edits) is not an input here.
+//! Texts are NFC-normalised, so Vietnamese typed with combining marks compares equal.
+
+use teloxide::types::{Message, Update, UpdateKind};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::conversation::{Command, Evidence, EvidenceKind, Input};
+
+/// A citizen's update, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TgInbound {
+    /// The private chat (equal to the user id on Telegram).
+    pub chat_id: i64,
+    /// The sender; becomes an alias at once and is never stored.
+    pub user_id: u64,
+    /// Language of the sender's Telegram app.
+    pub lang_code: Option<String>,
+    /// What they did.
+    pub input: Input,
+    /// Set for a button press: the query to answer and the message carrying the button.
+    pub callback: Option<Callback>,
+}
+
+/// A pressed inline button.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Callback {
+    /// `callback_query.id`, to stop the spinner.
+    pub id: String,
+    /// The message whose buttons were pressed.
+    pub message_id: Option<i32>,
+}
+
+fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+/// Parses a citizen's update; `None` when the update is not one.
+pub fn parse(update: &Update) -> Option<TgInbound> {
+    match &update.kind {
+        UpdateKind::Message(msg) => message(msg),
+        UpdateKind::CallbackQuery(q) => {
+            let chat = q.message.as_ref()?.chat();
+            if !chat.is_private() || q.from.is_bot {
+                return None;
+            }
+            Some(TgInbound {
+                chat_id: chat.id.0,
+                user_id: q.from.id.0,
+                lang_code: q.from.language_code.clone(),
+                input: Input::Button(q.data.clone().unwrap_or_default()),
+                callback: Some(Callback {
+                    id: q.id.0.clone(),
+                    message_id: q.message.as_ref().map(|m| m.id().0),
+                }),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn message(msg: &Message) -> Option<TgInbound> {
+    let from = msg.from.as_ref()?;
+    if !msg.chat.is_private() || from.is_bot {
+        return None;
+    }
+    Some(TgInbound {
+        chat_id: msg.chat.id.0,
+        user_id: from.id.0,
+        lang_code: from.language_code.clone(),
+        input: input(msg, from.id.0),
+        callback: None,
+    })
+}
+
+fn input(msg: &Message, from: u64) -> Input {
+    let media = |kind, id: &str, size: u32, mime: Option<String>| {
+        Input::Media(
+            Evidence {
+                kind,
+                file_id: id.to_owned(),
+                size: (size > 0).then_some(u64::from(size)),
+                mime,
+                message_id: Some(i64::from(msg.id.0)),
+            },
+            msg.caption().map(nfc),
+        )
+    };
+    if let Some(text) = msg.text() {
+        let text = nfc(text);
+        return match Command::parse(&text) {
+            Some(cmd) => Input::Command(cmd),
+            None => Input::Text(text),
+        };
+    }
+    if let Some(sizes) = msg.photo() {
+        // Sizes come smallest first; the last is the full picture.
+        if let Some(p) = sizes.last() {
+            return media(
+                EvidenceKind::Photo,
+                &p.file.id.0,
+                p.file.size,
+                Some("image/jpeg".into()),
+            );
+        }
+    }
+    if let Some(v) = msg.video() {
+        return media(
+            EvidenceKind::Video,
+            &v.file.id.0,
+            v.file.size,
+            v.mime_type.as_ref().map(ToString::to_string),
+        );
+    }
+    if let Some(v) = msg.voice() {
+        return media(
+            EvidenceKind::Voice,
+            &v.file.id.0,
+            v.file.size,
+            v.mime_type.as_ref().map(ToString::to_string),
+        );
+    }
+    if let Some(a) = msg.audio() {
+        return media(
+            EvidenceKind::Audio,
+            &a.file.id.0,
+            a.file.size,
+            a.mime_type.as_ref().map(ToString::to_string),
+        );
+    }
+    if let Some(v) = msg.video_note() {
+        return media(EvidenceKind::VideoNote, &v.file.id.0, v.file.size, None);
+    }
+    if let Some(d) = msg.document() {
+        return media(
+            EvidenceKind::Document,
+            &d.file.id.0,
+            d.file.size,
+            d.mime_type.as_ref().map(ToString::to_string),
+        );
+    }
+    if let Some(l) = msg.location() {
+        return Input::Location {
+            lat: l.latitude,
+            lon: l.longitude,
+        };
+    }
+    if let Some(c) = msg.contact() {
+        return Input::Contact {
+            phone: c.phone_number.clone(),
+            own: c.user_id.is_some_and(|u| u.0 == from),
+        };
+    }
+    if msg.sticker().is_some() {
+        return Input::Sticker;
+    }
+    Input::Unsupported
+}

@@ -1,0 +1,360 @@
+//! Configuration: typed settings loaded from `config/tipline.toml`, overridden by environment
+//! variables `TIPLINE__SECTION__KEY`, and checked as a whole before anything starts. Secrets are
+//! not settings: they come only from the environment ([`Secrets`]) and never print.
+//!
+//! Loading fails on the first value of a wrong type (with its key); [`Settings::validate`] then
+//! lists every remaining problem with its key, which is what `tipline check-config` prints.
+
+mod secrets;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+
+pub use secrets::{SecretError, Secrets};
+pub use validate::Problem;
+
+/// Everything tipline reads from its configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Process-wide settings.
+    pub app: AppSettings,
+    /// Where Redis is.
+    pub redis: RedisSettings,
+    /// The Telegram channel.
+    pub telegram: TelegramSettings,
+    /// The HTTP server (webhooks, health).
+    pub http: HttpSettings,
+    /// Per-citizen limits on what a tip may hold and how fast they may write.
+    pub limits: LimitSettings,
+    /// Texts that make the bot tell the citizen to call 113.
+    pub emergency: EmergencySettings,
+    /// Tip categories, in the order the citizen sees them.
+    pub categories: Vec<Category>,
+    /// Communes and wards a citizen can pick from.
+    #[serde(default)]
+    pub communes: Vec<Commune>,
+    /// Hòm thư ANTT 4.0 mailboxes (QR deep links).
+    #[serde(default)]
+    pub mailboxes: Vec<Mailbox>,
+}
+
+/// Process-wide settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    /// Prefix of every Redis key; must hold one hash tag such as `{tl}`.
+    pub namespace: String,
+    /// Folder with `vi.ftl` and `en.ftl`, relative to the working directory.
+    pub locales_dir: PathBuf,
+    /// Language of a citizen who has not chosen one and whose app does not say.
+    pub default_lang: String,
+    /// Offset of local time from UTC in hours (Asia/Ho_Chi_Minh is +7, without daylight saving).
+    pub utc_offset_hours: i32,
+    /// `pretty` for people, `json` for log collectors.
+    pub log_format: String,
+}
+
+/// Where Redis is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://host:port/db` or `unix:///path/to/socket`.
+    pub url: String,
+}
+
+/// How tipline talks to the Telegram Bot API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// Whether the Telegram channel runs at all.
+    pub enabled: bool,
+    /// Base URL of the Bot API; a local Bot API server or a fake in tests.
+    pub api_url: String,
+    /// `polling` (default) or `webhook`.
+    pub mode: TelegramMode,
+    /// Seconds a `getUpdates` long poll waits for updates.
+    pub poll_timeout_secs: u32,
+    /// Public HTTPS URL Telegram posts updates to in webhook mode; tipline registers it with
+    /// `setWebhook` at start. Empty in webhook mode means "already registered by hand".
+    #[serde(default)]
+    pub webhook_url: String,
+    /// Path of the webhook route on tipline's own HTTP server.
+    pub webhook_path: String,
+}
+
+/// How updates arrive from Telegram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    /// tipline asks Telegram with `getUpdates`.
+    Polling,
+    /// Telegram posts to tipline's HTTP server.
+    Webhook,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address to listen on, e.g. `0.0.0.0:8080`; port 0 picks a free port.
+    pub listen: String,
+}
+
+/// Limits that keep tips small and citizens from flooding the line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Longest description, in characters, over all its messages.
+    pub description_max_chars: usize,
+    /// Most files one tip may carry.
+    pub evidence_max_files: usize,
+    /// Largest file, in bytes (Telegram lets bots download at most 20 MB).
+    pub evidence_max_bytes: u64,
+    /// Messages and button presses one citizen may send per minute.
+    pub messages_per_minute: u32,
+    /// Tips one citizen may submit per hour.
+    pub tips_per_hour: u32,
+    /// `/status` lookups one citizen may make per hour.
+    pub status_per_hour: u32,
+    /// Seconds of silence after which an unfinished report gets one reminder.
+    pub draft_remind_after_secs: u64,
+    /// Seconds of silence after which an unfinished report is discarded.
+    pub draft_expire_after_secs: u64,
+}
+
+/// Emergency recognition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencySettings {
+    /// Regular expressions (case-insensitive) over the description.
+    pub patterns: Vec<String>,
+    /// The priority an emergency tip gets.
+    pub priority: Priority,
+}
+
+/// How soon a tip needs an officer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Can wait for the weekly review.
+    Low,
+    /// The usual.
+    Normal,
+    /// Look at it today.
+    High,
+    /// Now.
+    Urgent,
+}
+
+/// A tip category.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// Stable id used in data and buttons (`[a-z0-9_-]`, at most 32 characters).
+    pub id: String,
+    /// Vietnamese label.
+    pub vi: String,
+    /// English label.
+    pub en: String,
+    /// Priority a tip of this category starts with.
+    pub priority: Priority,
+}
+
+/// A commune or ward.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commune {
+    /// Stable id (`[a-z0-9_-]`, at most 32 characters).
+    pub id: String,
+    /// Official name, e.g. "Xã Thung Nai".
+    pub name: String,
+    /// The district (or unit) it belongs to, for routing.
+    #[serde(default)]
+    pub district: String,
+}
+
+/// A Hòm thư ANTT 4.0 mailbox.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mailbox {
+    /// Code printed in the QR deep link `mb_<code>` (`[A-Za-z0-9_-]`, at most 32 characters).
+    pub code: String,
+    /// Where it hangs, e.g. "Nhà văn hóa xóm Bưng".
+    pub name: String,
+    /// Id of the commune it stands in.
+    pub commune: String,
+    /// Optional coordinates.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// Optional coordinates.
+    #[serde(default)]
+    pub lon: Option<f64>,
+}
+
+/// A configuration that could not be used, with every problem found.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigError(pub Vec<Problem>);
+
+impl Settings {
+    /// Loads `path`, applies `TIPLINE__SECTION__KEY` overrides from the environment, and
+    /// validates the result.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::load_with(path, Env::prefixed("TIPLINE__").split("__"))
+    }
+
+    /// Loads `path` with the given environment provider (tests pass their own).
+    pub fn load_with(path: &Path, env: Env) -> Result<Self, ConfigError> {
+        if !path.exists() {
+            return Err(ConfigError(vec![Problem::new(
+                "",
+                format!("config file {} does not exist", path.display()),
+            )]));
+        }
+        let figment = Figment::new().merge(Toml::file(path)).merge(env);
+        let settings: Settings = figment.extract().map_err(|err| {
+            ConfigError(
+                err.into_iter()
+                    .map(|e| Problem::new(e.path.join("."), e.kind.to_string()))
+                    .collect(),
+            )
+        })?;
+        let problems = settings.validate();
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+
+    /// Looks a category up by id.
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// Looks a commune up by id.
+    pub fn commune(&self, id: &str) -> Option<&Commune> {
+        self.communes.iter().find(|c| c.id == id)
+    }
+
+    /// Looks a mailbox up by code, ignoring case.
+    pub fn mailbox(&self, code: &str) -> Option<&Mailbox> {
+        self.mailboxes
+            .iter()
+            .find(|m| m.code.eq_ignore_ascii_case(code))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/tipline.toml"))
+            .unwrap()
+    }
+
+    fn load_text(text: &str) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        let text = text.replace(
+            "locales_dir = \"locales\"",
+            &format!("locales_dir = \"{}/locales\"", env!("CARGO_MANIFEST_DIR")),
+        );
+        std::fs::write(&path, text).unwrap();
+        Settings::load_with(&path, Env::prefixed("TIPLINE_TEST_NOTHING__"))
+    }
+
+    #[test]
+    fn the_shipped_configuration_is_valid() {
+        let s = load_text(&shipped()).unwrap();
+        assert!(s.categories.len() >= 10);
+        assert!(s.category("drugs").is_some());
+        assert_eq!(s.mailbox("cp-tn01").unwrap().commune, "thung-nai");
+    }
+
+    #[test]
+    fn every_semantic_problem_is_reported_with_its_key() {
+        let text = shipped()
+            .replace("namespace = \"{tl}\"", "namespace = \"tl\"")
+            .replace("tips_per_hour = 5", "tips_per_hour = 0")
+            .replace("id = \"theft\"", "id = \"drugs\"")
+            .replace("commune = \"bac-phong\"", "commune = \"atlantis\"")
+            .replace("listen = \"127.0.0.1:8080\"", "listen = \"here\"")
+            .replace("\"bắt cóc|", "\"(bắt cóc|");
+        let err = load_text(&text).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        for want in [
+            "app.namespace",
+            "limits.tips_per_hour",
+            "categories[1].id",
+            "mailboxes[1].commune",
+            "http.listen",
+            "emergency.patterns[2]",
+        ] {
+            assert!(keys.contains(&want), "{want} missing from {keys:?}");
+        }
+        assert_eq!(err.0.len(), 6, "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_or_unknown_key_names_the_key() {
+        let err = load_text(&shipped().replace("tips_per_hour = 5", "tips_per_hour = \"five\""))
+            .unwrap_err();
+        assert_eq!(err.0[0].key, "limits.tips_per_hour", "{err}");
+        let err = load_text(&shipped().replace("[limits]", "[limits]\ncolour = 1")).unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn environment_variables_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(
+            &path,
+            shipped().replace(
+                "locales_dir = \"locales\"",
+                &format!("locales_dir = \"{}/locales\"", env!("CARGO_MANIFEST_DIR")),
+            ),
+        )
+        .unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TIPLINE__LIMITS__TIPS_PER_HOUR", "9");
+            jail.set_env("TIPLINE__REDIS__URL", "redis://10.1.2.3:6380/2");
+            let s = Settings::load(&path).unwrap();
+            assert_eq!(s.limits.tips_per_hour, 9);
+            assert_eq!(s.redis.url, "redis://10.1.2.3:6380/2");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_required_validated_and_never_printed() {
+        let s = load_text(&shipped()).unwrap();
+        let err = Secrets::from_lookup(&s, |_| None).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "TIPLINE_TELEGRAM_TOKEN",
+                "TIPLINE_ALIAS_KEY",
+                "TIPLINE_ROUTE_KEY"
+            ]
+        );
+        let env = |k: &str| match k {
+            "TIPLINE_TELEGRAM_TOKEN" => Some("123:SECRET-TOKEN".to_owned()),
+            "TIPLINE_ALIAS_KEY" => Some("k".repeat(32)),
+            "TIPLINE_ROUTE_KEY" => Some("ab".repeat(32)),
+            _ => None,
+        };
+        let ok = Secrets::from_lookup(&s, env).unwrap();
+        assert!(!format!("{ok:?}").contains("SECRET"));
+        assert_eq!(ok.route_key, [0xab; 32]);
+    }
+}

@@ -1,0 +1,107 @@
+//! Secrets come only from the environment, never from a file, and never print: `Debug` shows
+//! `[REDACTED]` (secrecy's `SecretString`).
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{Problem, Settings, TelegramMode};
+
+/// The secrets one process needs.
+#[derive(Clone)]
+pub struct Secrets {
+    /// `TIPLINE_TELEGRAM_TOKEN`: the bot token from BotFather.
+    pub telegram_token: Option<SecretString>,
+    /// `TIPLINE_TELEGRAM_WEBHOOK_SECRET`: the `X-Telegram-Bot-Api-Secret-Token` value.
+    pub telegram_webhook_secret: Option<SecretString>,
+    /// `TIPLINE_ALIAS_KEY`: HMAC key that turns platform ids into aliases.
+    pub alias_key: SecretString,
+    /// `TIPLINE_ROUTE_KEY`: 32-byte key (64 hex characters) that encrypts routes and contacts.
+    pub route_key: [u8; 32],
+}
+
+/// Secrets that are missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("missing or invalid secrets:\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct SecretError(pub Vec<Problem>);
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets([REDACTED])")
+    }
+}
+
+impl Secrets {
+    /// Reads the secrets these settings need from the process environment.
+    pub fn from_env(settings: &Settings) -> Result<Self, SecretError> {
+        Self::from_lookup(settings, |k| std::env::var(k).ok())
+    }
+
+    /// Reads the secrets through `get` (tests pass a map).
+    pub fn from_lookup(
+        settings: &Settings,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SecretError> {
+        let mut problems = Vec::new();
+        let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+
+        let telegram_token = non_empty("TIPLINE_TELEGRAM_TOKEN").map(SecretString::from);
+        if settings.telegram.enabled && telegram_token.is_none() {
+            problems.push(Problem::new(
+                "TIPLINE_TELEGRAM_TOKEN",
+                "is not set (the bot token from @BotFather)",
+            ));
+        }
+        let telegram_webhook_secret = non_empty("TIPLINE_TELEGRAM_WEBHOOK_SECRET");
+        if let Some(s) = &telegram_webhook_secret
+            && (s.len() > 256
+                || !s
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        {
+            problems.push(Problem::new(
+                "TIPLINE_TELEGRAM_WEBHOOK_SECRET",
+                "must be 1-256 characters of A-Z, a-z, 0-9, _ or - (Telegram's rule)",
+            ));
+        }
+        if settings.telegram.enabled
+            && settings.telegram.mode == TelegramMode::Webhook
+            && telegram_webhook_secret.is_none()
+        {
+            problems.push(Problem::new(
+                "TIPLINE_TELEGRAM_WEBHOOK_SECRET",
+                "is not set, and webhook mode needs it",
+            ));
+        }
+
+        let alias_key = non_empty("TIPLINE_ALIAS_KEY").unwrap_or_default();
+        if alias_key.len() < 32 {
+            problems.push(Problem::new(
+                "TIPLINE_ALIAS_KEY",
+                "must be set to at least 32 characters (e.g. `openssl rand -hex 32`)",
+            ));
+        }
+        let mut route_key = [0u8; 32];
+        match non_empty("TIPLINE_ROUTE_KEY").map(|v| hex::decode_to_slice(v.trim(), &mut route_key))
+        {
+            Some(Ok(())) => {}
+            _ => problems.push(Problem::new(
+                "TIPLINE_ROUTE_KEY",
+                "must be set to 64 hex characters (e.g. `openssl rand -hex 32`)",
+            )),
+        }
+
+        if !problems.is_empty() {
+            return Err(SecretError(problems));
+        }
+        Ok(Self {
+            telegram_token,
+            telegram_webhook_secret: telegram_webhook_secret.map(SecretString::from),
+            alias_key: SecretString::from(alias_key),
+            route_key,
+        })
+    }
+
+    /// The bot token as text, for the Telegram client only.
+    pub fn telegram_token_str(&self) -> Option<&str> {
+        self.telegram_token.as_ref().map(|s| s.expose_secret())
+    }
+}

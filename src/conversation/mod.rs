@@ -1,0 +1,375 @@
+//! The citizen conversation as a pure state machine (DESIGN.md §2.2):
+//! `step(conversation, input, ctx) -> Outcome { conversation, replies, effects }`.
+//! It knows no transport, no Redis and no clock but `ctx.now_ms`. Channel adapters turn platform
+//! updates into [`Input`] and render [`Reply`] for their platform; the intake worker persists the
+//! new conversation and carries out the [`Effect`]s (submitting a tip, looking up a status).
+//!
+//! Bad input is never an error: it is a reply that explains what to do, with the state kept.
+
+mod prompts;
+mod step;
+#[cfg(test)]
+mod tests;
+
+use regex::RegexSet;
+use serde::{Deserialize, Serialize};
+
+use crate::codes::ReceiptCode;
+use crate::config::Settings;
+use crate::i18n::{Lang, Msg, Texts};
+
+pub use prompts::{place_summary, prompt};
+pub use step::step;
+
+/// Version of the stored [`Conversation`] shape; bumped when a change is not backward compatible.
+pub const CONVERSATION_VERSION: u32 = 1;
+
+/// One citizen's conversation, as stored between messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// Shape version, see [`CONVERSATION_VERSION`].
+    pub version: u32,
+    /// Language the citizen is answered in.
+    pub lang: Lang,
+    /// Where the conversation stands.
+    pub state: State,
+    /// Time of the citizen's last message (ms since the epoch); drives reminders and expiry.
+    pub last_activity_ms: i64,
+    /// Whether the idle reminder for the current draft was sent.
+    #[serde(default)]
+    pub reminded: bool,
+}
+
+impl Conversation {
+    /// A new conversation in `lang`, idle.
+    pub fn new(lang: Lang, now_ms: i64) -> Self {
+        Self {
+            version: CONVERSATION_VERSION,
+            lang,
+            state: State::Idle,
+            last_activity_ms: now_ms,
+            reminded: false,
+        }
+    }
+
+    /// The draft being written, if any.
+    pub fn draft(&self) -> Option<&Draft> {
+        self.state.draft()
+    }
+}
+
+/// Where the conversation stands; each variant carries what has been collected so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", content = "draft", rename_all = "snake_case")]
+pub enum State {
+    /// No report in progress.
+    Idle,
+    /// Waiting for a category button.
+    Category(Draft),
+    /// Waiting for a location pin, a commune button or a typed address.
+    Place(Draft),
+    /// Collecting description messages until "Next".
+    Description(Draft),
+    /// Collecting photos, videos, voice notes and documents until "Done".
+    Evidence(Draft),
+    /// Waiting for "anonymous" or a shared phone number.
+    Contact(Draft),
+    /// Showing the summary: Send, Edit or Cancel.
+    Review(Draft),
+    /// Choosing which part to edit.
+    Edit(Draft),
+}
+
+impl State {
+    /// The draft, unless idle.
+    pub fn draft(&self) -> Option<&Draft> {
+        match self {
+            State::Idle => None,
+            State::Category(d)
+            | State::Place(d)
+            | State::Description(d)
+            | State::Evidence(d)
+            | State::Contact(d)
+            | State::Review(d)
+            | State::Edit(d) => Some(d),
+        }
+    }
+
+    /// A short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Category(_) => "category",
+            State::Place(_) => "place",
+            State::Description(_) => "description",
+            State::Evidence(_) => "evidence",
+            State::Contact(_) => "contact",
+            State::Review(_) => "review",
+            State::Edit(_) => "edit",
+        }
+    }
+}
+
+/// What a citizen has told us so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// Category id from the config.
+    pub category: Option<String>,
+    /// Where it happened.
+    pub place: Option<Place>,
+    /// Mailbox code when the citizen came through a Hòm thư QR code.
+    pub mailbox: Option<String>,
+    /// What happened, the citizen's messages joined by newlines.
+    pub description: String,
+    /// Attached files.
+    pub evidence: Vec<Evidence>,
+    /// Phone number the citizen chose to share; `None` is anonymous.
+    pub phone: Option<String>,
+    /// The text matched an emergency pattern (the 113 advice was given).
+    pub emergency: bool,
+    /// The citizen came here from "Edit": finishing this step returns to the review.
+    pub editing: bool,
+    /// When the draft was started (ms since the epoch).
+    pub started_ms: i64,
+}
+
+/// Where it happened, as the citizen gave it; never guessed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Place {
+    /// A shared location pin.
+    Pin {
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        lon: f64,
+    },
+    /// A commune or ward from the configured list.
+    Commune {
+        /// Commune id.
+        id: String,
+    },
+    /// The place of a Hòm thư mailbox.
+    Mailbox {
+        /// Mailbox code.
+        code: String,
+    },
+    /// A typed address or description of the place.
+    Text {
+        /// What the citizen typed.
+        text: String,
+    },
+}
+
+/// Kinds of files a citizen can attach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// A photo.
+    Photo,
+    /// A video.
+    Video,
+    /// A voice note.
+    Voice,
+    /// An audio file.
+    Audio,
+    /// A round video note.
+    VideoNote,
+    /// Any other file.
+    Document,
+}
+
+/// A file reference; the file itself stays on the platform until it is forwarded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// What kind of file.
+    pub kind: EvidenceKind,
+    /// The platform's file id (Telegram `file_id`) or URL (Zalo).
+    pub file_id: String,
+    /// Size in bytes when the platform says.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// MIME type when the platform says.
+    #[serde(default)]
+    pub mime: Option<String>,
+    /// Id of the citizen's message that carried it (for `copyMessage`).
+    #[serde(default)]
+    pub message_id: Option<i64>,
+}
+
+/// A command a citizen can type (DESIGN.md §5, a contract).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/start [payload]`; the payload `mb_<code>` comes from a mailbox QR code.
+    Start(Option<String>),
+    /// `/report`.
+    Report,
+    /// `/status [code]`.
+    Status(Option<String>),
+    /// `/cancel`.
+    Cancel,
+    /// `/help`.
+    Help,
+    /// `/lang [vi|en]`.
+    Lang(Option<String>),
+    /// Anything else starting with `/`.
+    Unknown,
+}
+
+impl Command {
+    /// Parses `/name[@bot] [argument]`; `None` when the text is not a command.
+    pub fn parse(text: &str) -> Option<Self> {
+        let rest = text.trim().strip_prefix('/')?;
+        let (head, arg) = match rest.split_once(char::is_whitespace) {
+            Some((h, a)) => (h, Some(a.trim().to_owned()).filter(|a| !a.is_empty())),
+            None => (rest, None),
+        };
+        let name = head.split('@').next().unwrap_or(head).to_ascii_lowercase();
+        Some(match name.as_str() {
+            "start" => Self::Start(arg),
+            "report" | "baotin" => Self::Report,
+            "status" | "trangthai" => Self::Status(arg),
+            "cancel" | "huy" => Self::Cancel,
+            "help" | "trogiup" => Self::Help,
+            "lang" | "ngonngu" => Self::Lang(arg),
+            _ => Self::Unknown,
+        })
+    }
+}
+
+/// One thing a citizen did, in channel-neutral form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A command.
+    Command(Command),
+    /// Free text (NFC-normalised by the adapter).
+    Text(String),
+    /// A button press with its data.
+    Button(String),
+    /// A location pin.
+    Location {
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        lon: f64,
+    },
+    /// A shared contact; `own` when it is the sender's own number.
+    Contact {
+        /// The phone number.
+        phone: String,
+        /// Whether it is the sender's own contact card.
+        own: bool,
+    },
+    /// A file, with its caption if any.
+    Media(Evidence, Option<String>),
+    /// A sticker.
+    Sticker,
+    /// Anything else the platform can carry that we do not take (polls, games…).
+    Unsupported,
+    /// The idle timer fired (reminder or expiry check), not the citizen.
+    Tick,
+}
+
+/// A button on a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    /// Label, localised or literal.
+    pub label: Label,
+    /// Data sent back when pressed (at most 64 bytes on Telegram).
+    pub data: String,
+}
+
+/// A button label: a message id or a literal text (category and commune names from config).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Label {
+    /// A message from the locale files.
+    Msg(Msg),
+    /// Text as it is.
+    Plain(String),
+}
+
+/// What comes with a reply besides its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Keyboard {
+    /// Nothing.
+    #[default]
+    None,
+    /// Buttons under the message, in rows.
+    Inline(Vec<Vec<Button>>),
+    /// A keyboard button that shares the citizen's location.
+    RequestLocation,
+    /// Keyboard buttons: share my phone number, or stay anonymous.
+    RequestContact,
+    /// Take the reply keyboard away.
+    Remove,
+}
+
+/// A message to the citizen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The text.
+    pub msg: Msg,
+    /// Buttons.
+    pub keyboard: Keyboard,
+}
+
+impl Reply {
+    /// A reply without buttons.
+    pub fn text(msg: Msg) -> Self {
+        Self {
+            msg,
+            keyboard: Keyboard::None,
+        }
+    }
+
+    /// A reply with a keyboard.
+    pub fn with(msg: Msg, keyboard: Keyboard) -> Self {
+        Self { msg, keyboard }
+    }
+
+    /// The message id, for tests and logs.
+    pub fn id(&self) -> &str {
+        &self.msg.id
+    }
+}
+
+/// Work the intake does for the conversation, outside the pure step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Persist this draft as a tip and send the receipt.
+    Submit(Box<Draft>),
+    /// Tell the status of one tip.
+    Status(ReceiptCode),
+    /// List the citizen's own recent tips with their status.
+    StatusList,
+}
+
+/// The result of one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The conversation after the input.
+    pub conversation: Conversation,
+    /// Messages to send, in order.
+    pub replies: Vec<Reply>,
+    /// Work for the intake.
+    pub effects: Vec<Effect>,
+}
+
+/// What a step may read besides the conversation and the input.
+pub struct Ctx<'a> {
+    /// The configuration (categories, communes, mailboxes, limits).
+    pub settings: &'a Settings,
+    /// Locale texts, for labels and nested messages.
+    pub texts: &'a Texts,
+    /// Emergency patterns, compiled.
+    pub emergency: &'a RegexSet,
+    /// Now, in ms since the epoch.
+    pub now_ms: i64,
+}
+
+/// Compiles the configured emergency patterns, case-insensitively.
+pub fn emergency_patterns(settings: &Settings) -> Result<RegexSet, regex::Error> {
+    regex::RegexSetBuilder::new(&settings.emergency.patterns)
+        .case_insensitive(true)
+        .build()
+}

@@ -1,0 +1,176 @@
+//! The question each step asks, with its buttons. Used when a step is entered and again when
+//! the citizen's input did not fit, so a wrong answer always ends with the same question.
+
+use super::{Button, Ctx, Draft, Keyboard, Label, Place, Reply, State};
+use crate::config::Settings;
+use crate::i18n::{Lang, Msg, Texts};
+
+fn button(id: &str, data: &str) -> Button {
+    Button {
+        label: Label::Msg(Msg::new(id)),
+        data: data.to_owned(),
+    }
+}
+
+fn plain(label: &str, data: String) -> Button {
+    Button {
+        label: Label::Plain(label.to_owned()),
+        data,
+    }
+}
+
+/// Category buttons, two per row.
+fn category_keyboard(ctx: &Ctx, lang: Lang) -> Keyboard {
+    let buttons: Vec<Button> = ctx
+        .settings
+        .categories
+        .iter()
+        .map(|c| {
+            let label = if lang == Lang::Vi { &c.vi } else { &c.en };
+            plain(label, format!("cat:{}", c.id))
+        })
+        .collect();
+    Keyboard::Inline(buttons.chunks(2).map(<[Button]>::to_vec).collect())
+}
+
+fn commune_keyboard(ctx: &Ctx) -> Keyboard {
+    let buttons: Vec<Button> = ctx
+        .settings
+        .communes
+        .iter()
+        .map(|c| plain(&c.name, format!("com:{}", c.id)))
+        .collect();
+    Keyboard::Inline(buttons.chunks(2).map(<[Button]>::to_vec).collect())
+}
+
+/// The question of the current step, with its buttons; empty when idle.
+pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
+    match state {
+        State::Idle => Vec::new(),
+        State::Category(_) => vec![Reply::with(
+            Msg::new("ask-category"),
+            category_keyboard(ctx, lang),
+        )],
+        State::Place(_) => {
+            let mut replies = vec![Reply::with(
+                Msg::new("ask-place"),
+                Keyboard::RequestLocation,
+            )];
+            if !ctx.settings.communes.is_empty() {
+                replies.push(Reply::with(
+                    Msg::new("ask-place-commune"),
+                    commune_keyboard(ctx),
+                ));
+            }
+            replies
+        }
+        State::Description(d) => {
+            let keyboard = if d.description.is_empty() {
+                Keyboard::Remove
+            } else {
+                Keyboard::Inline(vec![vec![button("button-next", "go:next")]])
+            };
+            vec![Reply::with(
+                Msg::new("ask-description").arg("max", ctx.settings.limits.description_max_chars),
+                keyboard,
+            )]
+        }
+        State::Evidence(d) => vec![Reply::with(
+            Msg::new("ask-evidence")
+                .arg("max", ctx.settings.limits.evidence_max_files)
+                .arg("mb", ctx.settings.limits.evidence_max_bytes / 1_000_000),
+            Keyboard::Inline(vec![vec![if d.evidence.is_empty() {
+                button("button-skip", "go:next")
+            } else {
+                button("button-done", "go:next")
+            }]]),
+        )],
+        State::Contact(_) => vec![Reply::with(
+            Msg::new("ask-contact"),
+            Keyboard::RequestContact,
+        )],
+        State::Review(d) => vec![review(d, ctx, lang)],
+        State::Edit(_) => vec![Reply::with(
+            Msg::new("ask-edit"),
+            Keyboard::Inline(vec![
+                vec![
+                    button("edit-category", "ed:category"),
+                    button("edit-place", "ed:place"),
+                ],
+                vec![
+                    button("edit-description", "ed:description"),
+                    button("edit-evidence", "ed:evidence"),
+                ],
+                vec![
+                    button("edit-contact", "ed:contact"),
+                    button("button-back", "ed:back"),
+                ],
+            ]),
+        )],
+    }
+}
+
+/// The place in words, in `lang`.
+pub fn place_summary(place: &Place, settings: &Settings, texts: &Texts, lang: Lang) -> String {
+    let msg = match place {
+        Place::Pin { lat, lon } => Msg::new("place-pin")
+            .arg("lat", format!("{lat:.5}"))
+            .arg("lon", format!("{lon:.5}")),
+        Place::Commune { id } => Msg::new("place-commune").arg(
+            "name",
+            settings
+                .commune(id)
+                .map_or(id.as_str(), |c| c.name.as_str()),
+        ),
+        Place::Mailbox { code } => {
+            let mailbox = settings.mailbox(code);
+            let commune = mailbox
+                .and_then(|m| settings.commune(&m.commune))
+                .map_or("", |c| c.name.as_str());
+            Msg::new("place-mailbox")
+                .arg("name", mailbox.map_or(code.as_str(), |m| m.name.as_str()))
+                .arg("commune", commune)
+        }
+        Place::Text { text } => Msg::new("place-text").arg("text", text),
+    };
+    texts.render(lang, &msg)
+}
+
+fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
+    let category = d
+        .category
+        .as_deref()
+        .and_then(|id| ctx.settings.category(id))
+        .map_or(String::new(), |c| {
+            if lang == Lang::Vi {
+                c.vi.clone()
+            } else {
+                c.en.clone()
+            }
+        });
+    let place = d.place.as_ref().map_or(String::new(), |p| {
+        place_summary(p, ctx.settings, ctx.texts, lang)
+    });
+    let contact = match &d.phone {
+        Some(phone) => phone.clone(),
+        None => ctx.texts.get(lang, "review-anonymous"),
+    };
+    let evidence = if d.evidence.is_empty() {
+        ctx.texts.get(lang, "review-no-evidence")
+    } else {
+        d.evidence.len().to_string()
+    };
+    Reply::with(
+        Msg::new("review")
+            .arg("category", category)
+            .arg("place", place)
+            .arg("description", &d.description)
+            .arg("evidence", evidence)
+            .arg("contact", contact),
+        Keyboard::Inline(vec![vec![
+            button("button-send", "rv:send"),
+            button("button-edit", "rv:edit"),
+            button("button-cancel", "rv:cancel"),
+        ]]),
+    )
+}

@@ -1,0 +1,522 @@
+//! The transitions. A report, as a citizen on a phone sees it:
+//!
+//! ```text
+//! citizen: /start                      bot: welcome (what is stored, who sees it, 113)
+//!                                      bot: What is it about?   [Ma túy] [Trộm cắp] …
+//! citizen: [Ma túy]                    bot: Where?  (📍 share location) / [commune] … / type it
+//! citizen: 📍 pin                      bot: What happened? (one or more messages)
+//! citizen: "Có người bán …"            bot: Added. Write more or press [Next]
+//! citizen: [Next]                      bot: Photos, videos, voice?  [Skip]
+//! citizen: 🖼 🖼                        bot: 2 files.  [Done]
+//! citizen: [Done]                      bot: Anonymous, or share your number? (📞) (🕶)
+//! citizen: 🕶 Ẩn danh                   bot: summary  [Send] [Edit] [Cancel]
+//! citizen: [Send]                      bot: receipt TB-7K3Q-X9MD   (sent by the intake)
+//! ```
+
+use super::prompts::prompt;
+use super::{
+    Command, Conversation, Ctx, Draft, Effect, Input, Keyboard, Outcome, Place, Reply, State,
+};
+use crate::codes::ReceiptCode;
+use crate::i18n::{Lang, Msg};
+
+/// Advances `conv` by one input. Pure: the same arguments always give the same outcome.
+pub fn step(conv: Conversation, input: Input, ctx: &Ctx) -> Outcome {
+    let mut out = Outcome {
+        conversation: conv,
+        replies: Vec::new(),
+        effects: Vec::new(),
+    };
+    if input == Input::Tick {
+        tick(&mut out, ctx);
+        return out;
+    }
+    out.conversation.last_activity_ms = ctx.now_ms;
+    out.conversation.reminded = false;
+
+    if let Input::Text(text) = &input {
+        check_emergency(&mut out, text, ctx);
+    }
+    if let Input::Media(_, Some(caption)) = &input {
+        check_emergency(&mut out, caption, ctx);
+    }
+
+    match input {
+        Input::Command(cmd) => command(&mut out, cmd, ctx),
+        Input::Button(data) if data.starts_with("lang:") => {
+            set_lang(&mut out, data.trim_start_matches("lang:"), ctx)
+        }
+        Input::Sticker => {
+            out.replies
+                .push(Reply::text(Msg::new("unsupported-sticker")));
+            reprompt(&mut out, ctx);
+        }
+        Input::Unsupported => {
+            out.replies
+                .push(Reply::text(Msg::new("unsupported-message")));
+            reprompt(&mut out, ctx);
+        }
+        input => {
+            let state = std::mem::replace(&mut out.conversation.state, State::Idle);
+            out.conversation.state = on_input(&mut out, state, input, ctx);
+        }
+    }
+    out
+}
+
+fn lang(out: &Outcome) -> Lang {
+    out.conversation.lang
+}
+
+fn enter(out: &mut Outcome, state: State, ctx: &Ctx) -> State {
+    out.replies.extend(prompt(&state, ctx, lang(out)));
+    state
+}
+
+fn reprompt(out: &mut Outcome, ctx: &Ctx) {
+    let replies = prompt(&out.conversation.state, ctx, lang(out));
+    out.replies.extend(replies);
+}
+
+fn refuse(out: &mut Outcome, id: &str, state: State, ctx: &Ctx) -> State {
+    out.replies.push(Reply::text(Msg::new(id)));
+    enter(out, state, ctx)
+}
+
+fn check_emergency(out: &mut Outcome, text: &str, ctx: &Ctx) {
+    if !ctx.emergency.is_match(text) {
+        return;
+    }
+    let already = out.conversation.draft().is_some_and(|d| d.emergency);
+    if !already {
+        out.replies.push(Reply::text(Msg::new("emergency")));
+    }
+    if let Some(d) = draft_mut(&mut out.conversation.state) {
+        d.emergency = true;
+    }
+}
+
+fn draft_mut(state: &mut State) -> Option<&mut Draft> {
+    match state {
+        State::Idle => None,
+        State::Category(d)
+        | State::Place(d)
+        | State::Description(d)
+        | State::Evidence(d)
+        | State::Contact(d)
+        | State::Review(d)
+        | State::Edit(d) => Some(d),
+    }
+}
+
+fn new_draft(ctx: &Ctx) -> Draft {
+    Draft {
+        started_ms: ctx.now_ms,
+        ..Draft::default()
+    }
+}
+
+fn tick(out: &mut Outcome, ctx: &Ctx) {
+    let conv = &mut out.conversation;
+    if conv.state == State::Idle {
+        return;
+    }
+    let idle_ms = ctx.now_ms - conv.last_activity_ms;
+    let limits = &ctx.settings.limits;
+    if idle_ms >= (limits.draft_expire_after_secs * 1000) as i64 {
+        conv.state = State::Idle;
+        out.replies
+            .push(Reply::with(Msg::new("draft-expired"), Keyboard::Remove));
+    } else if idle_ms >= (limits.draft_remind_after_secs * 1000) as i64 && !conv.reminded {
+        conv.reminded = true;
+        let hours = limits.draft_expire_after_secs.div_ceil(3600);
+        out.replies
+            .push(Reply::text(Msg::new("draft-reminder").arg("hours", hours)));
+        reprompt(out, ctx);
+    }
+}
+
+fn set_lang(out: &mut Outcome, code: &str, ctx: &Ctx) {
+    match Lang::parse(code) {
+        Some(l) => {
+            out.conversation.lang = l;
+            out.replies.push(Reply::text(Msg::new("lang-set")));
+            reprompt(out, ctx);
+        }
+        None => out.replies.push(lang_menu()),
+    }
+}
+
+fn lang_menu() -> Reply {
+    use super::{Button, Label};
+    let b = |label: &str, data: &str| Button {
+        label: Label::Plain(label.to_owned()),
+        data: data.to_owned(),
+    };
+    Reply::with(
+        Msg::new("lang-choose"),
+        Keyboard::Inline(vec![vec![
+            b("Tiếng Việt", "lang:vi"),
+            b("English", "lang:en"),
+        ]]),
+    )
+}
+
+fn start_report(out: &mut Outcome, draft: Draft, ctx: &Ctx) {
+    // With a mailbox QR code the place is already known; the category step then leads
+    // straight to the description, and the place can still be changed from the review.
+    out.conversation.state = enter(out, State::Category(draft), ctx);
+}
+
+fn command(out: &mut Outcome, cmd: Command, ctx: &Ctx) {
+    let in_progress = out.conversation.state != State::Idle;
+    match cmd {
+        Command::Start(payload) => {
+            let mailbox = payload
+                .as_deref()
+                .and_then(|p| p.strip_prefix("mb_").or_else(|| p.strip_prefix("MB_")));
+            let found = mailbox.and_then(|code| ctx.settings.mailbox(code));
+            out.replies
+                .push(Reply::with(Msg::new("welcome"), Keyboard::Remove));
+            if mailbox.is_some() && found.is_none() {
+                out.replies.push(Reply::text(Msg::new("mailbox-unknown")));
+            }
+            if in_progress {
+                if let (Some(m), Some(d)) = (found, draft_mut(&mut out.conversation.state)) {
+                    d.mailbox = Some(m.code.clone());
+                    d.place = Some(Place::Mailbox {
+                        code: m.code.clone(),
+                    });
+                }
+                out.replies
+                    .push(Reply::text(Msg::new("report-in-progress")));
+                reprompt(out, ctx);
+                return;
+            }
+            let mut draft = new_draft(ctx);
+            if let Some(m) = found {
+                draft.mailbox = Some(m.code.clone());
+                draft.place = Some(Place::Mailbox {
+                    code: m.code.clone(),
+                });
+            }
+            start_report(out, draft, ctx);
+        }
+        Command::Report => {
+            if in_progress {
+                out.replies
+                    .push(Reply::text(Msg::new("report-in-progress")));
+                reprompt(out, ctx);
+            } else {
+                start_report(out, new_draft(ctx), ctx);
+            }
+        }
+        Command::Status(None) => out.effects.push(Effect::StatusList),
+        Command::Status(Some(arg)) => match ReceiptCode::parse(&arg) {
+            Ok(code) => out.effects.push(Effect::Status(code)),
+            Err(_) => out.replies.push(Reply::text(Msg::new("status-malformed"))),
+        },
+        Command::Cancel => {
+            if in_progress {
+                out.conversation.state = State::Idle;
+                out.replies
+                    .push(Reply::with(Msg::new("cancelled"), Keyboard::Remove));
+            } else {
+                out.replies.push(Reply::text(Msg::new("nothing-to-cancel")));
+            }
+        }
+        Command::Help => {
+            out.replies.push(Reply::text(
+                Msg::new("help").arg("tips", ctx.settings.limits.tips_per_hour),
+            ));
+            reprompt(out, ctx);
+        }
+        Command::Lang(None) => out.replies.push(lang_menu()),
+        Command::Lang(Some(code)) => set_lang(out, &code, ctx),
+        Command::Unknown => {
+            out.replies.push(Reply::text(Msg::new("unknown-command")));
+            reprompt(out, ctx);
+        }
+    }
+}
+
+/// Input that depends on the step: buttons, text, pins, contacts, files.
+fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
+    let limits = &ctx.settings.limits;
+    match (state, input) {
+        (State::Idle, Input::Button(data)) if data == "go:report" => {
+            let state = State::Category(new_draft(ctx));
+            enter(out, state, ctx)
+        }
+        (State::Idle, Input::Button(_)) => refuse(out, "stale-button", State::Idle, ctx),
+        (State::Idle, _) => {
+            use super::{Button, Label};
+            out.replies.push(Reply::with(
+                Msg::new("help").arg("tips", limits.tips_per_hour),
+                Keyboard::Inline(vec![vec![Button {
+                    label: Label::Msg(Msg::new("button-report")),
+                    data: "go:report".into(),
+                }]]),
+            ));
+            State::Idle
+        }
+
+        (State::Category(mut d), Input::Button(data)) => {
+            match data
+                .strip_prefix("cat:")
+                .and_then(|id| ctx.settings.category(id))
+            {
+                Some(c) => {
+                    d.category = Some(c.id.clone());
+                    if d.editing {
+                        back_to_review(out, d, ctx)
+                    } else if d.place.is_some() {
+                        enter(out, State::Description(d), ctx)
+                    } else {
+                        enter(out, State::Place(d), ctx)
+                    }
+                }
+                None => refuse(out, "stale-button", State::Category(d), ctx),
+            }
+        }
+        (State::Category(d), _) => refuse(out, "expect-button", State::Category(d), ctx),
+
+        (State::Place(mut d), Input::Location { lat, lon })
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            d.place = Some(Place::Pin { lat, lon });
+            after_place(out, d, ctx)
+        }
+        (State::Place(mut d), Input::Button(data)) => {
+            match data
+                .strip_prefix("com:")
+                .and_then(|id| ctx.settings.commune(id))
+            {
+                Some(c) => {
+                    d.place = Some(Place::Commune { id: c.id.clone() });
+                    after_place(out, d, ctx)
+                }
+                None => refuse(out, "stale-button", State::Place(d), ctx),
+            }
+        }
+        (State::Place(mut d), Input::Text(text)) => {
+            let len = text.trim().chars().count();
+            if (3..=300).contains(&len) {
+                d.place = Some(Place::Text {
+                    text: text.trim().to_owned(),
+                });
+                after_place(out, d, ctx)
+            } else {
+                refuse(out, "expect-place", State::Place(d), ctx)
+            }
+        }
+        (State::Place(d), _) => refuse(out, "expect-place", State::Place(d), ctx),
+
+        (State::Description(mut d), Input::Text(text)) => {
+            let text = text.trim();
+            let used = d.description.chars().count();
+            let extra = text.chars().count() + usize::from(used > 0);
+            if text.is_empty() {
+                refuse(out, "expect-description", State::Description(d), ctx)
+            } else if used + extra > limits.description_max_chars {
+                out.replies.push(Reply::text(
+                    Msg::new("description-too-long")
+                        .arg("max", limits.description_max_chars)
+                        .arg("left", limits.description_max_chars.saturating_sub(used)),
+                ));
+                State::Description(d)
+            } else {
+                if used > 0 {
+                    d.description.push('\n');
+                }
+                d.description.push_str(text);
+                out.replies.push(next_button(
+                    Msg::new("description-added")
+                        .arg("left", limits.description_max_chars - used - extra),
+                ));
+                State::Description(d)
+            }
+        }
+        (State::Description(mut d), Input::Media(evidence, caption)) => {
+            if let Some(c) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                let used = d.description.chars().count();
+                if used + c.chars().count() < limits.description_max_chars {
+                    if used > 0 {
+                        d.description.push('\n');
+                    }
+                    d.description.push_str(c);
+                }
+            }
+            add_evidence(out, &mut d, evidence, "button-next", ctx);
+            State::Description(d)
+        }
+        (State::Description(d), Input::Button(data)) if data == "go:next" => {
+            if d.description.trim().is_empty() {
+                refuse(out, "description-empty", State::Description(d), ctx)
+            } else if d.editing {
+                back_to_review(out, d, ctx)
+            } else {
+                enter(out, State::Evidence(d), ctx)
+            }
+        }
+        (State::Description(d), Input::Button(_)) => {
+            refuse(out, "stale-button", State::Description(d), ctx)
+        }
+        (State::Description(d), _) => refuse(out, "expect-description", State::Description(d), ctx),
+
+        (State::Evidence(mut d), Input::Media(evidence, caption)) => {
+            if let Some(c) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                let used = d.description.chars().count();
+                if used + c.chars().count() < limits.description_max_chars {
+                    d.description.push('\n');
+                    d.description.push_str(c);
+                }
+            }
+            add_evidence(out, &mut d, evidence, "button-done", ctx);
+            State::Evidence(d)
+        }
+        (State::Evidence(d), Input::Button(data)) if data == "go:next" => {
+            if d.editing {
+                back_to_review(out, d, ctx)
+            } else {
+                enter(out, State::Contact(d), ctx)
+            }
+        }
+        (State::Evidence(d), Input::Button(_)) => {
+            refuse(out, "stale-button", State::Evidence(d), ctx)
+        }
+        (State::Evidence(d), _) => refuse(out, "expect-evidence", State::Evidence(d), ctx),
+
+        (State::Contact(mut d), Input::Contact { phone, own: true }) => {
+            d.phone = Some(phone);
+            out.replies
+                .push(Reply::with(Msg::new("contact-saved"), Keyboard::Remove));
+            back_to_review(out, d, ctx)
+        }
+        (State::Contact(d), Input::Contact { own: false, .. }) => {
+            refuse(out, "contact-not-own", State::Contact(d), ctx)
+        }
+        (State::Contact(mut d), Input::Text(text)) if is_anonymous_choice(&text, ctx) => {
+            d.phone = None;
+            out.replies
+                .push(Reply::with(Msg::new("contact-anonymous"), Keyboard::Remove));
+            back_to_review(out, d, ctx)
+        }
+        (State::Contact(mut d), Input::Button(data)) if data == "ct:anon" => {
+            d.phone = None;
+            out.replies
+                .push(Reply::with(Msg::new("contact-anonymous"), Keyboard::Remove));
+            back_to_review(out, d, ctx)
+        }
+        (State::Contact(d), Input::Button(_)) => {
+            refuse(out, "stale-button", State::Contact(d), ctx)
+        }
+        (State::Contact(d), _) => refuse(out, "expect-contact", State::Contact(d), ctx),
+
+        (State::Review(d), Input::Button(data)) => match data.as_str() {
+            "rv:send" => {
+                out.effects.push(Effect::Submit(Box::new(d)));
+                State::Idle
+            }
+            "rv:edit" => enter(out, State::Edit(d), ctx),
+            "rv:cancel" => {
+                out.replies
+                    .push(Reply::with(Msg::new("cancelled"), Keyboard::Remove));
+                State::Idle
+            }
+            _ => refuse(out, "stale-button", State::Review(d), ctx),
+        },
+        (State::Review(d), _) => refuse(out, "expect-button", State::Review(d), ctx),
+
+        (State::Edit(mut d), Input::Button(data)) => {
+            d.editing = true;
+            match data.as_str() {
+                "ed:category" => enter(out, State::Category(d), ctx),
+                "ed:place" => enter(out, State::Place(d), ctx),
+                "ed:description" => {
+                    d.description.clear();
+                    enter(out, State::Description(d), ctx)
+                }
+                "ed:evidence" => {
+                    d.evidence.clear();
+                    enter(out, State::Evidence(d), ctx)
+                }
+                "ed:contact" => enter(out, State::Contact(d), ctx),
+                "ed:back" => back_to_review(out, d, ctx),
+                _ => {
+                    d.editing = false;
+                    refuse(out, "stale-button", State::Edit(d), ctx)
+                }
+            }
+        }
+        (State::Edit(d), _) => refuse(out, "expect-button", State::Edit(d), ctx),
+    }
+}
+
+fn after_place(out: &mut Outcome, d: Draft, ctx: &Ctx) -> State {
+    if d.editing {
+        // The location keyboard goes away with the review's first line.
+        out.replies
+            .push(Reply::with(Msg::new("button-pressed"), Keyboard::Remove));
+        back_to_review(out, d, ctx)
+    } else {
+        enter(out, State::Description(d), ctx)
+    }
+}
+
+fn back_to_review(out: &mut Outcome, mut d: Draft, ctx: &Ctx) -> State {
+    d.editing = false;
+    enter(out, State::Review(d), ctx)
+}
+
+fn next_button(msg: Msg) -> Reply {
+    use super::{Button, Label};
+    Reply::with(
+        msg,
+        Keyboard::Inline(vec![vec![Button {
+            label: Label::Msg(Msg::new("button-next")),
+            data: "go:next".into(),
+        }]]),
+    )
+}
+
+fn add_evidence(
+    out: &mut Outcome,
+    d: &mut Draft,
+    evidence: super::Evidence,
+    button: &str,
+    ctx: &Ctx,
+) {
+    use super::{Button, Label};
+    let limits = &ctx.settings.limits;
+    if evidence.size.is_some_and(|s| s > limits.evidence_max_bytes) {
+        out.replies.push(Reply::text(
+            Msg::new("evidence-too-large").arg("mb", limits.evidence_max_bytes / 1_000_000),
+        ));
+        return;
+    }
+    if d.evidence.len() >= limits.evidence_max_files {
+        out.replies.push(Reply::text(
+            Msg::new("evidence-too-many").arg("max", limits.evidence_max_files),
+        ));
+        return;
+    }
+    d.evidence.push(evidence);
+    out.replies.push(Reply::with(
+        Msg::new("evidence-added")
+            .arg("count", d.evidence.len())
+            .arg("max", limits.evidence_max_files),
+        Keyboard::Inline(vec![vec![Button {
+            label: Label::Msg(Msg::new(button)),
+            data: "go:next".into(),
+        }]]),
+    ));
+}
+
+fn is_anonymous_choice(text: &str, ctx: &Ctx) -> bool {
+    let t = text.trim().to_lowercase();
+    Lang::ALL.iter().any(|l| {
+        let label = ctx.texts.get(*l, "button-anonymous").to_lowercase();
+        t == label.trim()
+    }) || matches!(t.as_str(), "ẩn danh" | "an danh" | "anonymous")
+}

@@ -1,0 +1,636 @@
+//! Transition table and properties of the conversation.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use figment::providers::Env;
+use proptest::prelude::*;
+use regex::RegexSet;
+
+use super::*;
+use crate::config::Settings;
+use crate::i18n::Texts;
+
+struct Fixture {
+    settings: Settings,
+    texts: Texts,
+    emergency: RegexSet,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::env::set_current_dir(root).unwrap();
+        let settings = Settings::load_with(
+            &root.join("config/tipline.toml"),
+            Env::prefixed("TIPLINE_TEST_NOTHING__"),
+        )
+        .unwrap();
+        let texts = Texts::load(&root.join("locales")).unwrap();
+        let emergency = emergency_patterns(&settings).unwrap();
+        Fixture {
+            settings,
+            texts,
+            emergency,
+        }
+    })
+}
+
+fn ctx() -> Ctx<'static> {
+    let f = fixture();
+    Ctx {
+        settings: &f.settings,
+        texts: &f.texts,
+        emergency: &f.emergency,
+        now_ms: 1_000_000,
+    }
+}
+
+fn draft() -> Draft {
+    Draft {
+        started_ms: 1_000_000,
+        ..Draft::default()
+    }
+}
+
+fn conv(state: State) -> Conversation {
+    Conversation {
+        state,
+        ..Conversation::new(Lang::Vi, 1_000_000)
+    }
+}
+
+fn text(s: &str) -> Input {
+    Input::Text(s.into())
+}
+
+fn button(s: &str) -> Input {
+    Input::Button(s.into())
+}
+
+fn photo(size: u64) -> Input {
+    Input::Media(
+        Evidence {
+            kind: EvidenceKind::Photo,
+            file_id: "AgAD".into(),
+            size: Some(size),
+            mime: None,
+            message_id: Some(5),
+        },
+        None,
+    )
+}
+
+fn ids(out: &Outcome) -> Vec<&str> {
+    out.replies.iter().map(Reply::id).collect()
+}
+
+fn with_category() -> Draft {
+    Draft {
+        category: Some("drugs".into()),
+        ..draft()
+    }
+}
+
+fn with_place() -> Draft {
+    Draft {
+        place: Some(Place::Text {
+            text: "Xóm Bưng".into(),
+        }),
+        ..with_category()
+    }
+}
+
+fn with_description() -> Draft {
+    Draft {
+        description: "Có người bán ma túy".into(),
+        ..with_place()
+    }
+}
+
+#[test]
+fn transition_table() {
+    // (state before, input, state name after, reply ids)
+    let table: Vec<(State, Input, &str, Vec<&str>)> = vec![
+        (
+            State::Idle,
+            Input::Command(Command::Start(None)),
+            "category",
+            vec!["welcome", "ask-category"],
+        ),
+        (
+            State::Idle,
+            Input::Command(Command::Report),
+            "category",
+            vec!["ask-category"],
+        ),
+        (State::Idle, text("xin chào"), "idle", vec!["help"]),
+        (
+            State::Idle,
+            button("cat:drugs"),
+            "idle",
+            vec!["stale-button"],
+        ),
+        (
+            State::Idle,
+            Input::Command(Command::Cancel),
+            "idle",
+            vec!["nothing-to-cancel"],
+        ),
+        (
+            State::Category(draft()),
+            button("cat:drugs"),
+            "place",
+            vec!["ask-place", "ask-place-commune"],
+        ),
+        (
+            State::Category(draft()),
+            button("cat:nope"),
+            "category",
+            vec!["stale-button", "ask-category"],
+        ),
+        (
+            State::Category(draft()),
+            text("ma túy"),
+            "category",
+            vec!["expect-button", "ask-category"],
+        ),
+        (
+            State::Category(draft()),
+            Input::Sticker,
+            "category",
+            vec!["unsupported-sticker", "ask-category"],
+        ),
+        (
+            State::Place(with_category()),
+            Input::Location {
+                lat: 20.7,
+                lon: 105.3,
+            },
+            "description",
+            vec!["ask-description"],
+        ),
+        (
+            State::Place(with_category()),
+            button("com:thung-nai"),
+            "description",
+            vec!["ask-description"],
+        ),
+        (
+            State::Place(with_category()),
+            button("com:atlantis"),
+            "place",
+            vec!["stale-button", "ask-place", "ask-place-commune"],
+        ),
+        (
+            State::Place(with_category()),
+            text("Xóm Bưng, xã Thung Nai"),
+            "description",
+            vec!["ask-description"],
+        ),
+        (
+            State::Place(with_category()),
+            text("a"),
+            "place",
+            vec!["expect-place", "ask-place", "ask-place-commune"],
+        ),
+        (
+            State::Place(with_category()),
+            photo(10),
+            "place",
+            vec!["expect-place", "ask-place", "ask-place-commune"],
+        ),
+        (
+            State::Description(with_place()),
+            text("Có người bán hàng cấm"),
+            "description",
+            vec!["description-added"],
+        ),
+        (
+            State::Description(with_place()),
+            button("go:next"),
+            "description",
+            vec!["description-empty", "ask-description"],
+        ),
+        (
+            State::Description(with_description()),
+            button("go:next"),
+            "evidence",
+            vec!["ask-evidence"],
+        ),
+        (
+            State::Description(with_place()),
+            photo(10),
+            "description",
+            vec!["evidence-added"],
+        ),
+        (
+            State::Description(with_place()),
+            Input::Location { lat: 1.0, lon: 2.0 },
+            "description",
+            vec!["expect-description", "ask-description"],
+        ),
+        (
+            State::Evidence(with_description()),
+            photo(1000),
+            "evidence",
+            vec!["evidence-added"],
+        ),
+        (
+            State::Evidence(with_description()),
+            photo(25_000_000),
+            "evidence",
+            vec!["evidence-too-large"],
+        ),
+        (
+            State::Evidence(with_description()),
+            text("đây"),
+            "evidence",
+            vec!["expect-evidence", "ask-evidence"],
+        ),
+        (
+            State::Evidence(with_description()),
+            button("go:next"),
+            "contact",
+            vec!["ask-contact"],
+        ),
+        (
+            State::Contact(with_description()),
+            text("🕶 Ẩn danh"),
+            "review",
+            vec!["contact-anonymous", "review"],
+        ),
+        (
+            State::Contact(with_description()),
+            text("🕶 Anonymous"),
+            "review",
+            vec!["contact-anonymous", "review"],
+        ),
+        (
+            State::Contact(with_description()),
+            Input::Contact {
+                phone: "+84912345678".into(),
+                own: true,
+            },
+            "review",
+            vec!["contact-saved", "review"],
+        ),
+        (
+            State::Contact(with_description()),
+            Input::Contact {
+                phone: "+84912345678".into(),
+                own: false,
+            },
+            "contact",
+            vec!["contact-not-own", "ask-contact"],
+        ),
+        (
+            State::Contact(with_description()),
+            text("không"),
+            "contact",
+            vec!["expect-contact", "ask-contact"],
+        ),
+        (
+            State::Review(with_description()),
+            button("rv:edit"),
+            "edit",
+            vec!["ask-edit"],
+        ),
+        (
+            State::Review(with_description()),
+            button("rv:cancel"),
+            "idle",
+            vec!["cancelled"],
+        ),
+        (
+            State::Review(with_description()),
+            text("gửi"),
+            "review",
+            vec!["expect-button", "review"],
+        ),
+        (
+            State::Review(with_description()),
+            button("cat:drugs"),
+            "review",
+            vec!["stale-button", "review"],
+        ),
+        (
+            State::Edit(with_description()),
+            button("ed:place"),
+            "place",
+            vec!["ask-place", "ask-place-commune"],
+        ),
+        (
+            State::Edit(with_description()),
+            button("ed:back"),
+            "review",
+            vec!["review"],
+        ),
+        (
+            State::Review(with_description()),
+            Input::Command(Command::Cancel),
+            "idle",
+            vec!["cancelled"],
+        ),
+        (
+            State::Review(with_description()),
+            Input::Command(Command::Report),
+            "review",
+            vec!["report-in-progress", "review"],
+        ),
+        (
+            State::Review(with_description()),
+            Input::Command(Command::Unknown),
+            "review",
+            vec!["unknown-command", "review"],
+        ),
+        (
+            State::Review(with_description()),
+            Input::Unsupported,
+            "review",
+            vec!["unsupported-message", "review"],
+        ),
+        (
+            State::Idle,
+            Input::Command(Command::Status(Some("xyz".into()))),
+            "idle",
+            vec!["status-malformed"],
+        ),
+        (
+            State::Idle,
+            Input::Command(Command::Lang(None)),
+            "idle",
+            vec!["lang-choose"],
+        ),
+    ];
+    for (i, (before, input, after, replies)) in table.into_iter().enumerate() {
+        let out = step(conv(before.clone()), input.clone(), &ctx());
+        assert_eq!(
+            out.conversation.state.name(),
+            after,
+            "row {i}: {before:?} + {input:?}"
+        );
+        assert_eq!(ids(&out), replies, "row {i}: {before:?} + {input:?}");
+    }
+}
+
+#[test]
+fn a_whole_report_ends_in_a_submit_effect_with_everything_collected() {
+    let c = ctx();
+    let mut conv = Conversation::new(Lang::Vi, 0);
+    for input in [
+        Input::Command(Command::Start(None)),
+        button("cat:theft"),
+        button("com:thung-nai"),
+        text("Xe máy bị lấy trộm"),
+        text("lúc 10 giờ tối"),
+        button("go:next"),
+        photo(1000),
+        photo(2000),
+        button("go:next"),
+        text("🕶 Ẩn danh"),
+    ] {
+        conv = step(conv, input, &c).conversation;
+    }
+    let out = step(conv, button("rv:send"), &c);
+    assert_eq!(out.conversation.state, State::Idle);
+    let [Effect::Submit(d)] = out.effects.as_slice() else {
+        panic!("expected one submit, got {:?}", out.effects)
+    };
+    assert_eq!(d.category.as_deref(), Some("theft"));
+    assert_eq!(
+        d.place,
+        Some(Place::Commune {
+            id: "thung-nai".into()
+        })
+    );
+    assert_eq!(d.description, "Xe máy bị lấy trộm\nlúc 10 giờ tối");
+    assert_eq!(d.evidence.len(), 2);
+    assert_eq!(d.phone, None);
+    assert!(!d.emergency);
+}
+
+#[test]
+fn a_mailbox_deep_link_presets_the_place_and_skips_the_place_step() {
+    let out = step(
+        Conversation::new(Lang::Vi, 0),
+        Input::Command(Command::Start(Some("mb_CP-TN01".into()))),
+        &ctx(),
+    );
+    let d = out.conversation.draft().unwrap();
+    assert_eq!(d.mailbox.as_deref(), Some("CP-TN01"));
+    let out = step(out.conversation, button("cat:drugs"), &ctx());
+    assert_eq!(out.conversation.state.name(), "description");
+    let unknown = step(
+        Conversation::new(Lang::Vi, 0),
+        Input::Command(Command::Start(Some("mb_NOPE".into()))),
+        &ctx(),
+    );
+    assert_eq!(
+        ids(&unknown),
+        vec!["welcome", "mailbox-unknown", "ask-category"]
+    );
+    assert_eq!(unknown.conversation.draft().unwrap().mailbox, None);
+}
+
+#[test]
+fn an_emergency_text_warns_once_and_flags_the_draft() {
+    let out = step(
+        conv(State::Description(with_place())),
+        text("Có người đang cầm dao đòi chém"),
+        &ctx(),
+    );
+    assert_eq!(ids(&out), vec!["emergency", "description-added"]);
+    assert!(out.conversation.draft().unwrap().emergency);
+    let again = step(out.conversation, text("họ đang đánh nhau"), &ctx());
+    assert_eq!(ids(&again), vec!["description-added"]);
+}
+
+#[test]
+fn the_description_is_length_limited_and_the_overflow_changes_nothing() {
+    let max = fixture().settings.limits.description_max_chars;
+    let long = "a".repeat(max + 1);
+    let before = conv(State::Description(with_place()));
+    let out = step(before.clone(), text(&long), &ctx());
+    assert_eq!(ids(&out), vec!["description-too-long"]);
+    assert_eq!(out.conversation.state, before.state);
+}
+
+#[test]
+fn too_many_files_are_refused_without_losing_the_ones_taken() {
+    let max = fixture().settings.limits.evidence_max_files;
+    let mut c = conv(State::Evidence(with_description()));
+    for _ in 0..max {
+        c = step(c, photo(10), &ctx()).conversation;
+    }
+    let out = step(c, photo(10), &ctx());
+    assert_eq!(ids(&out), vec!["evidence-too-many"]);
+    assert_eq!(out.conversation.draft().unwrap().evidence.len(), max);
+}
+
+#[test]
+fn editing_a_part_returns_to_the_review() {
+    let out = step(
+        conv(State::Edit(with_description())),
+        button("ed:category"),
+        &ctx(),
+    );
+    let out = step(out.conversation, button("cat:fraud"), &ctx());
+    assert_eq!(out.conversation.state.name(), "review");
+    assert_eq!(
+        out.conversation.draft().unwrap().category.as_deref(),
+        Some("fraud")
+    );
+    let out = step(out.conversation, button("rv:edit"), &ctx());
+    let out = step(out.conversation, button("ed:description"), &ctx());
+    let out = step(out.conversation, text("Nội dung mới"), &ctx());
+    let out = step(out.conversation, button("go:next"), &ctx());
+    assert_eq!(out.conversation.state.name(), "review");
+    assert_eq!(
+        out.conversation.draft().unwrap().description,
+        "Nội dung mới"
+    );
+}
+
+#[test]
+fn an_idle_draft_is_reminded_once_then_expires() {
+    let limits = &fixture().settings.limits;
+    let c = conv(State::Description(with_place()));
+    let early = Ctx {
+        now_ms: 1_000_000 + 1000,
+        ..ctx()
+    };
+    assert!(step(c.clone(), Input::Tick, &early).replies.is_empty());
+    let remind = Ctx {
+        now_ms: 1_000_000 + (limits.draft_remind_after_secs * 1000) as i64,
+        ..ctx()
+    };
+    let out = step(c, Input::Tick, &remind);
+    assert_eq!(ids(&out), vec!["draft-reminder", "ask-description"]);
+    assert!(out.conversation.reminded);
+    assert!(
+        step(out.conversation.clone(), Input::Tick, &remind)
+            .replies
+            .is_empty()
+    );
+    let expire = Ctx {
+        now_ms: 1_000_000 + (limits.draft_expire_after_secs * 1000) as i64,
+        ..ctx()
+    };
+    let out = step(out.conversation, Input::Tick, &expire);
+    assert_eq!(ids(&out), vec!["draft-expired"]);
+    assert_eq!(out.conversation.state, State::Idle);
+}
+
+#[test]
+fn choosing_a_language_switches_and_repeats_the_question() {
+    let out = step(conv(State::Category(draft())), button("lang:en"), &ctx());
+    assert_eq!(out.conversation.lang, Lang::En);
+    assert_eq!(ids(&out), vec!["lang-set", "ask-category"]);
+    let en = fixture().texts.render(Lang::En, &out.replies[1].msg);
+    assert!(en.contains("What is it about"), "{en}");
+}
+
+#[test]
+fn status_commands_become_effects() {
+    let out = step(
+        conv(State::Idle),
+        Input::Command(Command::Status(Some("tb7k3qx9md".into()))),
+        &ctx(),
+    );
+    assert_eq!(
+        out.effects,
+        vec![Effect::Status(ReceiptCode::parse("TB-7K3Q-X9MD").unwrap())]
+    );
+    let out = step(
+        conv(State::Idle),
+        Input::Command(Command::Status(None)),
+        &ctx(),
+    );
+    assert_eq!(out.effects, vec![Effect::StatusList]);
+}
+
+#[test]
+fn commands_parse_with_bot_names_and_arguments() {
+    assert_eq!(
+        Command::parse("/start mb_CP01"),
+        Some(Command::Start(Some("mb_CP01".into())))
+    );
+    assert_eq!(
+        Command::parse("/status@tip_bot TB-1234-5678"),
+        Some(Command::Status(Some("TB-1234-5678".into())))
+    );
+    assert_eq!(Command::parse("/HELP"), Some(Command::Help));
+    assert_eq!(Command::parse("/nope"), Some(Command::Unknown));
+    assert_eq!(Command::parse("hello"), None);
+}
+
+#[test]
+fn every_message_renders_in_both_languages_with_diacritics_intact() {
+    let texts = &fixture().texts;
+    for id in crate::i18n::REQUIRED {
+        for lang in Lang::ALL {
+            let s = texts.get(lang, id);
+            assert!(!s.is_empty() && s != *id, "{id} in {lang:?}");
+        }
+    }
+    assert!(
+        texts
+            .get(Lang::Vi, "welcome")
+            .contains("Danh tính của bạn được giữ bí mật")
+    );
+    assert!(texts.get(Lang::Vi, "welcome").contains("113"));
+    assert!(texts.get(Lang::En, "welcome").contains("113"));
+}
+
+fn any_input() -> impl Strategy<Value = Input> {
+    prop_oneof![
+        "\\PC{0,40}".prop_map(Input::Text),
+        prop_oneof![
+            Just("cat:drugs".to_string()),
+            Just("com:thung-nai".to_string()),
+            Just("go:next".to_string()),
+            Just("rv:send".to_string()),
+            Just("rv:edit".to_string()),
+            Just("ed:place".to_string()),
+            Just("ed:back".to_string()),
+            Just("lang:en".to_string()),
+            "[a-z:]{0,12}",
+        ]
+        .prop_map(Input::Button),
+        (any::<f64>(), any::<f64>()).prop_map(|(lat, lon)| Input::Location { lat, lon }),
+        (0u64..40_000_000).prop_map(photo),
+        Just(Input::Sticker),
+        Just(Input::Tick),
+        Just(Input::Command(Command::Cancel)),
+        Just(Input::Command(Command::Start(None))),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn any_input_sequence_keeps_the_draft_within_limits_and_always_answers(
+        inputs in proptest::collection::vec(any_input(), 1..40)
+    ) {
+        let c = ctx();
+        let limits = &fixture().settings.limits;
+        let mut conv = Conversation::new(Lang::Vi, 0);
+        for input in inputs {
+            let silent_ok = input == Input::Tick || input == Input::Button("rv:send".into());
+            let out = step(conv, input, &c);
+            if !silent_ok {
+                prop_assert!(!out.replies.is_empty() || !out.effects.is_empty());
+            }
+            if let Some(d) = out.conversation.draft() {
+                prop_assert!(d.description.chars().count() <= limits.description_max_chars);
+                prop_assert!(d.evidence.len() <= limits.evidence_max_files);
+            }
+            // The stored form always loads back.
+            let json = serde_json::to_string(&out.conversation).unwrap();
+            let back: Conversation = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&back, &out.conversation);
+            conv = out.conversation;
+        }
+    }
+}

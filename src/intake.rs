@@ -1,0 +1,474 @@
+//! The intake worker (DESIGN.md §3): reads the inbox in order, runs each citizen update through
+//! the conversation, writes the outcome in one atomic commit, sends the replies, and only then
+//! acknowledges the entry. A redelivered update finds its `seen` mark: if its replies were
+//! already sent nothing happens, otherwise they are sent again (at least once, never lost).
+//!
+//! One intake consumer runs per deployment, which keeps every chat's updates in order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use teloxide::types::Update;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Shared;
+use crate::channels::telegram::{parse, send};
+use crate::channels::{Outgoing, SendError, render};
+use crate::codes::ReceiptCode;
+use crate::conversation::{
+    self, Conversation, Ctx, Draft, Effect, Keyboard, Place, Reply, State, prompt,
+};
+use crate::i18n::{Lang, Msg};
+use crate::privacy::{Channel, Route};
+use crate::store::{Commit, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip, TipStatus};
+
+/// Consumer name of the intake in its group.
+const CONSUMER: &str = "intake-1";
+
+/// What one call of [`Intake::try_process_next`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Processed {
+    /// One inbox entry was handled and acknowledged.
+    One,
+    /// The inbox had nothing within the wait.
+    Empty,
+}
+
+/// The intake worker.
+pub struct Intake {
+    shared: Arc<Shared>,
+    reader: Store,
+}
+
+/// Seconds an idle conversation (language choice) is kept.
+const IDLE_CONVERSATION_TTL: u64 = 90 * 24 * 3600;
+
+impl Intake {
+    /// A worker with its own blocking connection.
+    pub async fn new(shared: Arc<Shared>) -> anyhow::Result<Self> {
+        let reader = shared
+            .store
+            .blocking(Duration::from_secs(2))
+            .await
+            .context("connecting the intake reader to Redis")?;
+        Ok(Self { shared, reader })
+    }
+
+    /// Processes entries until `shutdown`, stopping only between entries.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!("intake started");
+        let mut failures = 0u32;
+        while !shutdown.is_cancelled() {
+            match self.try_process_next(1000).await {
+                Ok(_) => failures = 0,
+                Err(e) => {
+                    failures += 1;
+                    let wait = Duration::from_millis((100u64 << failures.min(6)).min(5000));
+                    tracing::warn!(error = format!("{e:#}"), ?wait, "intake failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+        tracing::info!("intake stopped");
+    }
+
+    /// Handles the next entry: first any left pending by an earlier run, then a new one,
+    /// waiting up to `block_ms` for it.
+    pub async fn try_process_next(&self, block_ms: u64) -> anyhow::Result<Processed> {
+        let mut entries = self.reader.inbox_read(CONSUMER, true, 1, 0).await?;
+        if entries.is_empty() {
+            entries = self.reader.inbox_read(CONSUMER, false, 1, block_ms).await?;
+        }
+        let Some(entry) = entries.pop() else {
+            return Ok(Processed::Empty);
+        };
+        self.process(&entry).await?;
+        self.shared.store.inbox_ack(&entry.stream_id).await?;
+        Ok(Processed::One)
+    }
+
+    async fn process(&self, entry: &InboxEntry) -> anyhow::Result<()> {
+        match entry.kind {
+            Some(InboxKind::Telegram) => self.telegram(entry).await,
+            Some(InboxKind::Tick) => self.tick(entry).await,
+            None => {
+                tracing::warn!(entry = %entry.stream_id, "inbox entry of unknown kind; dropped");
+                Ok(())
+            }
+        }
+    }
+
+    async fn telegram(&self, entry: &InboxEntry) -> anyhow::Result<()> {
+        let sh = &self.shared;
+        let update: Update = match serde_json::from_str(&entry.body) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::warn!(entry = %entry.stream_id, error = %e, "unreadable Telegram update; dropped");
+                return Ok(());
+            }
+        };
+        let seen_key = sh.store.keys().seen("tg", &entry.key);
+        let inbound = parse::parse(&update);
+        match sh.store.seen(&seen_key).await? {
+            Some(SeenMark::Done) => return Ok(()),
+            Some(SeenMark::Pending(json)) => {
+                // Processed before a crash; its replies may not have gone out.
+                if let Some(inb) = &inbound {
+                    let replies: Vec<Outgoing> = serde_json::from_str(&json).unwrap_or_default();
+                    self.deliver(Channel::Telegram, &inb.chat_id.to_string(), &replies)
+                        .await?;
+                }
+                sh.store.seen_done(&seen_key).await?;
+                return Ok(());
+            }
+            None => {}
+        }
+        let Some(inb) = inbound else {
+            sh.store.mark_seen(&seen_key).await?;
+            return Ok(());
+        };
+        let tg = sh.telegram()?;
+        if let Some(cb) = &inb.callback {
+            send::answer_callback(tg, &cb.id).await;
+            if let Some(mid) = cb.message_id {
+                send::clear_buttons(tg, inb.chat_id, mid).await;
+            }
+        }
+        let alias = sh.vault.alias(Channel::Telegram, &inb.user_id.to_string());
+        let route = Route {
+            channel: Channel::Telegram,
+            chat: inb.chat_id.to_string(),
+        };
+        let lang = inb
+            .lang_code
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or(sh.default_lang);
+        self.converse(&alias, &route, lang, inb.input, &seen_key)
+            .await
+    }
+
+    /// Runs one input through the conversation for `alias` and does all that follows.
+    async fn converse(
+        &self,
+        alias: &str,
+        route: &Route,
+        lang: Lang,
+        input: conversation::Input,
+        seen_key: &str,
+    ) -> anyhow::Result<()> {
+        let sh = &self.shared;
+        let now = sh.clock.now_ms();
+        let is_tick = input == conversation::Input::Tick;
+
+        if !is_tick {
+            let count = sh.store.rate_hit("msg", alias, now, 60).await?;
+            let limit = u64::from(sh.settings.limits.messages_per_minute);
+            if count > limit {
+                let mut replies = Vec::new();
+                if count == limit + 1 {
+                    let conv_lang = sh
+                        .store
+                        .conversation(route.channel, alias)
+                        .await?
+                        .map_or(lang, |c| c.lang);
+                    replies.push(render(
+                        &Reply::text(Msg::new("flood-messages")),
+                        conv_lang,
+                        &sh.texts,
+                    ));
+                }
+                tracing::info!(%alias, "message over the per-minute limit ignored");
+                self.deliver(route.channel, &route.chat, &replies).await?;
+                sh.store.mark_seen(seen_key).await?;
+                return Ok(());
+            }
+        }
+
+        let stored = sh.store.conversation(route.channel, alias).await?;
+        if is_tick && stored.is_none() {
+            sh.store.mark_seen(seen_key).await?;
+            return Ok(());
+        }
+        let is_new = stored.is_none();
+        let conv = stored.unwrap_or_else(|| Conversation::new(lang, now));
+        let before = conv.clone();
+        let ctx = Ctx {
+            settings: &sh.settings,
+            texts: &sh.texts,
+            emergency: &sh.emergency,
+            now_ms: now,
+        };
+        let outcome = conversation::step(conv, input, &ctx);
+        let mut conv = outcome.conversation;
+        let mut replies = outcome.replies;
+        let mut tip = None;
+        for effect in outcome.effects {
+            match effect {
+                Effect::Status(code) => {
+                    replies.push(self.status(alias, &code, conv.lang, now).await?);
+                }
+                Effect::StatusList => replies.extend(self.status_list(alias, conv.lang).await?),
+                Effect::Submit(draft) => {
+                    let tips = sh.store.rate_hit("tip", alias, now, 3600).await?;
+                    if tips > u64::from(sh.settings.limits.tips_per_hour) {
+                        tracing::info!(%alias, "tip over the hourly limit refused");
+                        conv = before.clone();
+                        conv.last_activity_ms = now;
+                        replies.push(Reply::text(Msg::new("flood-tips")));
+                        replies.extend(prompt(&conv.state, &ctx, conv.lang));
+                    } else {
+                        tip = Some(self.new_tip(*draft, alias, route.channel, conv.lang, now));
+                    }
+                }
+            }
+        }
+
+        let limits = &sh.settings.limits;
+        let draft_due_ms = match conv.state {
+            State::Idle => None,
+            _ if !conv.reminded => {
+                Some(conv.last_activity_ms + (limits.draft_remind_after_secs * 1000) as i64)
+            }
+            _ => Some(conv.last_activity_ms + (limits.draft_expire_after_secs * 1000) as i64),
+        };
+        let conversation_ttl_secs = match conv.state {
+            State::Idle => IDLE_CONVERSATION_TTL,
+            _ => limits.draft_expire_after_secs + 24 * 3600,
+        };
+        let route_sealed = (is_new || tip.is_some()).then(|| sh.vault.seal_route(route));
+
+        let mut outgoing: Vec<Outgoing>;
+        loop {
+            outgoing = replies
+                .iter()
+                .map(|r| render(r, conv.lang, &sh.texts))
+                .collect();
+            if let Some(t) = &tip {
+                outgoing.push(render(
+                    &Reply::with(
+                        Msg::new("receipt").arg("code", &t.tip.code),
+                        Keyboard::Remove,
+                    ),
+                    conv.lang,
+                    &sh.texts,
+                ));
+            }
+            let commit = Commit {
+                channel: route.channel,
+                seen_key: seen_key.to_owned(),
+                replies_json: serde_json::to_string(&outgoing)?,
+                alias,
+                conversation: &conv,
+                conversation_ttl_secs,
+                draft_due_ms,
+                route_sealed: route_sealed.clone(),
+                tip: tip.clone(),
+            };
+            if sh.store.commit(&commit).await? {
+                break;
+            }
+            // The drawn code is taken (1 in 2^40 per stored tip): draw another.
+            if let Some(t) = &mut tip {
+                t.tip.code = ReceiptCode::generate(&mut rand::rng());
+            }
+        }
+        if let Some(t) = &tip {
+            tracing::info!(
+                tip = %t.tip.code,
+                category = %t.tip.category,
+                priority = ?t.tip.priority,
+                emergency = t.tip.emergency,
+                evidence = t.tip.evidence.len(),
+                "tip submitted"
+            );
+        }
+        tracing::debug!(
+            state = conv.state.name(),
+            replies = outgoing.len(),
+            "step done"
+        );
+        self.deliver(route.channel, &route.chat, &outgoing).await?;
+        sh.store.seen_done(seen_key).await?;
+        Ok(())
+    }
+
+    fn new_tip(&self, draft: Draft, alias: &str, channel: Channel, lang: Lang, now: i64) -> NewTip {
+        let settings = &self.shared.settings;
+        let decision = crate::triage::prioritise(&draft, settings);
+        let mailbox_commune = draft
+            .mailbox
+            .as_deref()
+            .and_then(|m| settings.mailbox(m))
+            .map(|m| m.commune.clone());
+        let commune = match &draft.place {
+            Some(Place::Commune { id }) => Some(id.clone()),
+            _ => mailbox_commune,
+        };
+        let place = draft.place.clone().unwrap_or(Place::Text {
+            text: String::new(),
+        });
+        NewTip {
+            tip: Tip {
+                code: ReceiptCode::generate(&mut rand::rng()),
+                status: TipStatus::Submitted,
+                received_ms: now,
+                started_ms: draft.started_ms,
+                channel,
+                alias: alias.to_owned(),
+                lang,
+                category: draft.category.clone().unwrap_or_else(|| "other".into()),
+                priority: decision.priority,
+                priority_reasons: decision.reasons,
+                emergency: draft.emergency,
+                place,
+                commune,
+                mailbox: draft.mailbox.clone(),
+                description: draft.description.clone(),
+                evidence: draft.evidence.clone(),
+                contact_sealed: draft
+                    .phone
+                    .as_ref()
+                    .map(|p| self.shared.vault.seal(p.as_bytes())),
+                seq: 1,
+            },
+        }
+    }
+
+    async fn status(
+        &self,
+        alias: &str,
+        code: &ReceiptCode,
+        lang: Lang,
+        now: i64,
+    ) -> anyhow::Result<Reply> {
+        let sh = &self.shared;
+        let n = sh.store.rate_hit("status", alias, now, 3600).await?;
+        if n > u64::from(sh.settings.limits.status_per_hour) {
+            return Ok(Reply::text(Msg::new("flood-status")));
+        }
+        Ok(match sh.store.tip(code).await? {
+            Some(tip) => self.status_line(&tip, lang),
+            None => Reply::text(Msg::new("status-unknown").arg("code", code)),
+        })
+    }
+
+    fn status_line(&self, tip: &Tip, lang: Lang) -> Reply {
+        let sh = &self.shared;
+        Reply::text(
+            Msg::new("status-line")
+                .arg("code", &tip.code)
+                .arg("time", sh.local_time(tip.received_ms))
+                .arg("status", sh.texts.get(lang, tip.status.msg_id())),
+        )
+    }
+
+    async fn status_list(&self, alias: &str, lang: Lang) -> anyhow::Result<Vec<Reply>> {
+        let codes = self.shared.store.my_tips(alias, 5).await?;
+        let mut lines = Vec::new();
+        for code in codes {
+            if let Ok(code) = ReceiptCode::parse(&code)
+                && let Some(tip) = self.shared.store.tip(&code).await?
+            {
+                lines.push(self.status_line(&tip, lang));
+            }
+        }
+        if lines.is_empty() {
+            return Ok(vec![Reply::text(Msg::new("status-none"))]);
+        }
+        let mut out = vec![Reply::text(Msg::new("status-list"))];
+        out.extend(lines);
+        Ok(out)
+    }
+
+    async fn tick(&self, entry: &InboxEntry) -> anyhow::Result<()> {
+        let sh = &self.shared;
+        let seen_key = sh.store.keys().seen("tick", &entry.stream_id);
+        match sh.store.seen(&seen_key).await? {
+            Some(SeenMark::Done) => return Ok(()),
+            Some(SeenMark::Pending(_)) | None => {}
+        }
+        let alias = entry.key.as_str();
+        let Some(sealed) = sh.store.route(alias).await? else {
+            sh.store.mark_seen(&seen_key).await?;
+            return Ok(());
+        };
+        let route = match sh.vault.open_route(&sealed) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot open a stored route");
+                sh.store.mark_seen(&seen_key).await?;
+                return Ok(());
+            }
+        };
+        self.converse(
+            alias,
+            &route,
+            sh.default_lang,
+            conversation::Input::Tick,
+            &seen_key,
+        )
+        .await
+    }
+
+    /// Sends replies in order. A blocked citizen is logged and skipped; a refused message is
+    /// logged and skipped; a transient failure is returned so the entry is retried.
+    async fn deliver(
+        &self,
+        channel: Channel,
+        chat: &str,
+        replies: &[Outgoing],
+    ) -> anyhow::Result<()> {
+        match channel {
+            Channel::Telegram => {
+                let tg = self.shared.telegram()?;
+                let chat: i64 = chat.parse().context("telegram chat id")?;
+                for out in replies {
+                    match send::send(tg, chat, out).await {
+                        Ok(()) => {}
+                        Err(SendError::Blocked) => {
+                            tracing::info!("citizen blocked the bot; replies dropped");
+                            return Ok(());
+                        }
+                        Err(SendError::Refused(e)) => {
+                            tracing::error!(msg = %out.id, error = %e, "telegram refused a reply");
+                        }
+                        Err(e @ SendError::Transient(_)) => return Err(e.into()),
+                    }
+                }
+                Ok(())
+            }
+            Channel::Zalo => anyhow::bail!("the Zalo channel is not built yet"),
+        }
+    }
+}
+
+/// Pushes every open draft's timer into the inbox when it is due, until `shutdown`.
+pub async fn run_sweeper(shared: Arc<Shared>, every: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(every) => {}
+        }
+        if let Err(e) = sweep(&shared).await {
+            tracing::warn!(error = %e, "draft sweep failed");
+        }
+    }
+}
+
+/// One sweep: enqueues a tick for every draft whose reminder or expiry is due.
+pub async fn sweep(shared: &Shared) -> anyhow::Result<usize> {
+    let now = shared.clock.now_ms();
+    let due = shared.store.due_drafts(now, 60_000, 500).await?;
+    for alias in &due {
+        shared
+            .store
+            .inbox_append(InboxKind::Tick, alias, "")
+            .await?;
+    }
+    Ok(due.len())
+}

@@ -1,0 +1,131 @@
+//! The `tipline` binary: parses the command line and calls into the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tipline::app::{App, Options};
+use tipline::config::{Secrets, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "tipline",
+    version,
+    about = "A confidential crime-tip line inside Telegram"
+)]
+struct Cli {
+    /// Configuration file.
+    #[arg(
+        long,
+        short,
+        global = true,
+        default_value = "config/tipline.toml",
+        env = "TIPLINE_CONFIG"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run every role: HTTP server, Telegram receiver, intake (the default).
+    Run,
+    /// Check the configuration file and the secrets in the environment; list every problem.
+    CheckConfig,
+    /// Print fresh random values for TIPLINE_ALIAS_KEY and TIPLINE_ROUTE_KEY.
+    GenKeys,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Cmd::Run) {
+        Cmd::CheckConfig => check_config(&cli.config),
+        Cmd::GenKeys => {
+            use rand::RngCore;
+            let mut a = [0u8; 32];
+            let mut r = [0u8; 32];
+            rand::rng().fill_bytes(&mut a);
+            rand::rng().fill_bytes(&mut r);
+            println!("export TIPLINE_ALIAS_KEY={}", hex::encode(a));
+            println!("export TIPLINE_ROUTE_KEY={}", hex::encode(r));
+            ExitCode::SUCCESS
+        }
+        Cmd::Run => run(&cli.config),
+    }
+}
+
+fn check_config(path: &std::path::Path) -> ExitCode {
+    let mut failed = false;
+    match Settings::load(path) {
+        Ok(settings) => {
+            println!("{}: configuration is valid", path.display());
+            if let Err(e) = Secrets::from_env(&settings) {
+                eprintln!("{e}");
+                failed = true;
+            } else {
+                println!("secrets: all present");
+            }
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run(path: &std::path::Path) -> ExitCode {
+    let settings = match Settings::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    tipline::telemetry::init(settings.app.log_format == "json");
+    let secrets = match Secrets::from_env(&settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let app = match App::start(settings, secrets, Options::default()).await {
+            Ok(app) => app,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "tipline could not start");
+                return ExitCode::FAILURE;
+            }
+        };
+        let token = app.shutdown_token();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received; stopping at the next safe point");
+            token.cancel();
+        });
+        app.run_until_stopped().await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

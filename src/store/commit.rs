@@ -1,0 +1,183 @@
+//! The one atomic write per processed update. A Lua script sets, all or nothing: the update's
+//! `seen` mark (with the replies still to send), the new conversation, the draft timer, the
+//! sealed route and, on submit, the tip, its index entry, its `submitted` event and the
+//! citizen's list of codes. A crash before the script changes nothing; a crash after it leaves
+//! the mark, so the redelivered update only re-sends the replies.
+
+use redis::Script;
+
+use super::{Store, Tip};
+use crate::conversation::Conversation;
+use crate::privacy::Channel;
+
+/// What the `seen` mark of an update says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeenMark {
+    /// Processed and every reply sent.
+    Done,
+    /// Processed; these replies (JSON) may not all have been sent.
+    Pending(String),
+}
+
+const DONE: &str = "done";
+
+/// A tip to create in the commit.
+#[derive(Debug, Clone)]
+pub struct NewTip {
+    /// The tip.
+    pub tip: Tip,
+}
+
+/// Everything one processed update writes.
+#[derive(Debug)]
+pub struct Commit<'a> {
+    /// Channel of the citizen.
+    pub channel: Channel,
+    /// The `seen` key of the update.
+    pub seen_key: String,
+    /// Replies to send, JSON; kept in the mark until they are sent.
+    pub replies_json: String,
+    /// The citizen's alias.
+    pub alias: &'a str,
+    /// The conversation after the update.
+    pub conversation: &'a Conversation,
+    /// Seconds the conversation is kept.
+    pub conversation_ttl_secs: u64,
+    /// When the draft timer is next due (ms), or `None` when no draft is open.
+    pub draft_due_ms: Option<i64>,
+    /// A freshly sealed route to store, when it may be missing.
+    pub route_sealed: Option<String>,
+    /// The tip, on submit.
+    pub tip: Option<NewTip>,
+}
+
+/// Seconds a `seen` mark lives: Telegram keeps undelivered updates for 24 hours.
+pub const SEEN_TTL_SECS: u64 = 24 * 3600;
+
+static COMMIT: &str = r#"
+local code = ARGV[8]
+if code ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+if ARGV[6] == '' then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+else
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
+end
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[7])
+end
+if code ~= '' then
+  redis.call('SET', KEYS[5], ARGV[9])
+  redis.call('ZADD', KEYS[6], ARGV[10], code)
+  redis.call('XADD', KEYS[7], '*', 'type', 'submitted', 'code', code, 'seq', '1',
+    'actor', ARGV[5], 'at', ARGV[10], 'priority', ARGV[11])
+  redis.call('LPUSH', KEYS[8], code)
+  redis.call('LTRIM', KEYS[8], 0, 19)
+end
+return 1
+"#;
+
+impl Store {
+    /// Writes `commit` atomically. Returns `false`, writing nothing, when the tip's code is
+    /// already taken (the caller draws a new code and tries again).
+    pub async fn commit(&self, commit: &Commit<'_>) -> redis::RedisResult<bool> {
+        let k = &self.keys;
+        let code = commit
+            .tip
+            .as_ref()
+            .map(|t| t.tip.code.as_str().to_owned())
+            .unwrap_or_default();
+        let tip_json = match &commit.tip {
+            Some(t) => serde_json::to_string(&t.tip).map_err(json_err)?,
+            None => String::new(),
+        };
+        let script = Script::new(COMMIT);
+        let mut inv = script.prepare_invoke();
+        inv.key(&commit.seen_key)
+            .key(k.convo(commit.channel, commit.alias))
+            .key(k.idle())
+            .key(k.route(commit.alias))
+            .key(k.tip(if code.is_empty() { "-" } else { &code }))
+            .key(k.tips())
+            .key(k.events())
+            .key(k.my_tips(commit.alias))
+            .arg(&commit.replies_json)
+            .arg(SEEN_TTL_SECS)
+            .arg(serde_json::to_string(commit.conversation).map_err(json_err)?)
+            .arg(commit.conversation_ttl_secs)
+            .arg(commit.alias)
+            .arg(
+                commit
+                    .draft_due_ms
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            )
+            .arg(commit.route_sealed.as_deref().unwrap_or(""))
+            .arg(&code)
+            .arg(&tip_json)
+            .arg(
+                commit
+                    .tip
+                    .as_ref()
+                    .map(|t| t.tip.received_ms)
+                    .unwrap_or_default(),
+            )
+            .arg(
+                commit
+                    .tip
+                    .as_ref()
+                    .map(|t| serde_json::to_value(t.tip.priority).ok())
+                    .and_then(|v| v.and_then(|v| v.as_str().map(str::to_owned)))
+                    .unwrap_or_default(),
+            );
+        let done: i64 = inv.invoke_async(&mut self.conn()).await?;
+        Ok(done == 1)
+    }
+
+    /// The mark of an update, if it was processed.
+    pub async fn seen(&self, seen_key: &str) -> redis::RedisResult<Option<SeenMark>> {
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(seen_key)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(raw.map(|r| {
+            if r == DONE {
+                SeenMark::Done
+            } else {
+                SeenMark::Pending(r)
+            }
+        }))
+    }
+
+    /// Records that every reply of an update was sent.
+    pub async fn seen_done(&self, seen_key: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(seen_key)
+            .arg(DONE)
+            .arg("KEEPTTL")
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Marks an update processed with nothing to send (ignored or refused updates).
+    pub async fn mark_seen(&self, seen_key: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(seen_key)
+            .arg(DONE)
+            .arg("EX")
+            .arg(SEEN_TTL_SECS)
+            .query_async(&mut self.conn())
+            .await
+    }
+}
+
+fn json_err(e: serde_json::Error) -> redis::RedisError {
+    redis::RedisError::from((
+        redis::ErrorKind::Client,
+        "serialising failed",
+        e.to_string(),
+    ))
+}

@@ -1,0 +1,149 @@
+//! The durable inbox (DESIGN.md §3): every platform update is appended here before the
+//! platform is told it arrived, then read by the `intake` consumer group. An entry is
+//! acknowledged and deleted only after its work is done, so a crash leaves it pending and it is
+//! read again; the `seen` marks make that second reading harmless.
+
+use redis::streams::StreamReadReply;
+
+use super::Store;
+
+/// Consumer group of the intake worker.
+pub const INTAKE_GROUP: &str = "intake";
+
+/// What an inbox entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxKind {
+    /// A Telegram `Update`, as JSON.
+    Telegram,
+    /// A draft timer for one alias (reminder or expiry), from the sweeper.
+    Tick,
+}
+
+impl InboxKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Telegram => "tg",
+            Self::Tick => "tick",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "tg" => Some(Self::Telegram),
+            "tick" => Some(Self::Tick),
+            _ => None,
+        }
+    }
+}
+
+/// One inbox entry.
+#[derive(Debug, Clone)]
+pub struct InboxEntry {
+    /// Stream id, for the acknowledgement.
+    pub stream_id: String,
+    /// What it holds; `None` for an entry this version does not know (acknowledged and logged).
+    pub kind: Option<InboxKind>,
+    /// Platform update id (Telegram `update_id`) or, for a tick, the alias.
+    pub key: String,
+    /// The raw body.
+    pub body: String,
+}
+
+impl Store {
+    /// Creates the inbox stream and its consumer group if they do not exist.
+    pub async fn ensure_inbox(&self) -> redis::RedisResult<()> {
+        let res: redis::RedisResult<()> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(self.keys.inbox())
+            .arg(INTAKE_GROUP)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut self.conn())
+            .await;
+        match res {
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Appends an update; returns its stream id once Redis has it.
+    pub async fn inbox_append(
+        &self,
+        kind: InboxKind,
+        key: &str,
+        body: &str,
+    ) -> redis::RedisResult<String> {
+        redis::cmd("XADD")
+            .arg(self.keys.inbox())
+            .arg("*")
+            .arg("kind")
+            .arg(kind.as_str())
+            .arg("key")
+            .arg(key)
+            .arg("body")
+            .arg(body)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Reads entries for `consumer`: its own pending ones (`pending`), or new ones, waiting up
+    /// to `block_ms` for new ones.
+    pub async fn inbox_read(
+        &self,
+        consumer: &str,
+        pending: bool,
+        count: usize,
+        block_ms: u64,
+    ) -> redis::RedisResult<Vec<InboxEntry>> {
+        let mut cmd = redis::cmd("XREADGROUP");
+        cmd.arg("GROUP")
+            .arg(INTAKE_GROUP)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(count);
+        if !pending {
+            cmd.arg("BLOCK").arg(block_ms);
+        }
+        cmd.arg("STREAMS")
+            .arg(self.keys.inbox())
+            .arg(if pending { "0" } else { ">" });
+        let reply: Option<StreamReadReply> = cmd.query_async(&mut self.conn()).await?;
+        let mut out = Vec::new();
+        for key in reply.map(|r| r.keys).unwrap_or_default() {
+            for id in key.ids {
+                let field = |name: &str| id.get::<String>(name).unwrap_or_default();
+                out.push(InboxEntry {
+                    kind: InboxKind::parse(&field("kind")),
+                    key: field("key"),
+                    body: field("body"),
+                    stream_id: id.id.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Acknowledges an entry and deletes it: raw updates carry platform ids and are kept no
+    /// longer than their processing.
+    pub async fn inbox_ack(&self, stream_id: &str) -> redis::RedisResult<()> {
+        let _: (i64, i64) = redis::pipe()
+            .atomic()
+            .cmd("XACK")
+            .arg(self.keys.inbox())
+            .arg(INTAKE_GROUP)
+            .arg(stream_id)
+            .cmd("XDEL")
+            .arg(self.keys.inbox())
+            .arg(stream_id)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Entries in the inbox (processed ones are deleted, so this is the backlog).
+    pub async fn inbox_len(&self) -> redis::RedisResult<u64> {
+        redis::cmd("XLEN")
+            .arg(self.keys.inbox())
+            .query_async(&mut self.conn())
+            .await
+    }
+}

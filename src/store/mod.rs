@@ -1,0 +1,230 @@
+//! Everything tipline keeps, in Redis (DESIGN.md §4). Every key starts with the configured
+//! namespace (one Redis Cluster hash tag, e.g. `{tl}`), so one deployment's keys share a slot
+//! and the multi-key commit script works on a cluster too.
+//!
+//! Two kinds of connection: a shared auto-reconnecting one for short commands, and one per
+//! blocking reader (`XREADGROUP BLOCK`) with a response timeout longer than the block. Redis
+//! being down shows up as errors from these calls; callers retry, and nothing is acknowledged
+//! to a platform before Redis has it.
+
+mod commit;
+mod inbox;
+mod tips;
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::conversation::{CONVERSATION_VERSION, Conversation};
+use crate::privacy::Channel;
+
+pub use commit::{Commit, NewTip, SeenMark};
+pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind};
+pub use tips::{Tip, TipStatus};
+
+/// Handle on the deployment's Redis data. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: ConnectionManager,
+    keys: Keys,
+    client: redis::Client,
+}
+
+/// Key names under one namespace.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    ns: String,
+}
+
+impl Keys {
+    /// Keys under `ns` (e.g. `{tl}`).
+    pub fn new(ns: &str) -> Self {
+        Self { ns: ns.to_owned() }
+    }
+    /// Raw channel updates, consumer group `intake`.
+    pub fn inbox(&self) -> String {
+        format!("{}:inbox", self.ns)
+    }
+    /// Marks an update as processed (and holds replies not yet confirmed sent).
+    pub fn seen(&self, channel: &str, update: &str) -> String {
+        format!("{}:seen:{channel}:{update}", self.ns)
+    }
+    /// A citizen's conversation.
+    pub fn convo(&self, channel: Channel, alias: &str) -> String {
+        format!("{}:convo:{}:{alias}", self.ns, channel.short())
+    }
+    /// Sorted set of aliases with an unfinished draft, scored by when they are next due.
+    pub fn idle(&self) -> String {
+        format!("{}:idle", self.ns)
+    }
+    /// One tip.
+    pub fn tip(&self, code: &str) -> String {
+        format!("{}:tip:{code}", self.ns)
+    }
+    /// Codes by received time.
+    pub fn tips(&self) -> String {
+        format!("{}:tips", self.ns)
+    }
+    /// Tip events, consumed by desk, forward and notify.
+    pub fn events(&self) -> String {
+        format!("{}:events", self.ns)
+    }
+    /// Sealed route back to a citizen.
+    pub fn route(&self, alias: &str) -> String {
+        format!("{}:route:{alias}", self.ns)
+    }
+    /// A citizen's recent codes, newest first.
+    pub fn my_tips(&self, alias: &str) -> String {
+        format!("{}:mytips:{alias}", self.ns)
+    }
+    /// A rate-limit counter for one window.
+    pub fn rate(&self, what: &str, alias: &str, window: i64) -> String {
+        format!("{}:rl:{what}:{alias}:{window}", self.ns)
+    }
+}
+
+/// How long short commands may take before they count as failed.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl Store {
+    /// Connects to Redis at `url` under namespace `ns`. Fails when Redis cannot be reached.
+    pub async fn connect(url: &str, ns: &str) -> redis::RedisResult<Self> {
+        let client = redis::Client::open(url)?;
+        let conn =
+            ConnectionManager::new_with_config(client.clone(), manager_config(RESPONSE_TIMEOUT))
+                .await?;
+        Ok(Self {
+            conn,
+            keys: Keys::new(ns),
+            client,
+        })
+    }
+
+    /// A separate connection for a blocking reader: blocks of up to `block` do not time out.
+    pub async fn blocking(&self, block: Duration) -> redis::RedisResult<Self> {
+        let conn = ConnectionManager::new_with_config(
+            self.client.clone(),
+            manager_config(block + RESPONSE_TIMEOUT),
+        )
+        .await?;
+        Ok(Self {
+            conn,
+            keys: self.keys.clone(),
+            client: self.client.clone(),
+        })
+    }
+
+    /// The key names.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// A connection handle for one command sequence.
+    pub fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// `PING`, for readiness.
+    pub async fn ping(&self) -> redis::RedisResult<()> {
+        redis::cmd("PING").query_async(&mut self.conn()).await
+    }
+
+    /// The stored conversation, or `None` when there is none, it expired, or it was written by
+    /// an incompatible version (the citizen then starts afresh rather than getting stuck).
+    pub async fn conversation(
+        &self,
+        channel: Channel,
+        alias: &str,
+    ) -> redis::RedisResult<Option<Conversation>> {
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(self.keys.convo(channel, alias))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(
+            raw.and_then(|raw| match serde_json::from_str::<Conversation>(&raw) {
+                Ok(c) if c.version <= CONVERSATION_VERSION => Some(c),
+                Ok(c) => {
+                    tracing::warn!(
+                        version = c.version,
+                        "conversation from a newer version; starting afresh"
+                    );
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "unreadable conversation; starting afresh");
+                    None
+                }
+            }),
+        )
+    }
+
+    /// Counts one event in a fixed window of `window_secs` and returns the count so far.
+    pub async fn rate_hit(
+        &self,
+        what: &str,
+        alias: &str,
+        now_ms: i64,
+        window_secs: i64,
+    ) -> redis::RedisResult<u64> {
+        let window = now_ms / 1000 / window_secs;
+        let key = self.keys.rate(what, alias, window);
+        let (count,): (u64,) = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(window_secs + 1)
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(count)
+    }
+
+    /// The sealed route of `alias`, if stored.
+    pub async fn route(&self, alias: &str) -> redis::RedisResult<Option<String>> {
+        redis::cmd("GET")
+            .arg(self.keys.route(alias))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Aliases whose draft timer is due at `now_ms`; each is pushed back by `retry_ms` so that
+    /// a slow intake does not get the same tick twice.
+    pub async fn due_drafts(
+        &self,
+        now_ms: i64,
+        retry_ms: i64,
+        limit: usize,
+    ) -> redis::RedisResult<Vec<String>> {
+        let mut conn = self.conn();
+        let due: Vec<String> = redis::cmd("ZRANGE")
+            .arg(self.keys.idle())
+            .arg("-inf")
+            .arg(now_ms)
+            .arg("BYSCORE")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(limit)
+            .query_async(&mut conn)
+            .await?;
+        if !due.is_empty() {
+            let mut cmd = redis::cmd("ZADD");
+            cmd.arg(self.keys.idle()).arg("XX");
+            for alias in &due {
+                cmd.arg(now_ms + retry_ms).arg(alias);
+            }
+            let _: i64 = cmd.query_async(&mut conn).await?;
+        }
+        Ok(due)
+    }
+}
+
+fn manager_config(response: Duration) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_response_timeout(Some(response))
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(3)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_secs(2))
+}
