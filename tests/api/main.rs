@@ -1,0 +1,9 @@
+//! End-to-end tests: the real tipline against a real redis-server and a fake Telegram Bot API,
+//! over loopback HTTP, driven through teloxide's real HTTP calls.
+
+mod support;
+
+mod report;
+mod resilience;
+mod status;
+mod webhook;

@@ -1,0 +1,179 @@
+//! Nothing lost, nothing twice: restarts, Redis going away, redelivery, Telegram's 429.
+
+use std::time::Duration;
+
+use crate::support::{Fault, receipt_code, spawn_app, texts};
+
+#[tokio::test]
+async fn the_process_killed_between_two_steps_resumes_the_conversation_after_restart() {
+    let mut t = spawn_app().await;
+    let mut c = t.citizen(2001);
+    c.says("/start").await;
+    c.presses("cat:smuggling").await;
+    c.says("Kho hàng ven sông").await;
+
+    t.kill();
+    t.start().await;
+
+    let mut c = t.citizen(2001);
+    c.new_messages();
+    let r = c.says("Xe tải chở thuốc lá lậu vào ban đêm").await;
+    assert!(r[0].text().contains("Đã ghi nhận"), "{}", texts(&r));
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let code = receipt_code(&c.presses("rv:send").await).unwrap();
+    let tip = t.tip(&code);
+    assert_eq!(tip["category"], "smuggling");
+    assert_eq!(tip["place"]["text"], "Kho hàng ven sông");
+}
+
+#[tokio::test]
+async fn redis_restarted_between_two_steps_loses_nothing() {
+    let t = spawn_app().await;
+    let mut c = t.citizen(2002);
+    c.says("/start").await;
+    c.presses("cat:gambling").await;
+    c.says("Sân bóng xóm Chiềng").await;
+
+    t.redis.restart();
+
+    let r = c.says("Đánh bạc ăn tiền mỗi tối").await;
+    assert!(r[0].text().contains("Đã ghi nhận"), "{}", texts(&r));
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let code = receipt_code(&c.presses("rv:send").await).unwrap();
+    assert_eq!(t.tip(&code)["place"]["text"], "Sân bóng xóm Chiềng");
+}
+
+#[tokio::test]
+async fn updates_sent_while_redis_is_down_are_kept_by_telegram_and_processed_later() {
+    let t = spawn_app().await;
+    let mut c = t.citizen(2003);
+    c.says("/start").await;
+    t.redis.kill();
+    let id = t.fake.push_update(c.text_update("/cancel"));
+    // Give the poller time to take the update and fail to store it.
+    t.fake
+        .wait_until("a getUpdates after the update was queued", |_| true)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(t.fake.confirmed() < id, "not confirmed while Redis is down");
+    t.redis.restart();
+    t.settle().await;
+    let r = c.new_messages();
+    assert!(
+        r.iter().any(|m| m.text().contains("Đã hủy")),
+        "{}",
+        texts(&r)
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_update_creates_no_second_tip() {
+    let mut t = spawn_app().await;
+    let mut c = t.citizen(2004);
+    c.says("/start").await;
+    c.presses("cat:theft").await;
+    c.says("Chợ trung tâm").await;
+    c.says("Móc túi ở chợ").await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let send = c.press_update("rv:send");
+    let r = c.send(send.clone()).await;
+    let code = receipt_code(&r).unwrap();
+
+    // Telegram sends the same update again, as after a crash before the offset moved on:
+    // a fresh process starts from offset 0 and gets it.
+    t.kill();
+    let sent_before = t.fake.calls_of("sendMessage").len();
+    let mut again = send.clone();
+    again["update_id"] = serde_json::json!(t.fake.confirmed());
+    t.fake.redeliver(again);
+    t.start().await;
+    t.settle().await;
+
+    assert_eq!(t.tip_codes(), vec![code]);
+    assert_eq!(t.events().len(), 1);
+    assert_eq!(
+        t.fake.calls_of("sendMessage").len(),
+        sent_before,
+        "the replies were already sent, so nothing is sent again"
+    );
+}
+
+#[tokio::test]
+async fn a_429_from_telegram_is_waited_out_and_the_reply_still_arrives() {
+    let t = spawn_app().await;
+    let mut c = t.citizen(2005);
+    t.fake.fail_next("sendMessage", Fault::TooManyRequests(1));
+    let r = c.says("/start").await;
+    assert_eq!(r.len(), 2, "{}", texts(&r));
+    assert!(r[0].text().contains("113"));
+    assert_eq!(t.fake.calls_of("sendMessage!failed").len(), 1);
+}
+
+#[tokio::test]
+async fn a_502_from_telegram_is_retried() {
+    let t = spawn_app().await;
+    let mut c = t.citizen(2006);
+    t.fake.fail_next("sendMessage", Fault::BadGateway);
+    let r = c.says("/help").await;
+    assert!(r[0].text().contains("/report"), "{}", texts(&r));
+}
+
+#[tokio::test]
+async fn a_citizen_who_blocked_the_bot_does_not_stall_the_line() {
+    let t = spawn_app().await;
+    let mut blocked = t.citizen(2007);
+    t.fake.fail_next("sendMessage", Fault::Blocked);
+    let r = blocked.says("/start").await;
+    assert!(r.is_empty());
+    let mut other = t.citizen(2008);
+    let r = other.says("/start").await;
+    assert_eq!(r.len(), 2);
+}
+
+#[tokio::test]
+async fn an_idle_draft_is_reminded_once_and_then_expires() {
+    let t = spawn_app().await;
+    let mut c = t.citizen(2009);
+    c.says("/start").await;
+    c.presses("cat:drugs").await;
+    let limits = t.settings.limits.clone();
+
+    t.clock
+        .advance(Duration::from_secs(limits.draft_remind_after_secs + 1));
+    t.fake
+        .wait_until("the reminder", |calls| {
+            calls.iter().any(|m| m.text().contains("chưa được gửi"))
+        })
+        .await;
+    t.settle().await;
+    let r = c.new_messages();
+    assert_eq!(
+        r.len(),
+        3,
+        "reminder and the place question again: {}",
+        texts(&r)
+    );
+
+    t.clock
+        .advance(Duration::from_secs(limits.draft_expire_after_secs));
+    t.fake
+        .wait_until("the expiry", |calls| {
+            calls.iter().any(|m| m.text().contains("đã bị xóa"))
+        })
+        .await;
+    t.settle().await;
+    let r = c.new_messages();
+    assert_eq!(r.len(), 1, "{}", texts(&r));
+    let r = c.says("Chợ").await;
+    assert!(
+        r[0].text().contains("/report"),
+        "the draft is gone: {}",
+        texts(&r)
+    );
+}

@@ -1,0 +1,353 @@
+//! A fake Telegram Bot API over loopback HTTP, with the real JSON shapes: long-polling
+//! `getUpdates` with real offset semantics (an update is confirmed by a later call with a higher
+//! offset), the sending methods tipline uses, `getFile` and file download, and injectable
+//! faults (429 with `retry_after`, 403 "bot was blocked", 502).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub const BOT_ID: i64 = 999;
+
+/// A recorded call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Method name, lower case (`sendmessage`).
+    pub method: String,
+    /// The request body.
+    pub body: Value,
+    /// The message id the fake gave a sent message.
+    pub message_id: Option<i64>,
+}
+
+impl Call {
+    pub fn chat_id(&self) -> Option<i64> {
+        self.body.get("chat_id").and_then(Value::as_i64)
+    }
+    pub fn text(&self) -> &str {
+        self.body.get("text").and_then(Value::as_str).unwrap_or("")
+    }
+    /// Callback data of every inline button.
+    pub fn buttons(&self) -> Vec<String> {
+        self.body["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .filter_map(|b| b["callback_data"].as_str().map(str::to_owned))
+            .collect()
+    }
+    /// Labels of the reply-keyboard buttons.
+    pub fn keyboard(&self) -> Vec<String> {
+        self.body["reply_markup"]["keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .filter_map(|b| b["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// A fault to answer the next call of a method with.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    TooManyRequests(u32),
+    Blocked,
+    BadGateway,
+}
+
+#[derive(Default)]
+struct Inner {
+    queue: VecDeque<Value>,
+    next_update_id: i64,
+    confirmed: i64,
+    calls: Vec<Call>,
+    next_message_id: i64,
+    faults: Vec<(String, Fault)>,
+    get_updates_calls: usize,
+}
+
+/// The fake server; clones share it.
+#[derive(Clone)]
+pub struct FakeTelegram {
+    inner: Arc<Mutex<Inner>>,
+    updates: Arc<Notify>,
+    calls: Arc<Notify>,
+    pub addr: SocketAddr,
+}
+
+impl FakeTelegram {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let fake = Self {
+            inner: Arc::new(Mutex::new(Inner {
+                next_update_id: 1000,
+                next_message_id: 100,
+                ..Inner::default()
+            })),
+            updates: Arc::new(Notify::new()),
+            calls: Arc::new(Notify::new()),
+            addr,
+        };
+        let app = Router::new()
+            .route("/{token}/{method}", post(api))
+            .route("/file/{token}/{*path}", get(file))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        fake
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Queues an update (its `update_id` is set here) and returns the id.
+    pub fn push_update(&self, mut update: Value) -> i64 {
+        let id = {
+            let mut inner = self.inner.lock().unwrap();
+            let id = inner.next_update_id;
+            inner.next_update_id += 1;
+            update["update_id"] = json!(id);
+            inner.queue.push_back(update);
+            id
+        };
+        self.updates.notify_waiters();
+        id
+    }
+
+    /// Queues the same update again, as Telegram does when it was not confirmed.
+    pub fn redeliver(&self, update: Value) {
+        self.inner.lock().unwrap().queue.push_back(update);
+        self.updates.notify_waiters();
+    }
+
+    /// Updates queued and not yet confirmed by a later `getUpdates` offset.
+    pub fn pending_updates(&self) -> usize {
+        self.inner.lock().unwrap().queue.len()
+    }
+
+    /// The last update id confirmed by a later `getUpdates` offset.
+    pub fn confirmed(&self) -> i64 {
+        self.inner.lock().unwrap().confirmed
+    }
+
+    pub fn fail_next(&self, method: &str, fault: Fault) {
+        self.inner
+            .lock()
+            .unwrap()
+            .faults
+            .push((method.to_ascii_lowercase(), fault));
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// Calls of one method.
+    pub fn calls_of(&self, method: &str) -> Vec<Call> {
+        let m = method.to_ascii_lowercase();
+        self.calls().into_iter().filter(|c| c.method == m).collect()
+    }
+
+    /// Messages sent to `chat`.
+    pub fn messages_to(&self, chat: i64) -> Vec<Call> {
+        self.calls_of("sendMessage")
+            .into_iter()
+            .filter(|c| c.chat_id() == Some(chat))
+            .collect()
+    }
+
+    pub fn get_updates_calls(&self) -> usize {
+        self.inner.lock().unwrap().get_updates_calls
+    }
+
+    /// Waits until `pred` holds over the calls, for at most 10 s.
+    pub async fn wait_until(&self, what: &str, pred: impl Fn(&[Call]) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.calls.notified();
+            if pred(&self.calls()) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out waiting for {what}; calls: {:#?}", self.calls());
+            }
+        }
+    }
+
+    fn record(&self, method: &str, body: Value, message_id: Option<i64>) {
+        self.inner.lock().unwrap().calls.push(Call {
+            method: method.to_owned(),
+            body,
+            message_id,
+        });
+        self.calls.notify_waiters();
+    }
+}
+
+fn ok(result: Value) -> Response {
+    axum::Json(json!({"ok": true, "result": result})).into_response()
+}
+
+fn fault(f: Fault) -> Response {
+    match f {
+        Fault::TooManyRequests(s) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({"ok": false, "error_code": 429,
+                "description": format!("Too Many Requests: retry after {s}"),
+                "parameters": {"retry_after": s}})),
+        )
+            .into_response(),
+        Fault::Blocked => (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({"ok": false, "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user"})),
+        )
+            .into_response(),
+        Fault::BadGateway => {
+            (StatusCode::BAD_GATEWAY, "<html>502 Bad Gateway</html>").into_response()
+        }
+    }
+}
+
+fn bot_user() -> Value {
+    json!({"id": BOT_ID, "is_bot": true, "first_name": "TipBot", "username": "tip_bot"})
+}
+
+fn chat(id: i64) -> Value {
+    if id > 0 {
+        json!({"id": id, "type": "private", "first_name": "Citizen"})
+    } else {
+        json!({"id": id, "type": "supergroup", "title": "Duty"})
+    }
+}
+
+async fn api(
+    State(fake): State<FakeTelegram>,
+    Path((token, method)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if !token.starts_with("bot") {
+        return (StatusCode::NOT_FOUND, "no such path").into_response();
+    }
+    let method = method.to_ascii_lowercase();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+    let injected = {
+        let mut inner = fake.inner.lock().unwrap();
+        let pos = inner.faults.iter().position(|(m, _)| *m == method);
+        pos.map(|p| inner.faults.remove(p).1)
+    };
+    if let Some(f) = injected {
+        fake.record(&format!("{method}!failed"), body, None);
+        return fault(f);
+    }
+    match method.as_str() {
+        "getme" => ok(json!({"id": BOT_ID, "is_bot": true, "first_name": "TipBot",
+            "username": "tip_bot", "can_join_groups": true, "can_read_all_group_messages": false,
+            "supports_inline_queries": false, "can_connect_to_business": false,
+            "has_main_web_app": false})),
+        "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false,
+            "pending_update_count": 0})),
+        "deletewebhook" | "setwebhook" => {
+            fake.record(&method, body, None);
+            ok(json!(true))
+        }
+        "getupdates" => get_updates(fake, body).await,
+        "sendmessage" | "senddocument" | "sendphoto" => {
+            let chat_id = body["chat_id"].as_i64().unwrap_or(0);
+            let id = {
+                let mut inner = fake.inner.lock().unwrap();
+                inner.next_message_id += 1;
+                inner.next_message_id
+            };
+            let mut msg = json!({"message_id": id, "from": bot_user(), "chat": chat(chat_id),
+                "date": 1_700_000_000});
+            if let Some(t) = body.get("text") {
+                msg["text"] = t.clone();
+            }
+            fake.record(&method, body, Some(id));
+            ok(msg)
+        }
+        "editmessagetext" | "editmessagereplymarkup" => {
+            let chat_id = body["chat_id"].as_i64().unwrap_or(0);
+            let id = body["message_id"].as_i64().unwrap_or(0);
+            fake.record(&method, body.clone(), Some(id));
+            ok(
+                json!({"message_id": id, "from": bot_user(), "chat": chat(chat_id),
+                "date": 1_700_000_000, "text": body.get("text").cloned().unwrap_or(json!("…"))}),
+            )
+        }
+        "copymessage" => {
+            let id = {
+                let mut inner = fake.inner.lock().unwrap();
+                inner.next_message_id += 1;
+                inner.next_message_id
+            };
+            fake.record(&method, body, Some(id));
+            ok(json!({"message_id": id}))
+        }
+        "answercallbackquery" | "deletemessage" => {
+            fake.record(&method, body, None);
+            ok(json!(true))
+        }
+        "getfile" => {
+            let file_id = body["file_id"].as_str().unwrap_or("").to_owned();
+            fake.record(&method, body, None);
+            ok(
+                json!({"file_id": file_id, "file_unique_id": format!("u-{file_id}"),
+                "file_size": 5, "file_path": format!("photos/{file_id}.jpg")}),
+            )
+        }
+        other => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"ok": false, "error_code": 404,
+                "description": format!("Not Found: method {other} is not in the fake")})),
+        )
+            .into_response(),
+    }
+}
+
+async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
+    let offset = body["offset"].as_i64().unwrap_or(0);
+    let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
+    let timeout = body["timeout"].as_u64().unwrap_or(0).min(50);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    loop {
+        let notified = fake.updates.notified();
+        {
+            let mut inner = fake.inner.lock().unwrap();
+            inner.get_updates_calls += 1;
+            if offset > 0 {
+                // Everything below the offset is confirmed and forgotten, as on Telegram.
+                inner
+                    .queue
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                inner.confirmed = inner.confirmed.max(offset - 1);
+            }
+            let batch: Vec<Value> = inner.queue.iter().take(limit).cloned().collect();
+            if !batch.is_empty() || timeout == 0 {
+                return ok(Value::Array(batch));
+            }
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return ok(json!([]));
+        }
+    }
+}
+
+async fn file(Path((_token, path)): Path<(String, String)>) -> Response {
+    (StatusCode::OK, format!("file:{path}")).into_response()
+}

@@ -1,0 +1,355 @@
+//! `spawn_app()`: a real tipline process (in this test process) against a real redis-server and
+//! the fake Telegram Bot API, with helpers that speak as a citizen would.
+
+pub mod fake_telegram;
+pub mod redis;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use figment::providers::Env;
+use serde_json::{Value, json};
+use tipline::app::{App, Clock, Options};
+use tipline::config::{Secrets, Settings, TelegramMode};
+
+pub use fake_telegram::{Call, FakeTelegram, Fault};
+pub use redis::RedisServer;
+
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret_123";
+
+/// A running tipline with its fakes.
+pub struct TestApp {
+    pub app: Option<App>,
+    pub fake: FakeTelegram,
+    pub redis: Arc<RedisServer>,
+    pub settings: Settings,
+    pub clock: Clock,
+    pub http: reqwest::Client,
+}
+
+/// The shipped configuration, pointed at the fakes.
+pub fn settings(redis: &RedisServer, fake: &FakeTelegram, mode: TelegramMode) -> Settings {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut s = Settings::load_with(
+        &root.join("config/tipline.toml"),
+        Env::prefixed("TIPLINE_TEST_NOTHING__"),
+    )
+    .unwrap();
+    s.app.locales_dir = root.join("locales");
+    s.redis.url = redis.url();
+    s.telegram.api_url = fake.url();
+    s.telegram.mode = mode;
+    s.telegram.poll_timeout_secs = 5;
+    s.http.listen = "127.0.0.1:0".into();
+    s
+}
+
+pub fn secrets(settings: &Settings) -> Secrets {
+    Secrets::from_lookup(settings, |k| match k {
+        "TIPLINE_TELEGRAM_TOKEN" => Some("123456:TEST-TOKEN".into()),
+        "TIPLINE_ALIAS_KEY" => Some("test-alias-key-test-alias-key-test".into()),
+        "TIPLINE_ROUTE_KEY" => Some("11".repeat(32)),
+        "TIPLINE_TELEGRAM_WEBHOOK_SECRET" => Some(WEBHOOK_SECRET.into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+/// Starts Redis, the fake and tipline in polling mode.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TelegramMode::Polling, |_| {}).await
+}
+
+/// Starts Redis, the fake and tipline, with settings adjusted by `tweak`.
+pub async fn spawn_app_with(mode: TelegramMode, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        tipline::telemetry::init(false);
+    }
+    let redis = Arc::new(RedisServer::start());
+    let fake = FakeTelegram::start().await;
+    let mut settings = settings(&redis, &fake, mode);
+    tweak(&mut settings);
+    let clock = Clock::default();
+    let mut t = TestApp {
+        app: None,
+        fake,
+        redis,
+        settings,
+        clock,
+        http: reqwest::Client::new(),
+    };
+    t.start().await;
+    t
+}
+
+impl TestApp {
+    /// Starts (or starts again) the tipline process against the same Redis and fake.
+    pub async fn start(&mut self) {
+        let opts = Options {
+            clock: self.clock.clone(),
+            sweep_every: Duration::from_millis(50),
+        };
+        let app = App::start(self.settings.clone(), secrets(&self.settings), opts)
+            .await
+            .unwrap();
+        self.app = Some(app);
+    }
+
+    /// Aborts every task at once, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.kill();
+        }
+    }
+
+    /// Stops gracefully.
+    #[allow(dead_code)] // not every test binary module uses it
+    pub async fn stop(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.stop().await;
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        self.app.as_ref().expect("app running")
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.app().http_addr)
+    }
+
+    pub fn citizen(&self, id: i64) -> Citizen<'_> {
+        Citizen {
+            t: self,
+            id,
+            lang: "vi",
+            read: 0,
+        }
+    }
+
+    /// A Redis connection for assertions.
+    pub fn redis(&self) -> ::redis::Connection {
+        self.redis.conn()
+    }
+
+    pub fn ns(&self) -> &str {
+        &self.settings.app.namespace
+    }
+
+    /// Tips stored, by code.
+    pub fn tip_codes(&self) -> Vec<String> {
+        ::redis::cmd("ZRANGE")
+            .arg(format!("{}:tips", self.ns()))
+            .arg(0)
+            .arg(-1)
+            .query(&mut self.redis())
+            .unwrap()
+    }
+
+    pub fn tip(&self, code: &str) -> Value {
+        let raw: String = ::redis::cmd("GET")
+            .arg(format!("{}:tip:{code}", self.ns()))
+            .query(&mut self.redis())
+            .unwrap();
+        serde_json::from_str(&raw).unwrap()
+    }
+
+    pub fn events(&self) -> Vec<std::collections::HashMap<String, String>> {
+        let reply: ::redis::streams::StreamRangeReply = ::redis::cmd("XRANGE")
+            .arg(format!("{}:events", self.ns()))
+            .arg("-")
+            .arg("+")
+            .query(&mut self.redis())
+            .unwrap();
+        reply
+            .ids
+            .into_iter()
+            .map(|id| {
+                id.map
+                    .keys()
+                    .map(|k| (k.clone(), id.get::<String>(k).unwrap_or_default()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Waits until every queued update was taken from the fake, is confirmed, and the inbox is
+    /// empty (so every reply was sent).
+    pub async fn settle(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let inbox = format!("{}:inbox", self.ns());
+        loop {
+            let pending = self.fake.pending_updates();
+            let len: u64 = ::redis::cmd("XLEN")
+                .arg(&inbox)
+                .query(&mut self.redis())
+                .unwrap_or(1);
+            if pending == 0 && len == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not settled: {pending} updates at the fake, {len} in the inbox"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Posts an update to the webhook route with `secret`.
+    pub async fn post_webhook(&self, secret: Option<&str>, body: String) -> reqwest::StatusCode {
+        let mut req = self
+            .http
+            .post(format!(
+                "{}{}",
+                self.base_url(),
+                self.settings.telegram.webhook_path
+            ))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(s) = secret {
+            req = req.header("X-Telegram-Bot-Api-Secret-Token", s);
+        }
+        req.send().await.unwrap().status()
+    }
+}
+
+/// A citizen in a private chat with the bot.
+pub struct Citizen<'a> {
+    t: &'a TestApp,
+    pub id: i64,
+    pub lang: &'static str,
+    read: usize,
+}
+
+fn from(id: i64, lang: &str) -> Value {
+    json!({"id": id, "is_bot": false, "first_name": "Nguyễn", "last_name": "Văn A",
+        "username": format!("user{id}"), "language_code": lang})
+}
+
+fn private_chat(id: i64) -> Value {
+    json!({"id": id, "type": "private", "first_name": "Nguyễn"})
+}
+
+impl Citizen<'_> {
+    fn message(&self, fields: Value) -> Value {
+        let mut msg = json!({"message_id": 1 + self.t.fake.calls().len() as i64,
+            "from": from(self.id, self.lang), "chat": private_chat(self.id), "date": 1_700_000_000});
+        for (k, v) in fields.as_object().unwrap() {
+            msg[k] = v.clone();
+        }
+        json!({"message": msg})
+    }
+
+    /// The update for a text (commands get their entity, as Telegram sends them).
+    pub fn text_update(&self, text: &str) -> Value {
+        let mut fields = json!({"text": text});
+        if text.starts_with('/') {
+            let len = text.split(' ').next().unwrap().encode_utf16().count();
+            fields["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
+        }
+        self.message(fields)
+    }
+
+    /// Sends text and returns the bot's new messages to this citizen.
+    pub async fn says(&mut self, text: &str) -> Vec<Call> {
+        let u = self.text_update(text);
+        self.send(u).await
+    }
+
+    pub async fn sends_photo(
+        &mut self,
+        file_id: &str,
+        size: u64,
+        caption: Option<&str>,
+    ) -> Vec<Call> {
+        let mut fields = json!({"photo": [
+            {"file_id": format!("{file_id}-small"), "file_unique_id": "s", "file_size": 900, "width": 90, "height": 67},
+            {"file_id": file_id, "file_unique_id": format!("u-{file_id}"), "file_size": size, "width": 1280, "height": 960}
+        ]});
+        if let Some(c) = caption {
+            fields["caption"] = json!(c);
+        }
+        let u = self.message(fields);
+        self.send(u).await
+    }
+
+    pub async fn sends_location(&mut self, lat: f64, lon: f64) -> Vec<Call> {
+        let u = self.message(json!({"location": {"latitude": lat, "longitude": lon}}));
+        self.send(u).await
+    }
+
+    pub async fn shares_contact(&mut self, phone: &str, own: bool) -> Vec<Call> {
+        let user_id = if own { self.id } else { self.id + 1 };
+        let u = self.message(
+            json!({"contact": {"phone_number": phone, "first_name": "Nguyễn",
+            "user_id": user_id}}),
+        );
+        self.send(u).await
+    }
+
+    pub async fn sends_sticker(&mut self) -> Vec<Call> {
+        let u = self.message(
+            json!({"sticker": {"file_id": "CAAC", "file_unique_id": "st",
+            "type": "regular", "width": 512, "height": 512, "is_animated": false,
+            "is_video": false}}),
+        );
+        self.send(u).await
+    }
+
+    /// The update for pressing the inline button with `data` on the latest bot message that
+    /// carries it.
+    pub fn press_update(&self, data: &str) -> Value {
+        let msg = self
+            .t
+            .fake
+            .messages_to(self.id)
+            .into_iter()
+            .rev()
+            .find(|c| c.buttons().iter().any(|b| b == data))
+            .unwrap_or_else(|| panic!("no message with a button {data}"));
+        json!({"callback_query": {"id": format!("cb{}", self.t.fake.calls().len()),
+            "from": from(self.id, self.lang), "chat_instance": "-1",
+            "data": data, "message": {"message_id": msg.message_id.unwrap(),
+                "from": {"id": fake_telegram::BOT_ID, "is_bot": true, "first_name": "TipBot", "username": "tip_bot"},
+                "chat": private_chat(self.id), "date": 1_700_000_000, "text": msg.text()}}})
+    }
+
+    /// Presses a button and returns the bot's new messages.
+    pub async fn presses(&mut self, data: &str) -> Vec<Call> {
+        let u = self.press_update(data);
+        self.send(u).await
+    }
+
+    /// Queues any update, waits until it is processed, returns the new messages.
+    pub async fn send(&mut self, update: Value) -> Vec<Call> {
+        self.t.fake.push_update(update);
+        self.t.settle().await;
+        self.new_messages()
+    }
+
+    /// Messages to this citizen since the last look.
+    pub fn new_messages(&mut self) -> Vec<Call> {
+        let all = self.t.fake.messages_to(self.id);
+        let new = all[self.read.min(all.len())..].to_vec();
+        self.read = all.len();
+        new
+    }
+}
+
+/// The texts of some messages, joined, for assertions with context.
+pub fn texts(calls: &[Call]) -> String {
+    calls
+        .iter()
+        .map(Call::text)
+        .collect::<Vec<_>>()
+        .join("\n---\n")
+}
+
+/// The receipt code in a message, if any.
+pub fn receipt_code(calls: &[Call]) -> Option<String> {
+    let re = regex::Regex::new(r"TB-[0-9A-Z]{4}-[0-9A-Z]{4}").unwrap();
+    calls
+        .iter()
+        .find_map(|c| re.find(c.text()).map(|m| m.as_str().to_owned()))
+}
