@@ -3,12 +3,14 @@
 //! stops only between units of work; a task that ends is logged with how it ended.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use regex::RegexSet;
 use secrecy::ExposeSecret;
 use teloxide::Bot;
@@ -17,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::telegram;
+use crate::codes::ReceiptCode;
 use crate::config::{Secrets, Settings, TelegramMode};
 use crate::i18n::{Lang, Texts};
 use crate::intake::{self, Intake};
@@ -63,9 +66,18 @@ pub struct Shared {
     pub default_lang: Lang,
     /// The clock.
     pub clock: Clock,
+    /// Where receipt codes are drawn from.
+    codes: Mutex<StdRng>,
 }
 
 impl Shared {
+    /// Draws a receipt code (uniqueness is checked when the tip is committed).
+    pub fn next_code(&self) -> ReceiptCode {
+        // A poisoned lock only means another thread panicked mid-draw; the RNG is still usable.
+        let mut rng = self.codes.lock().unwrap_or_else(|e| e.into_inner());
+        ReceiptCode::generate(&mut *rng)
+    }
+
     /// The Telegram client, or an error when the channel is disabled.
     pub fn telegram(&self) -> anyhow::Result<&Bot> {
         self.tg
@@ -94,6 +106,8 @@ pub struct Options {
     pub clock: Clock,
     /// How often the draft sweeper looks for due reminders.
     pub sweep_every: Duration,
+    /// Seed for receipt codes; `None` (the default) seeds from the operating system.
+    pub code_seed: Option<u64>,
 }
 
 impl Default for Options {
@@ -101,6 +115,7 @@ impl Default for Options {
         Self {
             clock: Clock::default(),
             sweep_every: Duration::from_secs(15),
+            code_seed: None,
         }
     }
 }
@@ -149,6 +164,10 @@ impl App {
             tg,
             default_lang,
             clock: opts.clock.clone(),
+            codes: Mutex::new(match opts.code_seed {
+                Some(seed) => StdRng::seed_from_u64(seed),
+                None => StdRng::from_os_rng(),
+            }),
         });
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();

@@ -274,7 +274,8 @@ impl Intake {
             }
             // The drawn code is taken (1 in 2^40 per stored tip): draw another.
             if let Some(t) = &mut tip {
-                t.tip.code = ReceiptCode::generate(&mut rand::rng());
+                tracing::info!("receipt code already taken; drawing another");
+                t.tip.code = sh.next_code();
             }
         }
         if let Some(t) = &tip {
@@ -314,7 +315,7 @@ impl Intake {
         });
         NewTip {
             tip: Tip {
-                code: ReceiptCode::generate(&mut rand::rng()),
+                code: self.shared.next_code(),
                 status: TipStatus::Submitted,
                 received_ms: now,
                 started_ms: draft.started_ms,

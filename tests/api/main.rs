@@ -3,6 +3,7 @@
 
 mod support;
 
+mod process;
 mod report;
 mod resilience;
 mod status;

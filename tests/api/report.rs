@@ -1,6 +1,10 @@
 //! A citizen reports a tip, every way the issue names.
 
-use crate::support::{receipt_code, spawn_app, texts};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tipline::codes::ReceiptCode;
+
+use crate::support::{receipt_code, spawn_app, spawn_app_seeded, texts};
 
 #[tokio::test]
 async fn a_whole_report_with_two_photos_and_a_location_pin_gets_a_receipt() {
@@ -284,4 +288,78 @@ async fn an_english_speaker_is_answered_in_english_and_can_switch_language() {
         "{}",
         texts(&r)
     );
+}
+
+#[tokio::test]
+async fn a_receipt_code_that_already_exists_is_replaced_by_a_fresh_one() {
+    let t = spawn_app_seeded(7).await;
+    let mut rng = StdRng::seed_from_u64(7);
+    let taken = ReceiptCode::generate(&mut rng).to_string();
+    let fresh = ReceiptCode::generate(&mut rng).to_string();
+    let old_tip = r#"{"placeholder":"an older tip"}"#;
+    let _: () = ::redis::cmd("SET")
+        .arg(format!("{}:tip:{taken}", t.ns()))
+        .arg(old_tip)
+        .query(&mut t.redis())
+        .unwrap();
+
+    let mut c = t.citizen(888);
+    c.says("/report").await;
+    c.presses("cat:other").await;
+    c.says("Ngã ba Dũng Phong").await;
+    c.says("Tụ tập đua xe ban đêm").await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let code = receipt_code(&c.presses("rv:send").await).unwrap();
+
+    assert_eq!(code, fresh);
+    let kept: String = ::redis::cmd("GET")
+        .arg(format!("{}:tip:{taken}", t.ns()))
+        .query(&mut t.redis())
+        .unwrap();
+    assert_eq!(kept, old_tip, "the existing tip is untouched");
+    assert_eq!(t.tip(&fresh)["description"], "Tụ tập đua xe ban đêm");
+    assert_eq!(t.events().len(), 1);
+}
+
+#[tokio::test]
+async fn videos_voice_notes_and_documents_are_evidence_too() {
+    let t = spawn_app().await;
+    let mut c = t.citizen(999_001);
+    c.says("/report").await;
+    c.presses("cat:domestic").await;
+    c.says("Tổ 3, khu phố 2").await;
+    c.says("Người chồng thường xuyên đánh vợ").await;
+    c.presses("go:next").await;
+    let file = |kind: &str, id: &str, size: u64, mime: &str| {
+        serde_json::json!({kind: {"file_id": id, "file_unique_id": format!("u{id}"),
+            "file_size": size, "mime_type": mime, "duration": 5, "width": 640, "height": 480,
+            "file_name": "ghi-am.pdf"}})
+    };
+    for (kind, id, mime) in [
+        ("video", "BAAD-video", "video/mp4"),
+        ("voice", "AwAD-voice", "audio/ogg"),
+        ("document", "BQAD-doc", "application/pdf"),
+    ] {
+        let mut u = c.text_update("x");
+        let msg = u["message"].as_object_mut().unwrap();
+        msg.remove("text");
+        for (k, v) in file(kind, id, 10_000, mime).as_object().unwrap() {
+            msg.insert(k.clone(), v.clone());
+        }
+        let r = c.send(u).await;
+        assert!(r[0].text().contains("Đã nhận"), "{kind}: {}", texts(&r));
+    }
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let code = receipt_code(&c.presses("rv:send").await).unwrap();
+    let kinds: Vec<String> = t.tip(&code)["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["video", "voice", "document"]);
+    assert_eq!(t.tip(&code)["evidence"][2]["mime"], "application/pdf");
 }

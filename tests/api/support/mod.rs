@@ -26,6 +26,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub clock: Clock,
     pub http: reqwest::Client,
+    /// Seed of the receipt codes, so a test can know the next code.
+    pub code_seed: Option<u64>,
 }
 
 /// The shipped configuration, pointed at the fakes.
@@ -63,6 +65,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts Redis, the fake and tipline, with settings adjusted by `tweak`.
 pub async fn spawn_app_with(mode: TelegramMode, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(mode, tweak, None).await
+}
+
+/// Starts Redis, the fake and tipline with receipt codes drawn from `seed`.
+pub async fn spawn_app_seeded(seed: u64) -> TestApp {
+    spawn(TelegramMode::Polling, |_| {}, Some(seed)).await
+}
+
+async fn spawn(
+    mode: TelegramMode,
+    tweak: impl FnOnce(&mut Settings),
+    code_seed: Option<u64>,
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         tipline::telemetry::init(false);
     }
@@ -78,6 +93,7 @@ pub async fn spawn_app_with(mode: TelegramMode, tweak: impl FnOnce(&mut Settings
         settings,
         clock,
         http: reqwest::Client::new(),
+        code_seed,
     };
     t.start().await;
     t
@@ -89,6 +105,7 @@ impl TestApp {
         let opts = Options {
             clock: self.clock.clone(),
             sweep_every: Duration::from_millis(50),
+            code_seed: self.code_seed,
         };
         let app = App::start(self.settings.clone(), secrets(&self.settings), opts)
             .await
