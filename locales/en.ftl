@@ -19,7 +19,7 @@ button-report = 📝 Send a tip
 ask-category = What is it about? Choose a button below.
 ask-place =
     📍 Where did it happen?
-    • Press «Share location» below, or
+    • press «📍 Share my location» below, or
     • type an address (village, street, commune/ward), or
     • choose a commune/ward from the list.
 ask-place-commune = Or choose a commune/ward:

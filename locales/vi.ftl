@@ -19,7 +19,7 @@ button-report = 📝 Gửi tin báo
 ask-category = Vụ việc bạn muốn báo thuộc loại nào? Chọn một nút bên dưới.
 ask-place =
     📍 Việc xảy ra ở đâu?
-    • Bấm nút «Gửi vị trí» bên dưới, hoặc
+    • bấm nút «📍 Gửi vị trí hiện tại» bên dưới, hoặc
     • gõ địa chỉ (thôn/xóm, đường, xã/phường), hoặc
     • chọn xã/phường trong danh sách.
 ask-place-commune = Hoặc chọn xã/phường:

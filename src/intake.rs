@@ -25,12 +25,17 @@ use crate::store::{Commit, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip, 
 
 /// Consumer name of the intake in its group.
 const CONSUMER: &str = "intake-1";
+/// An inbox entry with its Telegram update parsed (when it is one and it parses).
+type Parsed = (InboxEntry, Option<Update>);
+
+/// Most inbox entries read at once.
+const BATCH: usize = 64;
 
 /// What one call of [`Intake::try_process_next`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Processed {
-    /// One inbox entry was handled and acknowledged.
-    One,
+    /// This many inbox entries were handled and acknowledged.
+    Some(usize),
     /// The inbox had nothing within the wait.
     Empty,
 }
@@ -76,41 +81,104 @@ impl Intake {
         tracing::info!("intake stopped");
     }
 
-    /// Handles the next entry: first any left pending by an earlier run, then a new one,
-    /// waiting up to `block_ms` for it.
+    /// Handles the next batch: first entries left pending by an earlier run, then new ones,
+    /// waiting up to `block_ms` for them. Entries of one citizen are handled in stream order,
+    /// one after the other; different citizens' entries concurrently. Each entry is
+    /// acknowledged as soon as its work is done; after a failure the rest of that citizen's
+    /// entries stay pending, so their order survives the retry.
     pub async fn try_process_next(&self, block_ms: u64) -> anyhow::Result<Processed> {
-        let mut entries = self.reader.inbox_read(CONSUMER, true, 1, 0).await?;
+        let mut entries = self.reader.inbox_read(CONSUMER, true, BATCH, 0).await?;
         if entries.is_empty() {
-            entries = self.reader.inbox_read(CONSUMER, false, 1, block_ms).await?;
+            entries = self
+                .reader
+                .inbox_read(CONSUMER, false, BATCH, block_ms)
+                .await?;
         }
-        let Some(entry) = entries.pop() else {
+        if entries.is_empty() {
             return Ok(Processed::Empty);
-        };
-        self.process(&entry).await?;
-        self.shared.store.inbox_ack(&entry.stream_id).await?;
-        Ok(Processed::One)
+        }
+        let mut groups: Vec<(String, Vec<Parsed>)> = Vec::new();
+        for entry in entries {
+            let (key, update) = self.order_key(&entry);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) => list.push((entry, update)),
+                None => groups.push((key, vec![(entry, update)])),
+            }
+        }
+        let results = futures_util::future::join_all(
+            groups
+                .into_iter()
+                .map(|(_, list)| self.process_in_order(list)),
+        )
+        .await;
+        let mut done = 0;
+        let mut first_error = None;
+        for r in results {
+            match r {
+                Ok(n) => done += n,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(Processed::Some(done)),
+        }
     }
 
-    async fn process(&self, entry: &InboxEntry) -> anyhow::Result<()> {
+    /// Which citizen an entry belongs to (their alias), parsing a Telegram update once.
+    fn order_key(&self, entry: &InboxEntry) -> (String, Option<Update>) {
         match entry.kind {
-            Some(InboxKind::Telegram) => self.telegram(entry).await,
-            Some(InboxKind::Tick) => self.tick(entry).await,
-            None => {
+            Some(InboxKind::Tick) => (entry.key.clone(), None),
+            Some(InboxKind::Telegram) => match serde_json::from_str::<Update>(&entry.body) {
+                Ok(update) => {
+                    let key = parse::parse(&update).map_or_else(
+                        || entry.stream_id.clone(),
+                        |inb| {
+                            self.shared
+                                .vault
+                                .alias(Channel::Telegram, &inb.user_id.to_string())
+                        },
+                    );
+                    (key, Some(update))
+                }
+                Err(_) => (entry.stream_id.clone(), None),
+            },
+            None => (entry.stream_id.clone(), None),
+        }
+    }
+
+    async fn process_in_order(
+        &self,
+        list: Vec<Parsed>,
+    ) -> anyhow::Result<usize> {
+        let mut done = 0;
+        for (entry, update) in list {
+            self.process(&entry, update).await?;
+            self.shared.store.inbox_ack(&entry.stream_id).await?;
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    async fn process(&self, entry: &InboxEntry, update: Option<Update>) -> anyhow::Result<()> {
+        match (entry.kind, update) {
+            (Some(InboxKind::Telegram), Some(update)) => self.telegram(entry, update).await,
+            (Some(InboxKind::Telegram), None) => {
+                tracing::warn!(entry = %entry.stream_id, "unreadable Telegram update; dropped");
+                Ok(())
+            }
+            (Some(InboxKind::Tick), _) => self.tick(entry).await,
+            (None, _) => {
                 tracing::warn!(entry = %entry.stream_id, "inbox entry of unknown kind; dropped");
                 Ok(())
             }
         }
     }
 
-    async fn telegram(&self, entry: &InboxEntry) -> anyhow::Result<()> {
+    async fn telegram(&self, entry: &InboxEntry, update: Update) -> anyhow::Result<()> {
         let sh = &self.shared;
-        let update: Update = match serde_json::from_str(&entry.body) {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::warn!(entry = %entry.stream_id, error = %e, "unreadable Telegram update; dropped");
-                return Ok(());
-            }
-        };
         let seen_key = sh.store.keys().seen("tg", &entry.key);
         let inbound = parse::parse(&update);
         match sh.store.seen(&seen_key).await? {

@@ -136,6 +136,20 @@ pub fn place_summary(place: &Place, settings: &Settings, texts: &Texts, lang: La
     texts.render(lang, &msg)
 }
 
+/// Characters of the description shown in the review; Telegram messages hold 4096 at most,
+/// and the full text is stored whatever its length.
+const REVIEW_DESCRIPTION_CHARS: usize = 1500;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max).collect();
+    cut.push('…');
+    cut
+}
+
 fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
     let category = d
         .category
@@ -164,7 +178,10 @@ fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
         Msg::new("review")
             .arg("category", category)
             .arg("place", place)
-            .arg("description", &d.description)
+            .arg(
+                "description",
+                shorten(&d.description, REVIEW_DESCRIPTION_CHARS),
+            )
             .arg("evidence", evidence)
             .arg("contact", contact),
         Keyboard::Inline(vec![vec![

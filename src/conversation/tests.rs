@@ -634,3 +634,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_review_fits_in_one_telegram_message_however_long_the_description() {
+    let f = fixture();
+    let d = Draft {
+        description: "Đ".repeat(20_000),
+        ..with_place()
+    };
+    let replies = prompt(&State::Review(d), &ctx(), Lang::Vi);
+    let text = f.texts.render(Lang::Vi, &replies[0].msg);
+    assert!(text.chars().count() < 4096, "{}", text.chars().count());
+    assert!(text.contains("Đ…"));
+}

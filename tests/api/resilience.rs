@@ -177,3 +177,48 @@ async fn an_idle_draft_is_reminded_once_and_then_expires() {
         texts(&r)
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_many_citizens_is_processed_in_order_for_each_of_them() {
+    let t = crate::support::spawn_app_with(tipline::config::TelegramMode::Polling, |s| {
+        s.limits.messages_per_minute = 1000;
+    })
+    .await;
+    let ids: Vec<i64> = (0..30).map(|i| 7000 + i).collect();
+    // Every citizen's whole report is queued at once, interleaved with the others'.
+    let reports: Vec<_> = ids
+        .iter()
+        .map(|id| crate::support::report_updates(*id))
+        .collect();
+    for step in 0..reports[0].len() {
+        for r in &reports {
+            t.fake.push_update(r[step].0.clone());
+        }
+    }
+    t.settle().await;
+    let codes = t.tip_codes();
+    assert_eq!(codes.len(), ids.len());
+    let mut described: Vec<String> = codes
+        .iter()
+        .map(|c| t.tip(c)["description"].as_str().unwrap().to_owned())
+        .collect();
+    described.sort();
+    let mut want: Vec<String> = ids
+        .iter()
+        .map(|id| format!("Có người bán ma túy ở quán nước, người báo {id}"))
+        .collect();
+    want.sort();
+    assert_eq!(described, want);
+    for id in &ids {
+        let expected: usize = crate::support::report_updates(*id)
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(
+            t.fake.sent_count(*id),
+            expected,
+            "citizen {id}: {}",
+            texts(&t.fake.messages_to(*id))
+        );
+    }
+}

@@ -76,6 +76,7 @@ struct Inner {
     next_message_id: i64,
     faults: Vec<(String, Fault)>,
     get_updates_calls: usize,
+    sent_per_chat: std::collections::HashMap<i64, usize>,
 }
 
 /// The fake server; clones share it.
@@ -188,12 +189,45 @@ impl FakeTelegram {
         }
     }
 
+    /// How many messages were sent to `chat` (cheap, for load tests).
+    pub fn sent_count(&self, chat: i64) -> usize {
+        self.inner
+            .lock()
+            .unwrap()
+            .sent_per_chat
+            .get(&chat)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Waits until `chat` has received at least `n` messages, for at most 10 s.
+    #[allow(dead_code)] // used by the load benchmark
+    pub async fn wait_sent(&self, chat: i64, n: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.calls.notified();
+            if self.sent_count(chat) >= n {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out waiting for message {n} to chat {chat}");
+            }
+        }
+    }
+
     fn record(&self, method: &str, body: Value, message_id: Option<i64>) {
-        self.inner.lock().unwrap().calls.push(Call {
+        let mut inner = self.inner.lock().unwrap();
+        if method == "sendmessage"
+            && let Some(chat) = body.get("chat_id").and_then(Value::as_i64)
+        {
+            *inner.sent_per_chat.entry(chat).or_default() += 1;
+        }
+        inner.calls.push(Call {
             method: method.to_owned(),
             body,
             message_id,
         });
+        drop(inner);
         self.calls.notify_waiters();
     }
 }

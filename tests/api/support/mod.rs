@@ -370,3 +370,65 @@ pub fn receipt_code(calls: &[Call]) -> Option<String> {
         .iter()
         .find_map(|c| re.find(c.text()).map(|m| m.as_str().to_owned()))
 }
+
+fn bench_user(id: i64) -> Value {
+    json!({"id": id, "is_bot": false, "first_name": "Dân", "language_code": "vi"})
+}
+
+fn bench_message(id: i64, fields: Value) -> Value {
+    let mut msg = json!({"message_id": 1, "from": bench_user(id), "chat": private_chat(id),
+        "date": 1_700_000_000});
+    for (k, v) in fields.as_object().unwrap() {
+        msg[k] = v.clone();
+    }
+    json!({"message": msg})
+}
+
+fn bench_press(id: i64, data: &str) -> Value {
+    json!({"callback_query": {"id": "cb", "from": bench_user(id), "chat_instance": "-1",
+        "data": data, "message": {"message_id": 1, "date": 1_700_000_000,
+            "chat": private_chat(id), "text": "…",
+            "from": {"id": fake_telegram::BOT_ID, "is_bot": true, "first_name": "TipBot"}}}})
+}
+
+/// A whole report as updates that need no earlier reply (button presses name a fixed
+/// message), with how many messages the bot answers each with: for bursts and load.
+pub fn report_updates(id: i64) -> Vec<(Value, usize)> {
+    vec![
+        (
+            bench_message(
+                id,
+                json!({"text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}),
+            ),
+            2,
+        ),
+        (bench_press(id, "cat:drugs"), 2),
+        (
+            bench_message(
+                id,
+                json!({"location": {"latitude": 20.7, "longitude": 105.3}}),
+            ),
+            1,
+        ),
+        (
+            bench_message(
+                id,
+                json!({"text": format!("Có người bán ma túy ở quán nước, người báo {id}")}),
+            ),
+            1,
+        ),
+        (bench_press(id, "go:next"), 1),
+        (
+            bench_message(
+                id,
+                json!({"photo": [{"file_id": "AgAD", "file_unique_id": "u",
+            "file_size": 50000, "width": 800, "height": 600}]}),
+            ),
+            1,
+        ),
+        (bench_press(id, "go:next"), 1),
+        (bench_message(id, json!({"text": "🕶 Ẩn danh"})), 2),
+        (bench_press(id, "rv:send"), 1),
+    ]
+}
