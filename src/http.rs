@@ -84,7 +84,13 @@ async fn telegram_webhook(
         return Err(err(StatusCode::UNAUTHORIZED, "wrong secret token"));
     }
     let update: teloxide::types::Update = serde_json::from_slice(&body).map_err(|e| {
-        tracing::warn!(error = %e, bytes = body.len(), "telegram webhook body is not an update");
+        // Only the position: serde's message can quote the citizen's text.
+        tracing::warn!(
+            line = e.line(),
+            column = e.column(),
+            bytes = body.len(),
+            "telegram webhook body is not an update"
+        );
         err(StatusCode::BAD_REQUEST, "body is not a Telegram update")
     })?;
     let text = std::str::from_utf8(&body)

@@ -17,11 +17,13 @@ use crate::channels::telegram::{parse, send};
 use crate::channels::{Outgoing, SendError, render};
 use crate::codes::ReceiptCode;
 use crate::conversation::{
-    self, Conversation, Ctx, Draft, Effect, Keyboard, Place, Reply, State, prompt,
+    self, Conversation, Ctx, Draft, Effect, Keyboard, Phone, Place, Reply, State, prompt,
 };
 use crate::i18n::{Lang, Msg};
 use crate::privacy::{Channel, Route};
-use crate::store::{Commit, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip, TipStatus};
+use crate::store::{
+    Commit, CommitOutcome, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip, TipStatus,
+};
 
 /// Consumer name of the intake in its group.
 const CONSUMER: &str = "intake-1";
@@ -69,6 +71,12 @@ impl Intake {
                 Ok(_) => failures = 0,
                 Err(e) => {
                     failures += 1;
+                    if format!("{e:#}").contains("NOGROUP") {
+                        // Redis lost the inbox (data loss or failover): make it again.
+                        if let Err(e) = self.shared.store.ensure_inbox().await {
+                            tracing::warn!(error = %e, "recreating the inbox failed");
+                        }
+                    }
                     let wait = Duration::from_millis((100u64 << failures.min(6)).min(5000));
                     tracing::warn!(error = format!("{e:#}"), ?wait, "intake failed; retrying");
                     tokio::select! {
@@ -149,10 +157,7 @@ impl Intake {
         }
     }
 
-    async fn process_in_order(
-        &self,
-        list: Vec<Parsed>,
-    ) -> anyhow::Result<usize> {
+    async fn process_in_order(&self, list: Vec<Parsed>) -> anyhow::Result<usize> {
         let mut done = 0;
         for (entry, update) in list {
             self.process(&entry, update).await?;
@@ -184,13 +189,16 @@ impl Intake {
         match sh.store.seen(&seen_key).await? {
             Some(SeenMark::Done) => return Ok(()),
             Some(SeenMark::Pending(json)) => {
-                // Processed before a crash; its replies may not have gone out.
+                // Processed before a crash or a send failure; its replies may not have gone out.
                 if let Some(inb) = &inbound {
-                    let replies: Vec<Outgoing> = serde_json::from_str(&json).unwrap_or_default();
-                    self.deliver(Channel::Telegram, &inb.chat_id.to_string(), &replies)
-                        .await?;
+                    let route = Route {
+                        channel: Channel::Telegram,
+                        chat: inb.chat_id.to_string(),
+                    };
+                    self.resend(&seen_key, &route, &json).await?;
+                } else {
+                    sh.store.seen_done(&seen_key).await?;
                 }
-                sh.store.seen_done(&seen_key).await?;
                 return Ok(());
             }
             None => {}
@@ -200,12 +208,6 @@ impl Intake {
             return Ok(());
         };
         let tg = sh.telegram()?;
-        if let Some(cb) = &inb.callback {
-            send::answer_callback(tg, &cb.id).await;
-            if let Some(mid) = cb.message_id {
-                send::clear_buttons(tg, inb.chat_id, mid).await;
-            }
-        }
         let alias = sh.vault.alias(Channel::Telegram, &inb.user_id.to_string());
         let route = Route {
             channel: Channel::Telegram,
@@ -216,8 +218,72 @@ impl Intake {
             .as_deref()
             .and_then(Lang::parse)
             .unwrap_or(sh.default_lang);
-        self.converse(&alias, &route, lang, inb.input, &seen_key)
-            .await
+        if let Some(cb) = &inb.callback {
+            send::answer_callback(tg, &cb.id).await;
+        }
+        if self.flooded(&alias, &route, lang, &seen_key).await? {
+            return Ok(());
+        }
+        if let Some(mid) = inb.callback.as_ref().and_then(|cb| cb.message_id) {
+            // The pressed message's buttons go: every answer brings fresh ones where needed.
+            send::clear_buttons(tg, inb.chat_id, mid).await;
+        }
+        let input = self.seal_input(inb.input);
+        self.converse(&alias, &route, lang, input, &seen_key).await
+    }
+
+    /// Seals a shared phone number before it reaches the conversation and Redis.
+    fn seal_input(&self, input: conversation::Input) -> conversation::Input {
+        match input {
+            conversation::Input::Contact {
+                phone: Phone::Plain { number },
+                own,
+            } => conversation::Input::Contact {
+                phone: Phone::Sealed {
+                    sealed: self.shared.vault.seal(number.as_bytes()),
+                    masked: conversation::mask(&number),
+                },
+                own,
+            },
+            other => other,
+        }
+    }
+
+    /// Applies the per-minute message limit. Over it, the citizen is told once per window,
+    /// the update is marked processed, and `true` comes back.
+    async fn flooded(
+        &self,
+        alias: &str,
+        route: &Route,
+        lang: Lang,
+        seen_key: &str,
+    ) -> anyhow::Result<bool> {
+        let sh = &self.shared;
+        let count = sh
+            .store
+            .rate_hit("msg", alias, sh.clock.now_ms(), 60)
+            .await?;
+        let limit = u64::from(sh.settings.limits.messages_per_minute);
+        if count <= limit {
+            return Ok(false);
+        }
+        tracing::info!(%alias, "message over the per-minute limit ignored");
+        let mut replies = Vec::new();
+        if count == limit + 1 {
+            let lang = sh
+                .store
+                .conversation(route.channel, alias)
+                .await?
+                .map_or(lang, |c| c.lang);
+            replies.push(render(
+                &Reply::text(Msg::new("flood-messages")),
+                lang,
+                &sh.texts,
+            ));
+        }
+        sh.store.mark_seen(seen_key).await?;
+        self.deliver(route, &replies).await.map_err(|(_, e)| e)?;
+        Ok(true)
     }
 
     /// Runs one input through the conversation for `alias` and does all that follows.
@@ -232,30 +298,6 @@ impl Intake {
         let sh = &self.shared;
         let now = sh.clock.now_ms();
         let is_tick = input == conversation::Input::Tick;
-
-        if !is_tick {
-            let count = sh.store.rate_hit("msg", alias, now, 60).await?;
-            let limit = u64::from(sh.settings.limits.messages_per_minute);
-            if count > limit {
-                let mut replies = Vec::new();
-                if count == limit + 1 {
-                    let conv_lang = sh
-                        .store
-                        .conversation(route.channel, alias)
-                        .await?
-                        .map_or(lang, |c| c.lang);
-                    replies.push(render(
-                        &Reply::text(Msg::new("flood-messages")),
-                        conv_lang,
-                        &sh.texts,
-                    ));
-                }
-                tracing::info!(%alias, "message over the per-minute limit ignored");
-                self.deliver(route.channel, &route.chat, &replies).await?;
-                sh.store.mark_seen(seen_key).await?;
-                return Ok(());
-            }
-        }
 
         let stored = sh.store.conversation(route.channel, alias).await?;
         if is_tick && stored.is_none() {
@@ -337,8 +379,14 @@ impl Intake {
                 route_sealed: route_sealed.clone(),
                 tip: tip.clone(),
             };
-            if sh.store.commit(&commit).await? {
-                break;
+            match sh.store.commit(&commit).await? {
+                CommitOutcome::Done => break,
+                CommitOutcome::AlreadySeen => {
+                    // Another run processed this update meanwhile: its mark decides.
+                    tracing::info!("update already processed elsewhere; not applied twice");
+                    return Ok(());
+                }
+                CommitOutcome::CodeTaken => {}
             }
             // The drawn code is taken (1 in 2^40 per stored tip): draw another.
             if let Some(t) = &mut tip {
@@ -361,9 +409,35 @@ impl Intake {
             replies = outgoing.len(),
             "step done"
         );
-        self.deliver(route.channel, &route.chat, &outgoing).await?;
-        sh.store.seen_done(seen_key).await?;
-        Ok(())
+        self.send_replies(seen_key, route, &outgoing).await
+    }
+
+    /// Sends replies and marks the update done. After a failure the mark keeps the replies
+    /// not yet sent, and the error goes back so the entry is retried.
+    async fn send_replies(
+        &self,
+        seen_key: &str,
+        route: &Route,
+        replies: &[Outgoing],
+    ) -> anyhow::Result<()> {
+        let store = &self.shared.store;
+        match self.deliver(route, replies).await {
+            Ok(()) => {
+                store.seen_done(seen_key).await?;
+                Ok(())
+            }
+            Err((sent, e)) => {
+                let rest = serde_json::to_string(&replies[sent..])?;
+                store.seen_pending(seen_key, &rest).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends the replies a mark still holds.
+    async fn resend(&self, seen_key: &str, route: &Route, json: &str) -> anyhow::Result<()> {
+        let replies: Vec<Outgoing> = serde_json::from_str(json).unwrap_or_default();
+        self.send_replies(seen_key, route, &replies).await
     }
 
     fn new_tip(&self, draft: Draft, alias: &str, channel: Channel, lang: Lang, now: i64) -> NewTip {
@@ -399,10 +473,13 @@ impl Intake {
                 mailbox: draft.mailbox.clone(),
                 description: draft.description.clone(),
                 evidence: draft.evidence.clone(),
-                contact_sealed: draft
-                    .phone
-                    .as_ref()
-                    .map(|p| self.shared.vault.seal(p.as_bytes())),
+                contact_sealed: match &draft.phone {
+                    Some(Phone::Sealed { sealed, .. }) => Some(sealed.clone()),
+                    Some(Phone::Plain { number }) => {
+                        Some(self.shared.vault.seal(number.as_bytes()))
+                    }
+                    None => None,
+                },
                 seq: 1,
             },
         }
@@ -457,23 +534,24 @@ impl Intake {
     async fn tick(&self, entry: &InboxEntry) -> anyhow::Result<()> {
         let sh = &self.shared;
         let seen_key = sh.store.keys().seen("tick", &entry.stream_id);
-        match sh.store.seen(&seen_key).await? {
-            Some(SeenMark::Done) => return Ok(()),
-            Some(SeenMark::Pending(_)) | None => {}
+        let mark = sh.store.seen(&seen_key).await?;
+        if mark == Some(SeenMark::Done) {
+            return Ok(());
         }
         let alias = entry.key.as_str();
-        let Some(sealed) = sh.store.route(alias).await? else {
+        let route = match sh.store.route(alias).await? {
+            Some(sealed) => sh.vault.open_route(&sealed).ok(),
+            None => None,
+        };
+        let Some(route) = route else {
+            tracing::error!(%alias, "no readable route for a draft timer; timer dropped");
+            sh.store.drop_draft_timer(alias).await?;
             sh.store.mark_seen(&seen_key).await?;
             return Ok(());
         };
-        let route = match sh.vault.open_route(&sealed) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot open a stored route");
-                sh.store.mark_seen(&seen_key).await?;
-                return Ok(());
-            }
-        };
+        if let Some(SeenMark::Pending(json)) = mark {
+            return self.resend(&seen_key, &route, &json).await;
+        }
         self.converse(
             alias,
             &route,
@@ -484,19 +562,22 @@ impl Intake {
         .await
     }
 
-    /// Sends replies in order. A blocked citizen is logged and skipped; a refused message is
-    /// logged and skipped; a transient failure is returned so the entry is retried.
+    /// Sends replies in order. A blocked citizen is logged and the rest skipped; a refused
+    /// message is logged and skipped; a transient failure comes back with the number of replies
+    /// already sent, so the caller can keep the rest.
     async fn deliver(
         &self,
-        channel: Channel,
-        chat: &str,
+        route: &Route,
         replies: &[Outgoing],
-    ) -> anyhow::Result<()> {
-        match channel {
+    ) -> Result<(), (usize, anyhow::Error)> {
+        match route.channel {
             Channel::Telegram => {
-                let tg = self.shared.telegram()?;
-                let chat: i64 = chat.parse().context("telegram chat id")?;
-                for out in replies {
+                let tg = self.shared.telegram().map_err(|e| (0, e))?;
+                let chat: i64 = route
+                    .chat
+                    .parse()
+                    .map_err(|_| (0, anyhow::anyhow!("unreadable telegram chat id")))?;
+                for (i, out) in replies.iter().enumerate() {
                     match send::send(tg, chat, out).await {
                         Ok(()) => {}
                         Err(SendError::Blocked) => {
@@ -506,12 +587,12 @@ impl Intake {
                         Err(SendError::Refused(e)) => {
                             tracing::error!(msg = %out.id, error = %e, "telegram refused a reply");
                         }
-                        Err(e @ SendError::Transient(_)) => return Err(e.into()),
+                        Err(e @ SendError::Transient(_)) => return Err((i, e.into())),
                     }
                 }
                 Ok(())
             }
-            Channel::Zalo => anyhow::bail!("the Zalo channel is not built yet"),
+            Channel::Zalo => Err((0, anyhow::anyhow!("the Zalo channel is not built yet"))),
         }
     }
 }

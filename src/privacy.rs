@@ -35,13 +35,19 @@ impl Channel {
     }
 }
 
-/// Where to send a message so that it reaches one citizen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where to send a message so that it reaches one citizen. Its `Debug` hides the chat.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Route {
     /// The platform.
     pub channel: Channel,
     /// The platform's chat id, as text (Telegram ids are numbers, Zalo's are strings).
     pub chat: String,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Route({:?}, [REDACTED])", self.channel)
+    }
 }
 
 /// A sealed value could not be opened: wrong key or tampered data.

@@ -59,12 +59,18 @@ pub struct AppSettings {
     pub log_format: String,
 }
 
-/// Where Redis is.
-#[derive(Debug, Clone, Deserialize)]
+/// Where Redis is. `Debug` hides the URL, which may hold a password.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
     /// `redis://host:port/db` or `unix:///path/to/socket`.
     pub url: String,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisSettings { url: [REDACTED] }")
+    }
 }
 
 /// How tipline talks to the Telegram Bot API.

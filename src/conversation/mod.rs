@@ -123,8 +123,9 @@ pub struct Draft {
     pub description: String,
     /// Attached files.
     pub evidence: Vec<Evidence>,
-    /// Phone number the citizen chose to share; `None` is anonymous.
-    pub phone: Option<String>,
+    /// Phone number the citizen chose to share; `None` is anonymous. The intake seals it
+    /// before it reaches the conversation, so it is never stored in clear.
+    pub phone: Option<Phone>,
     /// The text matched an emergency pattern (the 113 advice was given).
     pub emergency: bool,
     /// The citizen came here from "Edit": finishing this step returns to the review.
@@ -197,6 +198,55 @@ pub struct Evidence {
     pub message_id: Option<i64>,
 }
 
+/// A phone number a citizen shared.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "form", rename_all = "snake_case")]
+pub enum Phone {
+    /// As the platform gave it; only between the adapter and the intake, which seals it.
+    Plain {
+        /// The number.
+        number: String,
+    },
+    /// Sealed with the route key, with a masked form to show the citizen.
+    Sealed {
+        /// Ciphertext (see [`crate::privacy::Vault::seal`]).
+        sealed: String,
+        /// E.g. `•••••••678`.
+        masked: String,
+    },
+}
+
+impl Phone {
+    /// A plain number.
+    pub fn plain(number: &str) -> Self {
+        Self::Plain {
+            number: number.to_owned(),
+        }
+    }
+
+    /// The number with all but its last three digits hidden.
+    pub fn masked(&self) -> String {
+        match self {
+            Self::Sealed { masked, .. } => masked.clone(),
+            Self::Plain { number } => mask(number),
+        }
+    }
+}
+
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Phone({})", self.masked())
+    }
+}
+
+/// `•••••••678` for `+84912345678`.
+pub fn mask(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    let keep = digits.len().min(3);
+    let hidden = digits.len() - keep;
+    "•".repeat(hidden) + &digits[hidden..].iter().collect::<String>()
+}
+
 /// A command a citizen can type (DESIGN.md §5, a contract).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -256,7 +306,7 @@ pub enum Input {
     /// A shared contact; `own` when it is the sender's own number.
     Contact {
         /// The phone number.
-        phone: String,
+        phone: Phone,
         /// Whether it is the sender's own contact card.
         own: bool,
     },

@@ -166,7 +166,7 @@ fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
         place_summary(p, ctx.settings, ctx.texts, lang)
     });
     let contact = match &d.phone {
-        Some(phone) => phone.clone(),
+        Some(phone) => phone.masked(),
         None => ctx.texts.get(lang, "review-anonymous"),
     };
     let evidence = if d.evidence.is_empty() {

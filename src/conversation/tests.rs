@@ -270,7 +270,7 @@ fn transition_table() {
         (
             State::Contact(with_description()),
             Input::Contact {
-                phone: "+84912345678".into(),
+                phone: Phone::plain("+84912345678"),
                 own: true,
             },
             "review",
@@ -279,7 +279,7 @@ fn transition_table() {
         (
             State::Contact(with_description()),
             Input::Contact {
-                phone: "+84912345678".into(),
+                phone: Phone::plain("+84912345678"),
                 own: false,
             },
             "contact",

@@ -21,6 +21,17 @@ pub enum SeenMark {
 
 const DONE: &str = "done";
 
+/// What a commit did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Everything was written.
+    Done,
+    /// Nothing was written: the tip's code is taken; draw another and commit again.
+    CodeTaken,
+    /// Nothing was written: the update already has a mark (another run processed it).
+    AlreadySeen,
+}
+
 /// A tip to create in the commit.
 #[derive(Debug, Clone)]
 pub struct NewTip {
@@ -55,6 +66,9 @@ pub struct Commit<'a> {
 pub const SEEN_TTL_SECS: u64 = 24 * 3600;
 
 static COMMIT: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return -1
+end
 local code = ARGV[8]
 if code ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
   return 0
@@ -81,9 +95,9 @@ return 1
 "#;
 
 impl Store {
-    /// Writes `commit` atomically. Returns `false`, writing nothing, when the tip's code is
-    /// already taken (the caller draws a new code and tries again).
-    pub async fn commit(&self, commit: &Commit<'_>) -> redis::RedisResult<bool> {
+    /// Writes `commit` atomically, or nothing when the code is taken or the update was
+    /// already processed.
+    pub async fn commit(&self, commit: &Commit<'_>) -> redis::RedisResult<CommitOutcome> {
         let k = &self.keys;
         let code = commit
             .tip
@@ -134,7 +148,11 @@ impl Store {
                     .unwrap_or_default(),
             );
         let done: i64 = inv.invoke_async(&mut self.conn()).await?;
-        Ok(done == 1)
+        Ok(match done {
+            1 => CommitOutcome::Done,
+            0 => CommitOutcome::CodeTaken,
+            _ => CommitOutcome::AlreadySeen,
+        })
     }
 
     /// The mark of an update, if it was processed.
@@ -157,6 +175,16 @@ impl Store {
         redis::cmd("SET")
             .arg(seen_key)
             .arg(DONE)
+            .arg("KEEPTTL")
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Replaces the replies a mark holds with those still to send.
+    pub async fn seen_pending(&self, seen_key: &str, replies_json: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(seen_key)
+            .arg(replies_json)
             .arg("KEEPTTL")
             .query_async(&mut self.conn())
             .await

@@ -18,7 +18,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use crate::conversation::{CONVERSATION_VERSION, Conversation};
 use crate::privacy::Channel;
 
-pub use commit::{Commit, NewTip, SeenMark};
+pub use commit::{Commit, CommitOutcome, NewTip, SeenMark};
 pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind};
 pub use tips::{Tip, TipStatus};
 
@@ -151,7 +151,12 @@ impl Store {
                     None
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "unreadable conversation; starting afresh");
+                    // Only the position: serde's message can quote the citizen's text.
+                    tracing::warn!(
+                        line = e.line(),
+                        column = e.column(),
+                        "unreadable conversation; starting afresh"
+                    );
                     None
                 }
             }),
@@ -187,6 +192,16 @@ impl Store {
             .arg(self.keys.route(alias))
             .query_async(&mut self.conn())
             .await
+    }
+
+    /// Forgets the draft timer of `alias`.
+    pub async fn drop_draft_timer(&self, alias: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZREM")
+            .arg(self.keys.idle())
+            .arg(alias)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
     }
 
     /// Aliases whose draft timer is due at `now_ms`; each is pushed back by `retry_ms` so that

@@ -116,8 +116,9 @@ async fn sigterm_stops_the_binary_cleanly() {
     wait_healthy(run.port).await;
     let r = say(&fake, text_update(4001, "/start"), 4001, 2).await;
     assert!(r[0].text().contains("113"), "{}", texts(&r));
-    Command::new("kill")
-        .args(["-TERM", &run.child.id().to_string()])
+    // The shell's built-in kill: no procps needed.
+    Command::new("sh")
+        .args(["-c", "kill -TERM \"$0\"", &run.child.id().to_string()])
         .status()
         .unwrap();
     let status = wait_exit(&mut run.child, Duration::from_secs(10)).await;

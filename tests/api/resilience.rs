@@ -54,12 +54,19 @@ async fn updates_sent_while_redis_is_down_are_kept_by_telegram_and_processed_lat
     c.says("/start").await;
     t.redis.kill();
     let id = t.fake.push_update(c.text_update("/cancel"));
-    // Give the poller time to take the update and fail to store it.
-    t.fake
-        .wait_until("a getUpdates after the update was queued", |_| true)
-        .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The poller takes the update from Telegram and cannot store it...
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while t.fake.delivered() < id {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the poller never took the update"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // ...so it does not confirm it, however long Redis stays down.
+    tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(t.fake.confirmed() < id, "not confirmed while Redis is down");
+    assert!(c.new_messages().is_empty());
     t.redis.restart();
     t.settle().await;
     let r = c.new_messages();
@@ -221,4 +228,38 @@ async fn a_burst_of_many_citizens_is_processed_in_order_for_each_of_them() {
             texts(&t.fake.messages_to(*id))
         );
     }
+}
+
+#[tokio::test]
+async fn a_reply_that_fails_after_the_commit_is_sent_later_exactly_once() {
+    let t = spawn_app().await;
+    let mut c = t.citizen(2010);
+    c.says("/start").await;
+    c.presses("cat:fraud").await;
+    c.says("Trên mạng xã hội").await;
+    c.says("Lừa đảo bán vé máy bay giả").await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+
+    // "Anonymous" gets two replies; the first goes out, the second fails every attempt of
+    // the first try, after the commit. (429s, because teloxide itself waits 10 s after a 5xx.)
+    t.fake.pass_next("sendMessage");
+    for _ in 0..4 {
+        t.fake.fail_next("sendMessage", Fault::TooManyRequests(0));
+    }
+    let r = c.says("🕶 Ẩn danh").await;
+    assert_eq!(r.len(), 2, "each reply exactly once: {}", texts(&r));
+    assert!(r[0].text().contains("ẩn danh"));
+    assert!(r[1].text().contains("Kiểm tra lại"));
+    assert_eq!(t.fake.calls_of("sendMessage!failed").len(), 4);
+
+    // The same on Send: the tip is stored once and the receipt arrives once.
+    for _ in 0..4 {
+        t.fake.fail_next("sendMessage", Fault::TooManyRequests(0));
+    }
+    let r = c.presses("rv:send").await;
+    assert_eq!(r.len(), 1, "{}", texts(&r));
+    assert!(receipt_code(&r).is_some());
+    assert_eq!(t.tip_codes().len(), 1);
+    assert_eq!(t.events().len(), 1);
 }

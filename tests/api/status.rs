@@ -59,6 +59,7 @@ async fn status_answers_for_own_unknown_and_malformed_codes_without_content() {
 #[tokio::test]
 async fn too_many_messages_a_minute_are_refused_once_then_ignored_until_the_minute_passes() {
     let t = spawn_app_with(TelegramMode::Polling, |s| s.limits.messages_per_minute = 4).await;
+    t.align_clock(60);
     let mut c = t.citizen(1003);
     c.says("/start").await;
     c.presses("cat:drugs").await;
@@ -91,6 +92,7 @@ async fn too_many_messages_a_minute_are_refused_once_then_ignored_until_the_minu
 #[tokio::test]
 async fn too_many_tips_an_hour_keep_the_draft_for_later() {
     let t = spawn_app_with(TelegramMode::Polling, |s| s.limits.tips_per_hour = 1).await;
+    t.align_clock(3600);
     let mut c = t.citizen(1004);
     submit(&mut c).await;
     c.says("/report").await;
@@ -116,6 +118,7 @@ async fn too_many_tips_an_hour_keep_the_draft_for_later() {
 #[tokio::test]
 async fn status_lookups_are_rate_limited() {
     let t = spawn_app_with(TelegramMode::Polling, |s| s.limits.status_per_hour = 2).await;
+    t.align_clock(3600);
     let mut c = t.citizen(1005);
     c.says("/status TB-AAAA-AAAA").await;
     c.says("/status TB-AAAA-AAAB").await;

@@ -103,8 +103,14 @@ async fn a_webhook_update_delivered_twice_creates_one_tip() {
     );
     t.settle().await;
     // Telegram did not see the 200 in time and posts the same update again.
+    let messages = t.fake.messages_to(3002).len();
     assert_eq!(t.post_webhook(Some(WEBHOOK_SECRET), send).await, 200);
     t.settle().await;
+    assert_eq!(
+        t.fake.messages_to(3002).len(),
+        messages,
+        "the repeated update is recognised, not answered as a stale button"
+    );
     assert_eq!(t.tip_codes().len(), 1);
     assert_eq!(t.events().len(), 1);
     let receipts: Vec<_> = t

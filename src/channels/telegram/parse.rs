@@ -5,10 +5,10 @@
 use teloxide::types::{Message, Update, UpdateKind};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::conversation::{Command, Evidence, EvidenceKind, Input};
+use crate::conversation::{Command, Evidence, EvidenceKind, Input, Phone};
 
-/// A citizen's update, parsed.
-#[derive(Debug, Clone, PartialEq)]
+/// A citizen's update, parsed. Its `Debug` shows no ids.
+#[derive(Clone, PartialEq)]
 pub struct TgInbound {
     /// The private chat (equal to the user id on Telegram).
     pub chat_id: i64,
@@ -20,6 +20,14 @@ pub struct TgInbound {
     pub input: Input,
     /// Set for a button press: the query to answer and the message carrying the button.
     pub callback: Option<Callback>,
+}
+
+impl std::fmt::Debug for TgInbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TgInbound")
+            .field("input", &self.input)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A pressed inline button.
@@ -147,7 +155,7 @@ fn input(msg: &Message, from: u64) -> Input {
     }
     if let Some(c) = msg.contact() {
         return Input::Contact {
-            phone: c.phone_number.clone(),
+            phone: Phone::plain(&c.phone_number),
             own: c.user_id.is_some_and(|u| u.0 == from),
         };
     }

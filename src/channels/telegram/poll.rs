@@ -16,11 +16,14 @@ pub async fn run(bot: Bot, store: Store, timeout_secs: u32, shutdown: Cancellati
     match bot.get_webhook_info().await {
         Ok(info) if info.url.is_some() => {
             if let Err(e) = bot.delete_webhook().await {
-                tracing::warn!(error = %e, "could not delete the old webhook");
+                tracing::warn!(
+                    error = super::send::describe(&e),
+                    "could not delete the old webhook"
+                );
             }
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "getWebhookInfo failed"),
+        Err(e) => tracing::warn!(error = super::send::describe(&e), "getWebhookInfo failed"),
     }
     let mut offset: i32 = 0;
     let mut backoff = Backoff::default();
@@ -41,7 +44,7 @@ pub async fn run(bot: Bot, store: Store, timeout_secs: u32, shutdown: Cancellati
                 u
             }
             Err(e) => {
-                tracing::warn!(error = %e, "getUpdates failed");
+                tracing::warn!(error = super::send::describe(&e), "getUpdates failed");
                 if backoff.wait(&shutdown).await {
                     break;
                 }

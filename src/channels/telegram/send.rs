@@ -47,6 +47,19 @@ fn markup(k: &OutKeyboard) -> Option<ReplyMarkup> {
     }
 }
 
+/// A teloxide error in words fit for a log line. teloxide's own text for an unreadable
+/// response quotes the whole body, which can hold citizens' messages; this never does.
+pub fn describe(err: &RequestError) -> String {
+    match err {
+        RequestError::InvalidJson { .. } => "unreadable response from the Bot API".to_owned(),
+        RequestError::Api(e) => format!("Bot API error: {e}"),
+        RequestError::RetryAfter(s) => format!("rate limited for {:?}", s.duration()),
+        RequestError::MigrateToChatId(_) => "the group became a supergroup".to_owned(),
+        RequestError::Network(e) => format!("network: {e}"),
+        RequestError::Io(e) => format!("io: {e}"),
+    }
+}
+
 /// Classifies a teloxide error.
 pub fn classify(err: &RequestError) -> (SendError, Option<Duration>) {
     match err {
@@ -123,7 +136,7 @@ pub async fn answer_callback(bot: &Bot, id: &str) {
         .answer_callback_query(teloxide::types::CallbackQueryId(id.to_owned()))
         .await;
     if let Err(e) = res {
-        tracing::debug!(error = %e, "answerCallbackQuery failed");
+        tracing::debug!(error = describe(&e), "answerCallbackQuery failed");
     }
 }
 
@@ -134,6 +147,6 @@ pub async fn clear_buttons(bot: &Bot, chat: i64, message_id: i32) {
         .edit_message_reply_markup(ChatId(chat), MessageId(message_id))
         .await;
     if let Err(e) = res {
-        tracing::debug!(error = %e, "editMessageReplyMarkup failed");
+        tracing::debug!(error = describe(&e), "editMessageReplyMarkup failed");
     }
 }

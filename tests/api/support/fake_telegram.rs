@@ -74,7 +74,8 @@ struct Inner {
     confirmed: i64,
     calls: Vec<Call>,
     next_message_id: i64,
-    faults: Vec<(String, Fault)>,
+    faults: Vec<(String, Option<Fault>)>,
+    delivered: i64,
     get_updates_calls: usize,
     sent_per_chat: std::collections::HashMap<i64, usize>,
 }
@@ -144,12 +145,28 @@ impl FakeTelegram {
         self.inner.lock().unwrap().confirmed
     }
 
+    /// Answers the next call of `method` (after any queued before) with `fault`.
     pub fn fail_next(&self, method: &str, fault: Fault) {
         self.inner
             .lock()
             .unwrap()
             .faults
-            .push((method.to_ascii_lowercase(), fault));
+            .push((method.to_ascii_lowercase(), Some(fault)));
+    }
+
+    /// Lets the next call of `method` (after any queued before) through, so that a fault
+    /// queued after it hits a later call.
+    pub fn pass_next(&self, method: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .faults
+            .push((method.to_ascii_lowercase(), None));
+    }
+
+    /// The highest update id a `getUpdates` answer has carried.
+    pub fn delivered(&self) -> i64 {
+        self.inner.lock().unwrap().delivered
     }
 
     /// Every call so far.
@@ -284,7 +301,7 @@ async fn api(
         let pos = inner.faults.iter().position(|(m, _)| *m == method);
         pos.map(|p| inner.faults.remove(p).1)
     };
-    if let Some(f) = injected {
+    if let Some(Some(f)) = injected {
         fake.record(&format!("{method}!failed"), body, None);
         return fault(f);
     }
@@ -372,6 +389,9 @@ async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
                 inner.confirmed = inner.confirmed.max(offset - 1);
             }
             let batch: Vec<Value> = inner.queue.iter().take(limit).cloned().collect();
+            if let Some(max) = batch.iter().filter_map(|u| u["update_id"].as_i64()).max() {
+                inner.delivered = inner.delivered.max(max);
+            }
             if !batch.is_empty() || timeout == 0 {
                 return ok(Value::Array(batch));
             }

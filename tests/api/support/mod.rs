@@ -128,6 +128,15 @@ impl TestApp {
         }
     }
 
+    /// Moves the clock to just after the start of a fresh `secs`-long window, so that
+    /// fixed-window rate limits cannot roll over in the middle of a test.
+    pub fn align_clock(&self, secs: i64) {
+        let window = secs * 1000;
+        let now = self.clock.now_ms();
+        let to_next = window - now.rem_euclid(window) + 10;
+        self.clock.advance(Duration::from_millis(to_next as u64));
+    }
+
     pub fn app(&self) -> &App {
         self.app.as_ref().expect("app running")
     }
@@ -189,6 +198,56 @@ impl TestApp {
                     .collect()
             })
             .collect()
+    }
+
+    /// Keys whose name or content contains `needle`, over everything in Redis.
+    pub fn redis_keys_holding(&self, needle: &str) -> Vec<String> {
+        let mut c = self.redis();
+        let keys: Vec<String> = ::redis::cmd("KEYS").arg("*").query(&mut c).unwrap();
+        let mut found = Vec::new();
+        for key in keys {
+            let kind: String = ::redis::cmd("TYPE").arg(&key).query(&mut c).unwrap();
+            let content: String = match kind.as_str() {
+                "string" => ::redis::cmd("GET").arg(&key).query(&mut c).unwrap(),
+                "list" => ::redis::cmd("LRANGE")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(-1)
+                    .query::<Vec<String>>(&mut c)
+                    .unwrap()
+                    .join(" "),
+                "zset" => ::redis::cmd("ZRANGE")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(-1)
+                    .query::<Vec<String>>(&mut c)
+                    .unwrap()
+                    .join(" "),
+                "stream" => {
+                    let reply: ::redis::streams::StreamRangeReply = ::redis::cmd("XRANGE")
+                        .arg(&key)
+                        .arg("-")
+                        .arg("+")
+                        .query(&mut c)
+                        .unwrap();
+                    reply
+                        .ids
+                        .iter()
+                        .flat_map(|id| {
+                            id.map
+                                .keys()
+                                .map(|k| format!("{k}={}", id.get::<String>(k).unwrap_or_default()))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }
+                other => format!("<{other}>"),
+            };
+            if key.contains(needle) || content.contains(needle) {
+                found.push(key);
+            }
+        }
+        found
     }
 
     /// Waits until every queued update was taken from the fake, is confirmed, and the inbox is

@@ -22,15 +22,22 @@ fn free_port() -> u16 {
 }
 
 impl RedisServer {
-    /// Starts a server and waits until it answers.
+    /// Starts a server and waits until it answers. A port taken between choosing it and
+    /// binding it (tests run in parallel) makes the child exit; another port is tried.
     pub fn start() -> Self {
-        let server = Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self {
             port: free_port(),
-            dir: tempfile::tempdir().unwrap(),
+            dir,
             child: Mutex::new(None),
         };
-        server.spawn();
-        server
+        for _ in 0..5 {
+            if server.spawn() {
+                return server;
+            }
+            server.port = free_port();
+        }
+        panic!("redis-server did not start on any port");
     }
 
     /// `redis://127.0.0.1:<port>/0`.
@@ -38,7 +45,8 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
-    fn spawn(&self) {
+    /// Starts the child; `false` when it exited (its port was taken).
+    fn spawn(&self) -> bool {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
@@ -59,11 +67,20 @@ impl RedisServer {
         *self.child.lock().unwrap() = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
+            let exited = self
+                .child
+                .lock()
+                .unwrap()
+                .as_mut()
+                .is_some_and(|c| c.try_wait().ok().flatten().is_some());
+            if exited {
+                return false;
+            }
             if let Ok(client) = redis::Client::open(self.url())
                 && let Ok(mut c) = client.get_connection()
                 && redis::cmd("PING").query::<String>(&mut c).is_ok()
             {
-                return;
+                return true;
             }
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
@@ -81,7 +98,7 @@ impl RedisServer {
     /// Starts it again on the same port and data folder.
     pub fn restart(&self) {
         self.kill();
-        self.spawn();
+        assert!(self.spawn(), "redis-server did not restart on its port");
     }
 
     /// A plain connection for assertions.
