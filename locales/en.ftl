@@ -28,14 +28,14 @@ ask-description =
     ✍️ Describe what happened: what, when, who was involved, how to recognise them, vehicles…
     You can send several messages (up to { $max } characters), then press «Next».
 description-added = ✅ Noted. Write more ({ $left } characters left) or press «Next».
-description-too-long = ⚠️ Too long: at most { $max } characters, { $left } left. Send a shorter part, or press «Next».
+description-too-long = ⚠️ Too long: at most { $max } characters, { $left } left. Please send a shorter part.
 description-empty = ⚠️ You have not described what happened. Type a few lines before going on.
 ask-evidence =
     📎 Do you have photos, videos, voice notes or documents as evidence? Send them here (up to { $max } files, each at most { $mb } MB).
     If not, press «Skip».
 evidence-added = 📎 Received { $count }/{ $max } files. Send more or press the button below.
 evidence-too-large = ⚠️ This file is larger than { $mb } MB and cannot be taken. Please send a smaller one (e.g. a shorter video).
-evidence-too-many = ⚠️ A tip can carry at most { $max } files. Press «Done» to go on.
+evidence-too-many = ⚠️ A tip can carry at most { $max } files. Press the button below to go on.
 ask-contact =
     📞 Send anonymously, or leave your phone number so an officer can call you back if needed?
     Anonymous is the default. A phone number is stored encrypted and used only about this tip.
@@ -80,13 +80,14 @@ nothing-to-cancel = You are not writing a tip. Type /report to send one.
 expect-button = 👆 Please choose with the buttons under the message.
 expect-place = ⚠️ The place is not clear yet. Share your location, type an address (at least 3 characters) or choose a commune/ward.
 expect-description = ⚠️ Please type what happened as text, then press «Next».
-expect-evidence = ⚠️ At this step, send photos, videos, voice notes or documents; if you have none, press «Skip».
+expect-evidence = ⚠️ At this step, send photos, videos, voice notes or documents, then press the button below to go on.
 expect-contact = ⚠️ Please press «Leave my phone number» or «Anonymous» on the keyboard below.
 stale-button = ⚠️ That button no longer works at this step.
 unsupported-sticker = 🙂 Stickers are not added to tips. Please type text or send photos, videos or voice notes.
 unsupported-message = ⚠️ This kind of message is not supported. Please type text or send photos, videos, voice notes or documents.
 unknown-command = ⚠️ Unknown command. Type /help to see the commands.
-emergency = 🚨 If it is happening now or someone is in danger, CALL 113 NOW. Your tip is marked urgent.
+emergency = 🚨 If it is happening now or someone is in danger, CALL 113 NOW. This tip will be marked urgent when you send it.
+emergency-no-draft = 🚨 If it is happening now or someone is in danger, CALL 113 NOW. This message is not a tip yet: to send one, type /report.
 status-usage = Type /status with the receipt code, e.g. /status TB-7K3Q-X9MD.
 status-malformed = ⚠️ That is not a receipt code. Codes look like TB-XXXX-XXXX, e.g. TB-7K3Q-X9MD.
 status-unknown = ❓ No tip { $code } was found. Please check the code.

@@ -28,14 +28,14 @@ ask-description =
     ✍️ Hãy mô tả sự việc: chuyện gì, khi nào, những ai liên quan, đặc điểm nhận dạng, phương tiện…
     Bạn có thể gửi nhiều tin nhắn (tối đa { $max } ký tự), rồi bấm «Tiếp tục».
 description-added = ✅ Đã ghi nhận. Bạn có thể viết thêm (còn { $left } ký tự) hoặc bấm «Tiếp tục».
-description-too-long = ⚠️ Nội dung quá dài: tối đa { $max } ký tự, chỉ còn { $left } ký tự. Hãy gửi đoạn ngắn hơn, hoặc bấm «Tiếp tục».
+description-too-long = ⚠️ Nội dung quá dài: tối đa { $max } ký tự, chỉ còn { $left } ký tự. Hãy gửi đoạn ngắn hơn.
 description-empty = ⚠️ Bạn chưa mô tả sự việc. Hãy gõ vài dòng trước khi tiếp tục.
 ask-evidence =
     📎 Bạn có ảnh, video, ghi âm hay tài liệu làm bằng chứng không? Gửi vào đây (tối đa { $max } tệp, mỗi tệp không quá { $mb } MB).
     Nếu không có, bấm «Bỏ qua».
 evidence-added = 📎 Đã nhận { $count }/{ $max } tệp. Gửi thêm hoặc bấm nút bên dưới.
 evidence-too-large = ⚠️ Tệp này lớn hơn { $mb } MB nên không nhận được. Hãy gửi tệp nhỏ hơn (ví dụ video ngắn hơn).
-evidence-too-many = ⚠️ Mỗi tin báo chỉ nhận tối đa { $max } tệp. Bấm «Xong» để tiếp tục.
+evidence-too-many = ⚠️ Mỗi tin báo chỉ nhận tối đa { $max } tệp. Bấm nút bên dưới để tiếp tục.
 ask-contact =
     📞 Bạn muốn gửi ẩn danh hay để lại số điện thoại để cán bộ gọi lại khi cần?
     Mặc định là ẩn danh. Số điện thoại (nếu có) được mã hóa và chỉ dùng để liên hệ về tin báo này.
@@ -80,13 +80,14 @@ nothing-to-cancel = Không có tin báo nào đang soạn. Gõ /report để bá
 expect-button = 👆 Vui lòng chọn bằng các nút bên dưới tin nhắn.
 expect-place = ⚠️ Chưa rõ địa điểm. Hãy gửi vị trí, gõ địa chỉ (ít nhất 3 ký tự) hoặc chọn xã/phường.
 expect-description = ⚠️ Hãy gõ nội dung sự việc bằng chữ, rồi bấm «Tiếp tục».
-expect-evidence = ⚠️ Ở bước này hãy gửi ảnh, video, ghi âm hoặc tài liệu; nếu không có, bấm «Bỏ qua».
+expect-evidence = ⚠️ Ở bước này hãy gửi ảnh, video, ghi âm hoặc tài liệu, rồi bấm nút bên dưới để tiếp tục.
 expect-contact = ⚠️ Hãy bấm «Để lại số điện thoại» hoặc «Ẩn danh» trên bàn phím bên dưới.
 stale-button = ⚠️ Nút này không còn dùng được ở bước hiện tại.
 unsupported-sticker = 🙂 Nhãn dán không được ghi vào tin báo. Hãy gõ chữ hoặc gửi ảnh, video, ghi âm.
 unsupported-message = ⚠️ Loại tin nhắn này không được hỗ trợ. Hãy gõ chữ hoặc gửi ảnh, video, ghi âm, tài liệu.
 unknown-command = ⚠️ Không có lệnh này. Gõ /help để xem các lệnh.
-emergency = 🚨 Nếu sự việc đang diễn ra hoặc có người gặp nguy hiểm, hãy GỌI NGAY 113. Tin báo của bạn được đánh dấu khẩn.
+emergency = 🚨 Nếu sự việc đang diễn ra hoặc có người gặp nguy hiểm, hãy GỌI NGAY 113. Tin báo này sẽ được đánh dấu khẩn khi bạn gửi.
+emergency-no-draft = 🚨 Nếu sự việc đang diễn ra hoặc có người gặp nguy hiểm, hãy GỌI NGAY 113. Tin nhắn này chưa phải là tin báo: để báo tin, gõ /report.
 status-usage = Gõ /status kèm mã tin báo, ví dụ /status TB-7K3Q-X9MD.
 status-malformed = ⚠️ Mã không đúng dạng. Mã tin báo có dạng TB-XXXX-XXXX, ví dụ TB-7K3Q-X9MD.
 status-unknown = ❓ Không tìm thấy tin báo { $code }. Hãy kiểm tra lại mã.

@@ -168,6 +168,7 @@ pub const REQUIRED: &[&str] = &[
     "unsupported-message",
     "unknown-command",
     "emergency",
+    "emergency-no-draft",
     "status-usage",
     "status-malformed",
     "status-unknown",

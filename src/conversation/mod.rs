@@ -130,6 +130,12 @@ pub struct Draft {
     pub emergency: bool,
     /// The citizen came here from "Edit": finishing this step returns to the review.
     pub editing: bool,
+    /// Chosen "Edit description": the next text replaces the old one instead of adding to it.
+    #[serde(default)]
+    pub replace_description: bool,
+    /// Chosen "Edit files": the next file replaces the old ones instead of adding to them.
+    #[serde(default)]
+    pub replace_evidence: bool,
     /// When the draft was started (ms since the epoch).
     pub started_ms: i64,
 }
@@ -417,9 +423,53 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
 }
 
-/// Compiles the configured emergency patterns, case-insensitively.
+/// Compiles the configured emergency patterns, case-insensitively, with tone marks folded
+/// (see [`fold_tones`]) so that a pattern written `dọa` also catches `doạ`.
 pub fn emergency_patterns(settings: &Settings) -> Result<RegexSet, regex::Error> {
-    regex::RegexSetBuilder::new(&settings.emergency.patterns)
+    regex::RegexSetBuilder::new(settings.emergency.patterns.iter().map(|p| fold_tones(p)))
         .case_insensitive(true)
         .build()
+}
+
+/// Whether `text` matches an emergency pattern compiled by [`emergency_patterns`].
+pub fn is_emergency(patterns: &RegexSet, text: &str) -> bool {
+    patterns.is_match(&fold_tones(text))
+}
+
+/// Vietnamese is written with the tone mark in two places in `oa`, `oe` and `uy` (`hòa` and
+/// `hoà`, `dọa` and `doạ`, `thúy` and `thuý`); both are correct and NFC keeps them apart. For
+/// matching only, this moves the mark to the first vowel (`oà` → `òa`).
+pub fn fold_tones(text: &str) -> String {
+    const MOVES: [(char, [char; 5], [char; 5]); 3] = [
+        ('a', ['à', 'á', 'ả', 'ã', 'ạ'], ['ò', 'ó', 'ỏ', 'õ', 'ọ']),
+        ('e', ['è', 'é', 'ẻ', 'ẽ', 'ẹ'], ['ò', 'ó', 'ỏ', 'õ', 'ọ']),
+        ('y', ['ỳ', 'ý', 'ỷ', 'ỹ', 'ỵ'], ['ù', 'ú', 'ủ', 'ũ', 'ụ']),
+    ];
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let (c, next) = (chars[i], chars.get(i + 1).copied());
+        let lower_first = c.to_lowercase().next().unwrap_or(c);
+        let moved = next.and_then(|n| {
+            let n_lower = n.to_lowercase().next().unwrap_or(n);
+            MOVES.iter().find_map(|(base, marked, firsts)| {
+                let expected_first = if *base == 'y' { 'u' } else { 'o' };
+                let tone = marked.iter().position(|m| *m == n_lower)?;
+                (lower_first == expected_first).then(|| (firsts[tone], *base))
+            })
+        });
+        match moved {
+            Some((first, base)) => {
+                out.push(first);
+                out.push(base);
+                i += 2;
+            }
+            None => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }

@@ -84,12 +84,16 @@ fn refuse(out: &mut Outcome, id: &str, state: State, ctx: &Ctx) -> State {
 }
 
 fn check_emergency(out: &mut Outcome, text: &str, ctx: &Ctx) {
-    if !ctx.emergency.is_match(text) {
+    if !super::is_emergency(ctx.emergency, text) {
         return;
     }
-    let already = out.conversation.draft().is_some_and(|d| d.emergency);
-    if !already {
-        out.replies.push(Reply::text(Msg::new("emergency")));
+    match out.conversation.draft() {
+        Some(d) if d.emergency => {}
+        Some(_) => out.replies.push(Reply::text(Msg::new("emergency"))),
+        // No tip is being written: do not promise that one is marked.
+        None => out
+            .replies
+            .push(Reply::text(Msg::new("emergency-no-draft"))),
     }
     if let Some(d) = draft_mut(&mut out.conversation.state) {
         d.emergency = true;
@@ -129,7 +133,8 @@ fn tick(out: &mut Outcome, ctx: &Ctx) {
             .push(Reply::with(Msg::new("draft-expired"), Keyboard::Remove));
     } else if idle_ms >= (limits.draft_remind_after_secs * 1000) as i64 && !conv.reminded {
         conv.reminded = true;
-        let hours = limits.draft_expire_after_secs.div_ceil(3600);
+        let hours =
+            (limits.draft_expire_after_secs - limits.draft_remind_after_secs).div_ceil(3600);
         out.replies
             .push(Reply::text(Msg::new("draft-reminder").arg("hours", hours)));
         reprompt(out, ctx);
@@ -313,17 +318,23 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
         (State::Place(d), _) => refuse(out, "expect-place", State::Place(d), ctx),
 
         (State::Description(mut d), Input::Text(text)) => {
+            if std::mem::take(&mut d.replace_description) {
+                d.description.clear();
+            }
             let text = text.trim();
             let used = d.description.chars().count();
             let extra = text.chars().count() + usize::from(used > 0);
             if text.is_empty() {
                 refuse(out, "expect-description", State::Description(d), ctx)
             } else if used + extra > limits.description_max_chars {
-                out.replies.push(Reply::text(
-                    Msg::new("description-too-long")
-                        .arg("max", limits.description_max_chars)
-                        .arg("left", limits.description_max_chars.saturating_sub(used)),
-                ));
+                let msg = Msg::new("description-too-long")
+                    .arg("max", limits.description_max_chars)
+                    .arg("left", limits.description_max_chars.saturating_sub(used));
+                out.replies.push(if used > 0 {
+                    next_button(msg)
+                } else {
+                    Reply::text(msg)
+                });
                 State::Description(d)
             } else {
                 if used > 0 {
@@ -350,7 +361,8 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
             add_evidence(out, &mut d, evidence, "button-next", ctx);
             State::Description(d)
         }
-        (State::Description(d), Input::Button(data)) if data == "go:next" => {
+        (State::Description(mut d), Input::Button(data)) if data == "go:next" => {
+            d.replace_description = false;
             if d.description.trim().is_empty() {
                 refuse(out, "description-empty", State::Description(d), ctx)
             } else if d.editing {
@@ -365,6 +377,9 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
         (State::Description(d), _) => refuse(out, "expect-description", State::Description(d), ctx),
 
         (State::Evidence(mut d), Input::Media(evidence, caption)) => {
+            if std::mem::take(&mut d.replace_evidence) {
+                d.evidence.clear();
+            }
             if let Some(c) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
                 let used = d.description.chars().count();
                 if used + c.chars().count() < limits.description_max_chars {
@@ -375,7 +390,8 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
             add_evidence(out, &mut d, evidence, "button-done", ctx);
             State::Evidence(d)
         }
-        (State::Evidence(d), Input::Button(data)) if data == "go:next" => {
+        (State::Evidence(mut d), Input::Button(data)) if data == "go:next" => {
+            d.replace_evidence = false;
             if d.editing {
                 back_to_review(out, d, ctx)
             } else {
@@ -434,11 +450,11 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
                 "ed:category" => enter(out, State::Category(d), ctx),
                 "ed:place" => enter(out, State::Place(d), ctx),
                 "ed:description" => {
-                    d.description.clear();
+                    d.replace_description = true;
                     enter(out, State::Description(d), ctx)
                 }
                 "ed:evidence" => {
-                    d.evidence.clear();
+                    d.replace_evidence = true;
                     enter(out, State::Evidence(d), ctx)
                 }
                 "ed:contact" => enter(out, State::Contact(d), ctx),
@@ -496,8 +512,12 @@ fn add_evidence(
         return;
     }
     if d.evidence.len() >= limits.evidence_max_files {
-        out.replies.push(Reply::text(
+        out.replies.push(Reply::with(
             Msg::new("evidence-too-many").arg("max", limits.evidence_max_files),
+            Keyboard::Inline(vec![vec![Button {
+                label: Label::Msg(Msg::new(button)),
+                data: "go:next".into(),
+            }]]),
         ));
         return;
     }

@@ -647,3 +647,72 @@ fn the_review_fits_in_one_telegram_message_however_long_the_description() {
     assert!(text.chars().count() < 4096, "{}", text.chars().count());
     assert!(text.contains("Đ…"));
 }
+
+#[test]
+fn emergency_patterns_table() {
+    let set = &fixture().emergency;
+    let urgent = [
+        "Có người đang cầm dao đòi chém",
+        "Hai nhóm đang đánh nhau ngoài chợ",
+        "Nó dí súng vào người tôi",
+        "Nhà bên cạnh đang cháy",
+        "Con tôi bị bắt cóc rồi",
+        "Nó doạ giết cả nhà tôi",
+        "Nó dọa giết cả nhà tôi",
+        "Có kẻ NỔ SÚNG ở đầu làng",
+        "Someone has a gun",
+        "my neighbour is being beaten",
+    ];
+    let ordinary = [
+        "Có sới bạc, họ đang đánh bạc ở quán",
+        "Người Dao ở bản trên bị lừa tiền",
+        "Shop bị bom hàng khi bán online",
+        "Bán dao kéo không rõ nguồn gốc",
+        "Nó kiếm tiền bằng cách đánh đề",
+        "Xe máy bị lấy trộm",
+    ];
+    for text in urgent {
+        assert!(is_emergency(set, text), "should be urgent: {text}");
+    }
+    for text in ordinary {
+        assert!(!is_emergency(set, text), "should not be urgent: {text}");
+    }
+}
+
+#[test]
+fn tone_marks_fold_both_ways() {
+    assert_eq!(fold_tones("doạ"), "dọa");
+    assert_eq!(fold_tones("dọa"), "dọa");
+    assert_eq!(fold_tones("Hoà Bình, thuý, khoẻ"), "Hòa Bình, thúy, khỏe");
+    assert_eq!(fold_tones("Xã Thung Nai"), "Xã Thung Nai");
+}
+
+#[test]
+fn an_emergency_with_no_draft_does_not_promise_a_marked_tip() {
+    let out = step(
+        conv(State::Idle),
+        text("Có người đang cầm dao đòi chém"),
+        &ctx(),
+    );
+    assert_eq!(ids(&out), vec!["emergency-no-draft", "help"]);
+}
+
+#[test]
+fn edit_description_keeps_the_old_text_until_a_new_one_arrives() {
+    let out = step(
+        conv(State::Edit(with_description())),
+        button("ed:description"),
+        &ctx(),
+    );
+    let kept = step(out.conversation.clone(), button("go:next"), &ctx());
+    assert_eq!(
+        kept.conversation.draft().unwrap().description,
+        "Có người bán ma túy"
+    );
+    assert_eq!(kept.conversation.state.name(), "review");
+    let replaced = step(out.conversation, text("Nội dung khác"), &ctx());
+    assert_eq!(
+        replaced.conversation.draft().unwrap().description,
+        "Nội dung khác"
+    );
+}
