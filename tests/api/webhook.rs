@@ -121,3 +121,26 @@ async fn a_webhook_update_delivered_twice_creates_one_tip() {
         .collect();
     assert_eq!(receipts.len(), 1, "one receipt");
 }
+
+#[tokio::test]
+async fn health_and_readiness_follow_redis() {
+    let t = crate::support::spawn_app().await;
+    let get = |path: &'static str| {
+        let url = format!("{}{path}", t.base_url());
+        let http = t.http.clone();
+        async move { http.get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(get("/healthz").await, 200);
+    assert_eq!(get("/readyz").await, 200);
+    t.redis.kill();
+    assert_eq!(get("/healthz").await, 200, "the process itself is fine");
+    assert_eq!(get("/readyz").await, 503);
+    t.redis.restart();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while get("/readyz").await != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "never ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // In polling mode there is no webhook route.
+    assert_eq!(t.post_webhook(Some(WEBHOOK_SECRET), "{}".into()).await, 404);
+}
