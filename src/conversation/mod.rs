@@ -95,6 +95,20 @@ impl State {
         }
     }
 
+    /// The draft, unless idle, to change.
+    pub fn draft_mut(&mut self) -> Option<&mut Draft> {
+        match self {
+            State::Idle => None,
+            State::Category(d)
+            | State::Place(d)
+            | State::Description(d)
+            | State::Evidence(d)
+            | State::Contact(d)
+            | State::Review(d)
+            | State::Edit(d) => Some(d),
+        }
+    }
+
     /// A short name for logs and metrics.
     pub fn name(&self) -> &'static str {
         match self {

@@ -95,21 +95,8 @@ fn check_emergency(out: &mut Outcome, text: &str, ctx: &Ctx) {
             .replies
             .push(Reply::text(Msg::new("emergency-no-draft"))),
     }
-    if let Some(d) = draft_mut(&mut out.conversation.state) {
+    if let Some(d) = out.conversation.state.draft_mut() {
         d.emergency = true;
-    }
-}
-
-fn draft_mut(state: &mut State) -> Option<&mut Draft> {
-    match state {
-        State::Idle => None,
-        State::Category(d)
-        | State::Place(d)
-        | State::Description(d)
-        | State::Evidence(d)
-        | State::Contact(d)
-        | State::Review(d)
-        | State::Edit(d) => Some(d),
     }
 }
 
@@ -187,7 +174,7 @@ fn command(out: &mut Outcome, cmd: Command, ctx: &Ctx) {
                 out.replies.push(Reply::text(Msg::new("mailbox-unknown")));
             }
             if in_progress {
-                if let (Some(m), Some(d)) = (found, draft_mut(&mut out.conversation.state)) {
+                if let (Some(m), Some(d)) = (found, out.conversation.state.draft_mut()) {
                     d.mailbox = Some(m.code.clone());
                     d.place = Some(Place::Mailbox {
                         code: m.code.clone(),
@@ -349,15 +336,7 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
             }
         }
         (State::Description(mut d), Input::Media(evidence, caption)) => {
-            if let Some(c) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                let used = d.description.chars().count();
-                if used + c.chars().count() < limits.description_max_chars {
-                    if used > 0 {
-                        d.description.push('\n');
-                    }
-                    d.description.push_str(c);
-                }
-            }
+            append_caption(&mut d, caption.as_deref(), limits.description_max_chars);
             add_evidence(out, &mut d, evidence, "button-next", ctx);
             State::Description(d)
         }
@@ -380,13 +359,7 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
             if std::mem::take(&mut d.replace_evidence) {
                 d.evidence.clear();
             }
-            if let Some(c) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                let used = d.description.chars().count();
-                if used + c.chars().count() < limits.description_max_chars {
-                    d.description.push('\n');
-                    d.description.push_str(c);
-                }
-            }
+            append_caption(&mut d, caption.as_deref(), limits.description_max_chars);
             add_evidence(out, &mut d, evidence, "button-done", ctx);
             State::Evidence(d)
         }
@@ -466,6 +439,21 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
             }
         }
         (State::Edit(d), _) => refuse(out, "expect-button", State::Edit(d), ctx),
+    }
+}
+
+/// Adds a file's caption to the description when it fits; a caption is part of what the
+/// citizen tells, not a separate field.
+fn append_caption(d: &mut Draft, caption: Option<&str>, max: usize) {
+    let Some(c) = caption.map(str::trim).filter(|c| !c.is_empty()) else {
+        return;
+    };
+    let used = d.description.chars().count();
+    if used + c.chars().count() < max {
+        if used > 0 {
+            d.description.push('\n');
+        }
+        d.description.push_str(c);
     }
 }
 
