@@ -261,7 +261,7 @@ impl Intake {
         let sh = &self.shared;
         let count = sh
             .store
-            .rate_hit("msg", alias, sh.clock.now_ms(), 60)
+            .rate_hit("msg", alias, seen_key, sh.clock.now_ms(), 60)
             .await?;
         let limit = u64::from(sh.settings.limits.messages_per_minute);
         if count <= limit {
@@ -320,11 +320,11 @@ impl Intake {
         for effect in outcome.effects {
             match effect {
                 Effect::Status(code) => {
-                    replies.push(self.status(alias, &code, conv.lang, now).await?);
+                    replies.push(self.status(alias, seen_key, &code, conv.lang, now).await?);
                 }
                 Effect::StatusList => replies.extend(self.status_list(alias, conv.lang).await?),
                 Effect::Submit(draft) => {
-                    let tips = sh.store.rate_hit("tip", alias, now, 3600).await?;
+                    let tips = sh.store.rate_hit("tip", alias, seen_key, now, 3600).await?;
                     if tips > u64::from(sh.settings.limits.tips_per_hour) {
                         tracing::info!(%alias, "tip over the hourly limit refused");
                         conv = before.clone();
@@ -488,12 +488,16 @@ impl Intake {
     async fn status(
         &self,
         alias: &str,
+        seen_key: &str,
         code: &ReceiptCode,
         lang: Lang,
         now: i64,
     ) -> anyhow::Result<Reply> {
         let sh = &self.shared;
-        let n = sh.store.rate_hit("status", alias, now, 3600).await?;
+        let n = sh
+            .store
+            .rate_hit("status", alias, seen_key, now, 3600)
+            .await?;
         if n > u64::from(sh.settings.limits.status_per_hour) {
             return Ok(Reply::text(Msg::new("flood-status")));
         }

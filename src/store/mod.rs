@@ -163,11 +163,13 @@ impl Store {
         )
     }
 
-    /// Counts one event in a fixed window of `window_secs` and returns the count so far.
+    /// Counts `event` (an update's own key, so that a retried update counts once) in a fixed
+    /// window of `window_secs` and returns the number of events in the window so far.
     pub async fn rate_hit(
         &self,
         what: &str,
         alias: &str,
+        event: &str,
         now_ms: i64,
         window_secs: i64,
     ) -> redis::RedisResult<u64> {
@@ -175,12 +177,16 @@ impl Store {
         let key = self.keys.rate(what, alias, window);
         let (count,): (u64,) = redis::pipe()
             .atomic()
-            .cmd("INCR")
+            .cmd("SADD")
             .arg(&key)
+            .arg(event)
+            .ignore()
             .cmd("EXPIRE")
             .arg(&key)
             .arg(window_secs + 1)
             .ignore()
+            .cmd("SCARD")
+            .arg(&key)
             .query_async(&mut self.conn())
             .await?;
         Ok(count)
