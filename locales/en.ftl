@@ -108,3 +108,29 @@ draft-expired = 🗑 The tip you were writing was deleted after a long silence. 
 mailbox-unknown = ⚠️ The mailbox code in that QR code is not known. You can still send a tip as usual.
 report-in-progress = You are in the middle of a tip. Go on below, or type /cancel to discard it.
 button-pressed = ✅
+
+## Tip cards in the duty officers' group
+
+card =
+    { $marker } Tip { $code }
+    Kind: { $category }
+    Priority: { $priority }
+    Place: { $place }
+    Received: { $time }
+    Files: { $evidence }
+    Reporter: { $contact }
+    ──────────
+    { $description }
+card-minimal =
+    { $marker } Tip { $code }
+    Kind: { $category }
+    Commune/ward: { $commune }
+    Priority: { $priority }
+card-contact-anonymous = anonymous
+card-contact-phone = left a phone number (encrypted)
+card-commune-unknown = unknown
+card-emergency = ⚠️ The text reads like an emergency; the reporter was told to call 113.
+priority-low = low
+priority-normal = normal
+priority-high = high
+priority-urgent = URGENT

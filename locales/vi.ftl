@@ -108,3 +108,29 @@ draft-expired = 🗑 Tin báo đang soạn đã bị xóa vì quá lâu không h
 mailbox-unknown = ⚠️ Không nhận ra mã hòm thư trong mã QR. Bạn vẫn có thể báo tin bình thường.
 report-in-progress = Bạn đang soạn dở một tin báo. Tiếp tục bên dưới, hoặc gõ /cancel để hủy.
 button-pressed = ✅
+
+## Thẻ tin báo trong nhóm cán bộ trực
+
+card =
+    { $marker } Tin báo { $code }
+    Loại: { $category }
+    Mức độ: { $priority }
+    Địa điểm: { $place }
+    Nhận lúc: { $time }
+    Tệp đính kèm: { $evidence }
+    Người báo: { $contact }
+    ──────────
+    { $description }
+card-minimal =
+    { $marker } Tin báo { $code }
+    Loại: { $category }
+    Xã/phường: { $commune }
+    Mức độ: { $priority }
+card-contact-anonymous = ẩn danh
+card-contact-phone = có để lại số điện thoại (đã mã hóa)
+card-commune-unknown = chưa rõ
+card-emergency = ⚠️ Nội dung có dấu hiệu khẩn cấp; người báo đã được hướng dẫn gọi 113.
+priority-low = thấp
+priority-normal = bình thường
+priority-high = cao
+priority-urgent = KHẨN

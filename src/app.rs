@@ -219,6 +219,10 @@ impl App {
             }
         }
 
+        if shared.settings.desk.enabled && shared.tg.is_some() {
+            let desk = crate::desk::Desk::new(shared.clone()).await?;
+            tasks.push(("desk", tokio::spawn(desk.run(shutdown.clone()))));
+        }
         let intake = Intake::new(shared.clone()).await?;
         tasks.push(("intake", tokio::spawn(intake.run(shutdown.clone()))));
         tasks.push((

@@ -190,6 +190,16 @@ pub const REQUIRED: &[&str] = &[
     "report-in-progress",
     "button-pressed",
     "button-report",
+    "card",
+    "card-minimal",
+    "card-contact-anonymous",
+    "card-contact-phone",
+    "card-commune-unknown",
+    "card-emergency",
+    "priority-low",
+    "priority-normal",
+    "priority-high",
+    "priority-urgent",
 ];
 
 impl Texts {

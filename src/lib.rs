@@ -9,6 +9,7 @@
 //! - [`store`]: everything kept in Redis (inbox, conversations, tips, events).
 //! - [`channels`]: platform adapters (Telegram: polling, webhook, sending).
 //! - [`intake`]: the worker that runs updates through the conversation in order.
+//! - [`desk`]: officer cards in the duty groups.
 //! - [`http`]: the axum server (webhook, health).
 //! - [`app`]: wiring of one process, start and graceful shutdown.
 
@@ -17,6 +18,7 @@ pub mod channels;
 pub mod codes;
 pub mod config;
 pub mod conversation;
+pub mod desk;
 pub mod http;
 pub mod i18n;
 pub mod intake;

@@ -5,6 +5,7 @@
 //! Loading fails on the first value of a wrong type (with its key); [`Settings::validate`] then
 //! lists every remaining problem with its key, which is what `tipline check-config` prints.
 
+mod desk;
 mod secrets;
 mod validate;
 
@@ -14,6 +15,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use desk::{DeskRoute, DeskSettings};
 pub use secrets::{SecretError, Secrets};
 pub use validate::Problem;
 
@@ -33,6 +35,8 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// Texts that make the bot tell the citizen to call 113.
     pub emergency: EmergencySettings,
+    /// Officer cards in Telegram groups.
+    pub desk: DeskSettings,
     /// Tip categories, in the order the citizen sees them.
     pub categories: Vec<Category>,
     /// Communes and wards a citizen can pick from.
@@ -306,6 +310,47 @@ mod tests {
             assert!(keys.contains(&want), "{want} missing from {keys:?}");
         }
         assert_eq!(err.0.len(), 6, "{err}");
+    }
+
+    #[test]
+    fn desk_routes_are_checked_and_route_by_district_commune_and_category() {
+        let text = shipped().replace(
+            "enabled = false\ndefault_group = -1001000000001",
+            "enabled = true\ndefault_group = 5",
+        ) + "\n[[desk.routes]]\ngroup = -100777\ndistricts = [\"Nowhere\"]\ncommunes = [\"atlantis\"]\ncategories = [\"tax\"]\n";
+        let err = load_text(&text).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "desk.default_group",
+                "desk.routes[0].communes",
+                "desk.routes[0].districts",
+                "desk.routes[0].categories"
+            ],
+            "{err}"
+        );
+
+        let mut s = load_text(&shipped()).unwrap();
+        s.desk.default_group = -1;
+        s.desk.routes = vec![
+            DeskRoute {
+                group: -2,
+                districts: vec![],
+                communes: vec!["thung-nai".into()],
+                categories: vec!["drugs".into()],
+            },
+            DeskRoute {
+                group: -3,
+                districts: vec!["Cao Phong".into()],
+                communes: vec![],
+                categories: vec![],
+            },
+        ];
+        assert_eq!(s.desk.group_for(&s, Some("thung-nai"), "drugs"), -2);
+        assert_eq!(s.desk.group_for(&s, Some("thung-nai"), "theft"), -3);
+        assert_eq!(s.desk.group_for(&s, Some("bac-phong"), "drugs"), -3);
+        assert_eq!(s.desk.group_for(&s, None, "drugs"), -1);
     }
 
     #[test]

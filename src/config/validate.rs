@@ -234,6 +234,7 @@ impl Settings {
                 ),
             }
         }
+        self.desk.validate(self, &mut p);
         p
     }
 }

@@ -8,6 +8,7 @@
 //! to a platform before Redis has it.
 
 mod commit;
+mod events;
 mod inbox;
 mod tips;
 
@@ -19,6 +20,7 @@ use crate::conversation::{CONVERSATION_VERSION, Conversation};
 use crate::privacy::Channel;
 
 pub use commit::{Commit, CommitOutcome, NewTip, SeenMark};
+pub use events::EventEntry;
 pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind};
 pub use tips::{Tip, TipStatus};
 
@@ -76,6 +78,14 @@ impl Keys {
     /// A citizen's recent codes, newest first.
     pub fn my_tips(&self, alias: &str) -> String {
         format!("{}:mytips:{alias}", self.ns)
+    }
+    /// Where a tip's officer card is.
+    pub fn card(&self, code: &str) -> String {
+        format!("{}:card:{code}", self.ns)
+    }
+    /// Events a consumer group gave up on.
+    pub fn dlq(&self, group: &str) -> String {
+        format!("{}:dlq:{group}", self.ns)
     }
     /// A rate-limit counter for one window.
     pub fn rate(&self, what: &str, alias: &str, window: i64) -> String {

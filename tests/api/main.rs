@@ -3,6 +3,7 @@
 
 mod support;
 
+mod desk;
 mod process;
 mod report;
 mod resilience;

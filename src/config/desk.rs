@@ -1,0 +1,103 @@
+//! Settings of the officer desk: which Telegram group gets which tips, and how much a card
+//! shows.
+
+use serde::Deserialize;
+
+use super::{Problem, Settings};
+
+/// Where officer cards go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSettings {
+    /// Whether cards are posted at all.
+    pub enabled: bool,
+    /// Group that gets every tip no route matches (a supergroup id, `-100…`).
+    pub default_group: i64,
+    /// Language of the cards (`vi` or `en`).
+    pub lang: String,
+    /// Post only code, category, commune and priority; no description, no files.
+    pub minimal_cards: bool,
+    /// Routes, tried in order; the first that matches wins.
+    #[serde(default)]
+    pub routes: Vec<DeskRoute>,
+}
+
+/// One routing rule: tips of these places and categories go to `group`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskRoute {
+    /// The group.
+    pub group: i64,
+    /// Districts (as in `communes[].district`); empty matches any.
+    #[serde(default)]
+    pub districts: Vec<String>,
+    /// Commune ids; empty matches any.
+    #[serde(default)]
+    pub communes: Vec<String>,
+    /// Category ids; empty matches any.
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+impl DeskSettings {
+    /// The group for a tip of `category` in `commune` (an id, if known).
+    pub fn group_for(&self, settings: &Settings, commune: Option<&str>, category: &str) -> i64 {
+        let district = commune
+            .and_then(|c| settings.commune(c))
+            .map(|c| c.district.as_str());
+        self.routes
+            .iter()
+            .find(|r| {
+                (r.communes.is_empty()
+                    || commune.is_some_and(|c| r.communes.iter().any(|x| x == c)))
+                    && (r.districts.is_empty()
+                        || district.is_some_and(|d| r.districts.iter().any(|x| x == d)))
+                    && (r.categories.is_empty() || r.categories.iter().any(|x| x == category))
+            })
+            .map_or(self.default_group, |r| r.group)
+    }
+
+    pub(super) fn validate(&self, settings: &Settings, p: &mut Vec<Problem>) {
+        if !matches!(self.lang.as_str(), "vi" | "en") {
+            p.push(Problem::new("desk.lang", "must be \"vi\" or \"en\""));
+        }
+        if self.enabled && self.default_group >= 0 {
+            p.push(Problem::new(
+                "desk.default_group",
+                "must be a group id (negative, e.g. -1001234567890) when the desk is enabled",
+            ));
+        }
+        for (i, r) in self.routes.iter().enumerate() {
+            if r.group >= 0 {
+                p.push(Problem::new(
+                    format!("desk.routes[{i}].group"),
+                    "must be a group id (negative, e.g. -1001234567890)",
+                ));
+            }
+            for c in &r.communes {
+                if settings.commune(c).is_none() {
+                    p.push(Problem::new(
+                        format!("desk.routes[{i}].communes"),
+                        format!("\"{c}\" is not the id of a configured commune"),
+                    ));
+                }
+            }
+            for d in &r.districts {
+                if !settings.communes.iter().any(|c| &c.district == d) {
+                    p.push(Problem::new(
+                        format!("desk.routes[{i}].districts"),
+                        format!("no configured commune is in district \"{d}\""),
+                    ));
+                }
+            }
+            for c in &r.categories {
+                if settings.category(c).is_none() {
+                    p.push(Problem::new(
+                        format!("desk.routes[{i}].categories"),
+                        format!("\"{c}\" is not the id of a configured category"),
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The officer card of a tip: what a duty officer reads in the group. It shows the receipt code
+//! and the alias-free facts of the tip, never who sent it; a minimal card (config) shows only
+//! code, category, commune and priority.
+
+use crate::config::{Priority, Settings};
+use crate::conversation::{Place, place_summary};
+use crate::i18n::{Lang, Msg, Texts};
+use crate::store::Tip;
+
+/// Characters of the description a card shows (a Telegram message holds 4096).
+const CARD_DESCRIPTION_CHARS: usize = 3000;
+
+fn marker(p: Priority) -> &'static str {
+    match p {
+        Priority::Urgent => "🔴",
+        Priority::High => "🟠",
+        Priority::Normal => "🟡",
+        Priority::Low => "⚪",
+    }
+}
+
+fn priority_id(p: Priority) -> &'static str {
+    match p {
+        Priority::Urgent => "priority-urgent",
+        Priority::High => "priority-high",
+        Priority::Normal => "priority-normal",
+        Priority::Low => "priority-low",
+    }
+}
+
+/// The card text for `tip`, in `lang`; `local_time` formats the received time.
+pub fn render(
+    tip: &Tip,
+    settings: &Settings,
+    texts: &Texts,
+    lang: Lang,
+    local_time: &str,
+) -> String {
+    let category = settings
+        .category(&tip.category)
+        .map_or(tip.category.clone(), |c| {
+            if lang == Lang::Vi {
+                c.vi.clone()
+            } else {
+                c.en.clone()
+            }
+        });
+    let commune = tip
+        .commune
+        .as_deref()
+        .and_then(|c| settings.commune(c))
+        .map_or_else(
+            || texts.get(lang, "card-commune-unknown"),
+            |c| c.name.clone(),
+        );
+    let priority = texts.get(lang, priority_id(tip.priority));
+    if settings.desk.minimal_cards {
+        return texts.render(
+            lang,
+            &Msg::new("card-minimal")
+                .arg("marker", marker(tip.priority))
+                .arg("code", &tip.code)
+                .arg("category", category)
+                .arg("commune", commune)
+                .arg("priority", priority),
+        );
+    }
+    let mut place = place_summary(&tip.place, settings, texts, lang);
+    if let Place::Pin { lat, lon } = tip.place {
+        place.push_str(&format!(
+            "\nhttps://www.google.com/maps?q={lat:.6},{lon:.6}"
+        ));
+    }
+    if let (Some(code), false) = (&tip.mailbox, matches!(tip.place, Place::Mailbox { .. })) {
+        let mailbox = Place::Mailbox { code: code.clone() };
+        place.push_str(&format!(
+            " · {}",
+            place_summary(&mailbox, settings, texts, lang)
+        ));
+    }
+    let contact = texts.get(
+        lang,
+        if tip.contact_sealed.is_some() {
+            "card-contact-phone"
+        } else {
+            "card-contact-anonymous"
+        },
+    );
+    let mut description: String = tip
+        .description
+        .chars()
+        .take(CARD_DESCRIPTION_CHARS)
+        .collect();
+    if tip.description.chars().count() > CARD_DESCRIPTION_CHARS {
+        description.push('…');
+    }
+    let mut text = texts.render(
+        lang,
+        &Msg::new("card")
+            .arg("marker", marker(tip.priority))
+            .arg("code", &tip.code)
+            .arg("category", category)
+            .arg("priority", priority)
+            .arg("place", place)
+            .arg("time", local_time)
+            .arg("evidence", tip.evidence.len())
+            .arg("contact", contact)
+            .arg("description", description),
+    );
+    if tip.emergency {
+        text.push('\n');
+        text.push_str(&texts.get(lang, "card-emergency"));
+    }
+    text
+}

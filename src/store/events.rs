@@ -1,0 +1,152 @@
+//! The events stream (DESIGN.md §3): every change of a tip, read by independent consumer
+//! groups (desk, forward, notify). A consumer acknowledges an event only after its work is
+//! done; what it gives up on goes to its dead-letter stream `dlq:<group>`.
+
+use std::collections::HashMap;
+
+use redis::streams::StreamReadReply;
+
+use super::Store;
+
+/// One event as read from the stream.
+#[derive(Debug, Clone)]
+pub struct EventEntry {
+    /// Stream id, for the acknowledgement.
+    pub stream_id: String,
+    /// The event's fields (`type`, `code`, `seq`, `actor`, `at`, …).
+    pub fields: HashMap<String, String>,
+}
+
+impl EventEntry {
+    /// A field, or "" when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+}
+
+impl Store {
+    /// Creates consumer group `group` on the events stream (from its start) if missing.
+    pub async fn ensure_event_group(&self, group: &str) -> redis::RedisResult<()> {
+        let res: redis::RedisResult<()> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(self.keys.events())
+            .arg(group)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut self.conn())
+            .await;
+        match res {
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Reads events for `consumer` of `group`: its pending ones, or new ones (waiting up to
+    /// `block_ms`).
+    pub async fn events_read(
+        &self,
+        group: &str,
+        consumer: &str,
+        pending: bool,
+        count: usize,
+        block_ms: u64,
+    ) -> redis::RedisResult<Vec<EventEntry>> {
+        let mut cmd = redis::cmd("XREADGROUP");
+        cmd.arg("GROUP")
+            .arg(group)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(count);
+        if !pending {
+            cmd.arg("BLOCK").arg(block_ms);
+        }
+        cmd.arg("STREAMS")
+            .arg(self.keys.events())
+            .arg(if pending { "0" } else { ">" });
+        let reply: Option<StreamReadReply> = cmd.query_async(&mut self.conn()).await?;
+        Ok(reply
+            .map(|r| r.keys)
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|k| k.ids)
+            .map(|id| EventEntry {
+                fields: id
+                    .map
+                    .keys()
+                    .map(|k| (k.clone(), id.get::<String>(k).unwrap_or_default()))
+                    .collect(),
+                stream_id: id.id,
+            })
+            .collect())
+    }
+
+    /// Acknowledges an event for `group`.
+    pub async fn events_ack(&self, group: &str, stream_id: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("XACK")
+            .arg(self.keys.events())
+            .arg(group)
+            .arg(stream_id)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Moves an event `group` gave up on to `dlq:<group>` with the last error, and
+    /// acknowledges it.
+    pub async fn events_dead_letter(
+        &self,
+        group: &str,
+        event: &EventEntry,
+        error: &str,
+    ) -> redis::RedisResult<()> {
+        let mut cmd = redis::cmd("XADD");
+        cmd.arg(self.keys.dlq(group)).arg("*");
+        for (k, v) in &event.fields {
+            cmd.arg(k).arg(v);
+        }
+        cmd.arg("event_id")
+            .arg(&event.stream_id)
+            .arg("error")
+            .arg(error);
+        let _: String = cmd.query_async(&mut self.conn()).await?;
+        self.events_ack(group, &event.stream_id).await
+    }
+
+    /// Where a tip's officer card is: (chat, message id, files copied so far).
+    pub async fn card(&self, code: &str) -> redis::RedisResult<Option<(i64, i32, usize)>> {
+        let (chat, message, copied): (Option<i64>, Option<i32>, Option<usize>) =
+            redis::cmd("HMGET")
+                .arg(self.keys.card(code))
+                .arg("chat")
+                .arg("message")
+                .arg("copied")
+                .query_async(&mut self.conn())
+                .await?;
+        Ok(chat.zip(message).map(|(c, m)| (c, m, copied.unwrap_or(0))))
+    }
+
+    /// Records where a tip's card was posted.
+    pub async fn set_card(&self, code: &str, chat: i64, message: i32) -> redis::RedisResult<()> {
+        redis::cmd("HSET")
+            .arg(self.keys.card(code))
+            .arg("chat")
+            .arg(chat)
+            .arg("message")
+            .arg(message)
+            .arg("copied")
+            .arg(0)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Records that one more file of a tip was copied under its card.
+    pub async fn card_copied(&self, code: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("HINCRBY")
+            .arg(self.keys.card(code))
+            .arg("copied")
+            .arg(1)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! Officer cards: one per tip, in the routed group, with the files copied under it.
+
+use tipline::config::{DeskRoute, TelegramMode};
+
+use crate::support::{Fault, TestApp, receipt_code, spawn_app_with, texts};
+
+const DEFAULT_GROUP: i64 = -1_001_000_000_001;
+const CAO_PHONG_DRUGS: i64 = -1_001_000_000_002;
+
+async fn desk_app(minimal: bool) -> TestApp {
+    spawn_app_with(TelegramMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DEFAULT_GROUP;
+        s.desk.minimal_cards = minimal;
+        s.desk.routes = vec![DeskRoute {
+            group: CAO_PHONG_DRUGS,
+            districts: vec!["Cao Phong".into()],
+            communes: vec![],
+            categories: vec!["drugs".into()],
+        }];
+    })
+    .await
+}
+
+async fn report(t: &TestApp, id: i64, category: &str, commune: &str, photos: usize) -> String {
+    let mut c = t.citizen(id);
+    c.says("/report").await;
+    c.presses(&format!("cat:{category}")).await;
+    c.presses(&format!("com:{commune}")).await;
+    c.says("Có người bán hàng cấm, số điện thoại 0912345678")
+        .await;
+    c.presses("go:next").await;
+    for i in 0..photos {
+        c.sends_photo(&format!("AgAD-{id}-{i}"), 1000, None).await;
+    }
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    receipt_code(&c.presses("rv:send").await).unwrap()
+}
+
+async fn wait_cards(t: &TestApp, chat: i64, cards: usize, copies: usize) {
+    t.fake
+        .wait_until("cards and copies", |calls| {
+            calls
+                .iter()
+                .filter(|c| c.method == "sendmessage" && c.chat_id() == Some(chat))
+                .count()
+                >= cards
+                && calls
+                    .iter()
+                    .filter(|c| c.method == "copymessage" && c.chat_id() == Some(chat))
+                    .count()
+                    >= copies
+        })
+        .await;
+    t.settle().await;
+}
+
+fn pending_desk_events(t: &TestApp) -> i64 {
+    let summary: Vec<redis::Value> = redis::cmd("XPENDING")
+        .arg(format!("{}:events", t.ns()))
+        .arg("desk")
+        .query(&mut t.redis())
+        .unwrap();
+    match &summary[0] {
+        redis::Value::Int(n) => *n,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Waits until the desk has acknowledged every event it read.
+async fn wait_desk_acked(t: &TestApp) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pending_desk_events(t) != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "event never acknowledged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_tip_gets_one_card_in_the_routed_group_with_its_files_copied_under_it() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6001, "drugs", "thung-nai", 2).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 2).await;
+
+    let cards = t.fake.messages_to(CAO_PHONG_DRUGS);
+    assert_eq!(cards.len(), 1, "{}", texts(&cards));
+    let card = cards[0].text();
+    assert!(card.contains(&format!("🟠 Tin báo {code}")), "{card}");
+    assert!(card.contains("Loại: Ma túy"));
+    assert!(card.contains("Địa điểm: Xã Thung Nai"));
+    assert!(card.contains("Tệp đính kèm: 2"));
+    assert!(card.contains("Người báo: ẩn danh"));
+    assert!(card.contains("Có người bán hàng cấm"));
+    assert!(
+        !card.contains("Nguyễn") && !card.contains("6001"),
+        "no identity: {card}"
+    );
+
+    let copies = t.fake.calls_of("copyMessage");
+    assert_eq!(copies.len(), 2);
+    for copy in &copies {
+        assert_eq!(copy.chat_id(), Some(CAO_PHONG_DRUGS));
+        assert_eq!(copy.body["from_chat_id"], 6001);
+        assert_eq!(
+            copy.body["reply_parameters"]["message_id"].as_i64(),
+            cards[0].message_id,
+            "files are replies to the card"
+        );
+    }
+    assert!(
+        t.fake.calls_of("forwardMessage").is_empty(),
+        "never forwarded"
+    );
+    assert!(t.fake.messages_to(DEFAULT_GROUP).is_empty());
+    wait_desk_acked(&t).await;
+}
+
+#[tokio::test]
+async fn a_tip_no_route_matches_goes_to_the_default_group() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6002, "theft", "thung-nai", 0).await;
+    wait_cards(&t, DEFAULT_GROUP, 1, 0).await;
+    let cards = t.fake.messages_to(DEFAULT_GROUP);
+    assert_eq!(cards.len(), 1);
+    assert!(cards[0].text().contains(&code));
+    assert!(t.fake.messages_to(CAO_PHONG_DRUGS).is_empty());
+}
+
+#[tokio::test]
+async fn minimal_cards_show_no_content_and_copy_no_files() {
+    let t = desk_app(true).await;
+    let code = report(&t, 6003, "drugs", "bac-phong", 1).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].text().to_owned();
+    assert!(card.contains(&code), "{card}");
+    assert!(card.contains("Xã/phường: Xã Bắc Phong"));
+    assert!(card.contains("Mức độ: cao"));
+    assert!(!card.contains("hàng cấm"), "no description: {card}");
+    assert!(!card.contains("0912345678"));
+    assert!(t.fake.calls_of("copyMessage").is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_copy_is_retried_without_a_second_card() {
+    let t = desk_app(false).await;
+    for _ in 0..4 {
+        t.fake.fail_next("copyMessage", Fault::TooManyRequests(0));
+    }
+    report(&t, 6004, "drugs", "thung-nai", 2).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 2).await;
+    assert_eq!(t.fake.messages_to(CAO_PHONG_DRUGS).len(), 1, "one card");
+    assert_eq!(
+        t.fake.calls_of("copyMessage").len(),
+        2,
+        "each file copied once"
+    );
+    assert_eq!(t.fake.calls_of("copyMessage!failed").len(), 4);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while pending_desk_events(&t) != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "event never acknowledged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
