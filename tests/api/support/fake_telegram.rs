@@ -192,9 +192,9 @@ impl FakeTelegram {
         self.inner.lock().unwrap().get_updates_calls
     }
 
-    /// Waits until `pred` holds over the calls, for at most 10 s.
+    /// Waits until `pred` holds over the calls, for at most 20 s.
     pub async fn wait_until(&self, what: &str, pred: impl Fn(&[Call]) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let notified = self.calls.notified();
             if pred(&self.calls()) {
@@ -217,10 +217,10 @@ impl FakeTelegram {
             .unwrap_or(0)
     }
 
-    /// Waits until `chat` has received at least `n` messages, for at most 10 s.
+    /// Waits until `chat` has received at least `n` messages, for at most 20 s.
     #[allow(dead_code)] // used by the load benchmark
     pub async fn wait_sent(&self, chat: i64, n: usize) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let notified = self.calls.notified();
             if self.sent_count(chat) >= n {

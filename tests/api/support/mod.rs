@@ -253,7 +253,7 @@ impl TestApp {
     /// Waits until every queued update was taken from the fake, is confirmed, and the inbox is
     /// empty (so every reply was sent).
     pub async fn settle(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let inbox = format!("{}:inbox", self.ns());
         loop {
             let pending = self.fake.pending_updates();
