@@ -144,3 +144,22 @@ async fn health_and_readiness_follow_redis() {
     // In polling mode there is no webhook route.
     assert_eq!(t.post_webhook(Some(WEBHOOK_SECRET), "{}".into()).await, 404);
 }
+
+#[tokio::test]
+async fn webhook_mode_registers_its_url_and_secret_with_telegram() {
+    let t = spawn_app_with(TelegramMode::Webhook, |s| {
+        s.telegram.webhook_url = "https://tip.example.vn/telegram/webhook".into();
+    })
+    .await;
+    let calls = t.fake.calls_of("setWebhook");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].body["url"],
+        "https://tip.example.vn/telegram/webhook"
+    );
+    assert_eq!(calls[0].body["secret_token"], WEBHOOK_SECRET);
+    assert_eq!(
+        calls[0].body["allowed_updates"],
+        serde_json::json!(["message", "callback_query"])
+    );
+}

@@ -286,16 +286,54 @@ fn chat(id: i64) -> Value {
     }
 }
 
+/// The text fields of a multipart/form-data body (teloxide sends `setWebhook` and uploads so);
+/// a field that holds JSON (e.g. `allowed_updates`) is parsed.
+fn multipart_fields(content_type: &str, body: &[u8]) -> Value {
+    let Some(boundary) = content_type.split("boundary=").nth(1) else {
+        return json!({});
+    };
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(&format!("--{}", boundary.trim_matches('"'))) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|n| n.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.trim_end_matches("\r\n");
+        let parsed = serde_json::from_str(value)
+            .ok()
+            .filter(|v: &Value| v.is_array() || v.is_object())
+            .unwrap_or_else(|| json!(value));
+        fields.insert(name.to_owned(), parsed);
+    }
+    Value::Object(fields)
+}
+
 async fn api(
     State(fake): State<FakeTelegram>,
     Path((token, method)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     if !token.starts_with("bot") {
         return (StatusCode::NOT_FOUND, "no such path").into_response();
     }
     let method = method.to_ascii_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let body: Value = if content_type.starts_with("multipart/form-data") {
+        multipart_fields(content_type, &body)
+    } else {
+        serde_json::from_slice(&body).unwrap_or(json!({}))
+    };
     let injected = {
         let mut inner = fake.inner.lock().unwrap();
         let pos = inner.faults.iter().position(|(m, _)| *m == method);
