@@ -200,6 +200,14 @@ pub const REQUIRED: &[&str] = &[
     "priority-normal",
     "priority-high",
     "priority-urgent",
+    "button-desk-ack",
+    "card-acked",
+    "desk-acked",
+    "desk-already-acked",
+    "desk-unknown-tip",
+    "desk-stale-button",
+    "desk-not-allowed",
+    "desk-not-officer",
 ];
 
 impl Texts {

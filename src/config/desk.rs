@@ -20,6 +20,10 @@ pub struct DeskSettings {
     /// Routes, tried in order; the first that matches wins.
     #[serde(default)]
     pub routes: Vec<DeskRoute>,
+    /// Telegram ids of the officers allowed to press card buttons; empty allows every member
+    /// of a configured group.
+    #[serde(default)]
+    pub officers: Vec<u64>,
 }
 
 /// One routing rule: tips of these places and categories go to `group`.
@@ -55,6 +59,16 @@ impl DeskSettings {
                     && (r.categories.is_empty() || r.categories.iter().any(|x| x == category))
             })
             .map_or(self.default_group, |r| r.group)
+    }
+
+    /// Whether `chat` is one of the configured duty groups.
+    pub fn is_desk_group(&self, chat: i64) -> bool {
+        chat == self.default_group || self.routes.iter().any(|r| r.group == chat)
+    }
+
+    /// Whether `user` may press card buttons.
+    pub fn may_act(&self, user: u64) -> bool {
+        self.officers.is_empty() || self.officers.contains(&user)
     }
 
     pub(super) fn validate(&self, settings: &Settings, p: &mut Vec<Problem>) {

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, MessageId, ReplyParameters};
+use teloxide::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
@@ -25,7 +27,7 @@ use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
 use crate::i18n::Lang;
 use crate::privacy::Channel;
-use crate::store::{EventEntry, Store};
+use crate::store::{EventEntry, Store, TipStatus};
 
 /// Consumer group of the desk.
 pub const GROUP: &str = "desk";
@@ -135,7 +137,8 @@ impl Desk {
 
     async fn handle(&self, event: &EventEntry) -> anyhow::Result<()> {
         let sh = &self.shared;
-        if event.get("type") != "submitted" || !sh.settings.desk.enabled {
+        let kind = event.get("type");
+        if !sh.settings.desk.enabled || !matches!(kind, "submitted" | "acknowledged") {
             return Ok(());
         }
         let code = ReceiptCode::parse(event.get("code")).context("event without a code")?;
@@ -143,6 +146,9 @@ impl Desk {
             tracing::warn!(tip = %code, "event of an unknown tip; skipped");
             return Ok(());
         };
+        if kind == "acknowledged" {
+            return self.refresh_card(&tip).await;
+        }
         let bot = sh.telegram()?;
         let desk = &sh.settings.desk;
         let (chat, card, copied) = match sh.store.card(code.as_str()).await? {
@@ -157,9 +163,16 @@ impl Desk {
                     lang,
                     &sh.local_time(tip.received_ms),
                 );
-                let sent = with_retries(|| bot.send_message(ChatId(group), text.clone()).send())
-                    .await
-                    .map_err(|e| card_error(e, group))?;
+                let buttons = self.buttons(&tip);
+                let sent = with_retries(|| {
+                    let mut req = bot.send_message(ChatId(group), text.clone());
+                    if let Some(b) = &buttons {
+                        req = req.reply_markup(b.clone());
+                    }
+                    req.send()
+                })
+                .await
+                .map_err(|e| card_error(e, group))?;
                 sh.store.set_card(code.as_str(), group, sent.id.0).await?;
                 tracing::info!(tip = %code, "card posted");
                 (group, sent.id.0, 0)
@@ -198,6 +211,65 @@ impl Desk {
             sh.store.card_copied(code.as_str()).await?;
         }
         Ok(())
+    }
+}
+
+impl Desk {
+    /// The buttons a card shows in the tip's state: "Acknowledge" until somebody has.
+    fn buttons(&self, tip: &crate::store::Tip) -> Option<InlineKeyboardMarkup> {
+        let lang = Lang::parse(&self.shared.settings.desk.lang).unwrap_or_default();
+        (tip.status == TipStatus::Submitted).then(|| {
+            InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+                self.shared.texts.get(lang, "button-desk-ack"),
+                format!("dk:ack:{}", tip.code),
+            )]])
+        })
+    }
+
+    /// Edits a card to show the tip's state now: who acknowledged it, when, and how long
+    /// after it came in; the buttons follow the state.
+    async fn refresh_card(&self, tip: &crate::store::Tip) -> anyhow::Result<()> {
+        let sh = &self.shared;
+        let Some((chat, message, _)) = sh.store.card(tip.code.as_str()).await? else {
+            // The card is not posted yet; posting it will show the state.
+            return Ok(());
+        };
+        let lang = Lang::parse(&sh.settings.desk.lang).unwrap_or_default();
+        let mut text = card::render(
+            tip,
+            &sh.settings,
+            &sh.texts,
+            lang,
+            &sh.local_time(tip.received_ms),
+        );
+        if let Some(at) = tip.acknowledged_ms {
+            let minutes = ((at - tip.received_ms).max(0) / 60_000).to_string();
+            text.push('\n');
+            text.push_str(
+                &sh.texts.render(
+                    lang,
+                    &crate::i18n::Msg::new("card-acked")
+                        .arg("officer", tip.acknowledged_by.as_deref().unwrap_or("?"))
+                        .arg("time", sh.local_time(at))
+                        .arg("minutes", minutes),
+                ),
+            );
+        }
+        let bot = sh.telegram()?;
+        let buttons = self.buttons(tip);
+        let res = with_retries(|| {
+            let mut req = bot.edit_message_text(ChatId(chat), MessageId(message), text.clone());
+            if let Some(b) = &buttons {
+                req = req.reply_markup(b.clone());
+            }
+            req.send()
+        })
+        .await;
+        match res {
+            // "message is not modified": a retried event; the card already shows this.
+            Ok(_) | Err(SendError::Refused(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

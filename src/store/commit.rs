@@ -84,7 +84,7 @@ if ARGV[7] ~= '' then
   redis.call('SET', KEYS[4], ARGV[7])
 end
 if code ~= '' then
-  redis.call('SET', KEYS[5], ARGV[9])
+  redis.call('HSET', KEYS[5], 'json', ARGV[9], 'status', 'submitted', 'seq', 1)
   redis.call('ZADD', KEYS[6], ARGV[10], code)
   redis.call('XADD', KEYS[7], '*', 'type', 'submitted', 'code', code, 'seq', '1',
     'actor', ARGV[5], 'at', ARGV[10], 'priority', ARGV[11])

@@ -1,5 +1,7 @@
-//! Stored tips and their lookup. A tip is a JSON string at `tip:<code>`, indexed by received
-//! time in `tips`; its changes are events on the `events` stream.
+//! Stored tips and their lookup. A tip is a hash at `tip:<code>`: its content as submitted in
+//! the field `json`, and the fields that change (`status`, `seq`, who acknowledged it and
+//! when) beside it, so that a Lua script can change them atomically without rewriting JSON.
+//! Tips are indexed by received time in `tips`; their changes are events on `events`.
 
 use serde::{Deserialize, Serialize};
 
@@ -76,16 +78,89 @@ pub struct Tip {
     pub contact_sealed: Option<String>,
     /// Sequence number of the tip's last event.
     pub seq: u64,
+    /// When an officer acknowledged it (ms since the epoch).
+    #[serde(default)]
+    pub acknowledged_ms: Option<i64>,
+    /// The first name of the officer who acknowledged it, as Telegram shows it in the group.
+    #[serde(default)]
+    pub acknowledged_by: Option<String>,
 }
+
+/// What an officer's acknowledgement did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckOutcome {
+    /// Acknowledged now; the event has this sequence number.
+    Done(u64),
+    /// Somebody acknowledged it before (or it is further along).
+    Already,
+    /// No such tip.
+    Unknown,
+}
+
+static ACKNOWLEDGE: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return -1
+end
+if redis.call('HGET', KEYS[1], 'status') ~= 'submitted' then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', 'acknowledged', 'ack_ms', ARGV[2], 'ack_by', ARGV[3])
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('XADD', KEYS[2], '*', 'type', 'acknowledged', 'code', ARGV[1], 'seq', seq,
+  'actor', ARGV[4], 'at', ARGV[2])
+return seq
+"#;
 
 impl Store {
     /// The tip with `code`, if any.
     pub async fn tip(&self, code: &ReceiptCode) -> redis::RedisResult<Option<Tip>> {
-        let raw: Option<String> = redis::cmd("GET")
+        let fields: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
             .arg(self.keys.tip(code.as_str()))
             .query_async(&mut self.conn())
             .await?;
-        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+        let Some(mut tip) = fields
+            .get("json")
+            .and_then(|j| serde_json::from_str::<Tip>(j).ok())
+        else {
+            return Ok(None);
+        };
+        if let Some(status) = fields
+            .get("status")
+            .and_then(|s| serde_json::from_value(serde_json::Value::String(s.clone())).ok())
+        {
+            tip.status = status;
+        }
+        if let Some(seq) = fields.get("seq").and_then(|s| s.parse().ok()) {
+            tip.seq = seq;
+        }
+        tip.acknowledged_ms = fields.get("ack_ms").and_then(|s| s.parse().ok());
+        tip.acknowledged_by = fields.get("ack_by").cloned();
+        Ok(Some(tip))
+    }
+
+    /// Marks a submitted tip acknowledged by an officer and appends the event, atomically;
+    /// only the first of several presses counts.
+    pub async fn acknowledge(
+        &self,
+        code: &ReceiptCode,
+        now_ms: i64,
+        officer_name: &str,
+        actor: &str,
+    ) -> redis::RedisResult<AckOutcome> {
+        let seq: i64 = redis::Script::new(ACKNOWLEDGE)
+            .key(self.keys.tip(code.as_str()))
+            .key(self.keys.events())
+            .arg(code.as_str())
+            .arg(now_ms)
+            .arg(officer_name)
+            .arg(actor)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(match seq {
+            -1 => AckOutcome::Unknown,
+            0 => AckOutcome::Already,
+            n => AckOutcome::Done(n as u64),
+        })
     }
 
     /// Codes of the citizen's recent tips, newest first.

@@ -168,3 +168,132 @@ async fn a_failing_copy_is_retried_without_a_second_card() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+fn officer_press(group: i64, officer: i64, name: &str, card: i64, data: &str) -> serde_json::Value {
+    serde_json::json!({"callback_query": {"id": format!("q{officer}-{card}"), "chat_instance": "-5",
+        "from": {"id": officer, "is_bot": false, "first_name": name},
+        "data": data,
+        "message": {"message_id": card, "date": 1_700_000_000, "text": "…",
+            "from": {"id": 999, "is_bot": true, "first_name": "TipBot", "username": "tip_bot"},
+            "chat": {"id": group, "type": "supergroup", "title": "Trực ban"}}}})
+}
+
+fn answers(t: &TestApp) -> Vec<String> {
+    t.fake
+        .calls_of("answerCallbackQuery")
+        .iter()
+        .filter_map(|c| c.body["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6101, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].clone();
+    assert_eq!(card.buttons(), vec![format!("dk:ack:{code}")]);
+
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        card.message_id.unwrap(),
+        &format!("dk:ack:{code}"),
+    ));
+    t.fake
+        .wait_until("the card edited", |calls| {
+            calls.iter().any(|c| c.method == "editmessagetext")
+        })
+        .await;
+    t.settle().await;
+    let edit = &t.fake.calls_of("editMessageText")[0];
+    assert_eq!(edit.chat_id(), Some(CAO_PHONG_DRUGS));
+    assert_eq!(edit.body["message_id"].as_i64(), card.message_id);
+    assert!(edit.text().contains(&code));
+    assert!(
+        edit.text().contains("✅ Đã tiếp nhận: Hùng"),
+        "{}",
+        edit.text()
+    );
+    assert!(edit.buttons().is_empty(), "no Acknowledge button any more");
+    assert_eq!(answers(&t), vec!["Đã tiếp nhận tin báo."]);
+
+    let events = t.events();
+    assert_eq!(events[1]["type"], "acknowledged");
+    assert_eq!(events[1]["seq"], "2");
+    assert!(
+        events[1]["actor"].starts_with("officer:c"),
+        "{:?}",
+        events[1]
+    );
+    assert!(!events[1]["actor"].contains("501"));
+    assert_eq!(t.tip(&code)["status"], "acknowledged");
+
+    let mut c = t.citizen(6101);
+    c.new_messages();
+    let r = c.says(&format!("/status {code}")).await;
+    assert!(r[0].text().contains("cán bộ đã nhận tin"), "{}", texts(&r));
+}
+
+#[tokio::test]
+async fn two_officers_pressing_at_once_give_one_acknowledgement() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6102, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    let data = format!("dk:ack:{code}");
+    t.fake
+        .push_update(officer_press(CAO_PHONG_DRUGS, 501, "Hùng", card, &data));
+    t.fake
+        .push_update(officer_press(CAO_PHONG_DRUGS, 502, "Lan", card, &data));
+    t.settle().await;
+    let mut got = answers(&t);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            "Tin báo này đã có người tiếp nhận trước.",
+            "Đã tiếp nhận tin báo."
+        ]
+    );
+    let acks = t
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "acknowledged")
+        .count();
+    assert_eq!(acks, 1);
+}
+
+#[tokio::test]
+async fn presses_from_other_chats_or_unlisted_officers_are_refused() {
+    let t = spawn_app_with(TelegramMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DEFAULT_GROUP;
+        s.desk.officers = vec![501];
+    })
+    .await;
+    let code = report(&t, 6103, "theft", "thung-nai", 0).await;
+    wait_cards(&t, DEFAULT_GROUP, 1, 0).await;
+    let card = t.fake.messages_to(DEFAULT_GROUP)[0].message_id.unwrap();
+    let data = format!("dk:ack:{code}");
+    t.fake
+        .push_update(officer_press(-100_999, 501, "Hùng", card, &data));
+    t.settle().await;
+    t.fake
+        .push_update(officer_press(DEFAULT_GROUP, 777, "Khách", card, &data));
+    t.settle().await;
+    assert_eq!(
+        answers(&t),
+        vec![
+            "Nhóm này không phải nhóm trực được cấu hình; thao tác bị từ chối.",
+            "Bạn không có trong danh sách cán bộ trực; thao tác bị từ chối."
+        ]
+    );
+    assert_eq!(t.tip(&code)["status"], "submitted");
+    assert_eq!(t.events().len(), 1);
+    t.fake
+        .push_update(officer_press(DEFAULT_GROUP, 501, "Hùng", card, &data));
+    t.settle().await;
+    assert_eq!(t.tip(&code)["status"], "acknowledged");
+}

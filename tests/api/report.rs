@@ -147,8 +147,9 @@ async fn a_typed_address_and_a_commune_from_the_list_both_work_and_a_phone_is_se
     assert_eq!(tip["commune"], "thung-nai");
     let sealed = tip["contact_sealed"].as_str().unwrap();
     assert!(!sealed.contains("912345678"));
-    let raw: String = ::redis::cmd("GET")
+    let raw: String = ::redis::cmd("HGET")
         .arg(format!("{}:tip:{code}", t.ns()))
+        .arg("json")
         .query(&mut t.redis())
         .unwrap();
     assert!(

@@ -67,6 +67,47 @@ pub fn parse(update: &Update) -> Option<TgInbound> {
     }
 }
 
+/// An officer's button press on a card in a group.
+#[derive(Clone, PartialEq)]
+pub struct OfficerPress {
+    /// The group.
+    pub chat_id: i64,
+    /// The officer's Telegram id (checked against `desk.officers`, never shown to citizens).
+    pub user_id: u64,
+    /// The officer's first name, shown on the card to the other officers.
+    pub first_name: String,
+    /// The button's data, e.g. `dk:ack:TB-7K3Q-X9MD`.
+    pub data: String,
+    /// The query to answer.
+    pub callback_id: String,
+}
+
+impl std::fmt::Debug for OfficerPress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfficerPress")
+            .field("data", &self.data)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a button press in a group chat; `None` for anything else.
+pub fn parse_officer(update: &Update) -> Option<OfficerPress> {
+    let UpdateKind::CallbackQuery(q) = &update.kind else {
+        return None;
+    };
+    let chat = q.message.as_ref()?.chat();
+    if chat.is_private() || q.from.is_bot {
+        return None;
+    }
+    Some(OfficerPress {
+        chat_id: chat.id.0,
+        user_id: q.from.id.0,
+        first_name: nfc(&q.from.first_name),
+        data: q.data.clone().unwrap_or_default(),
+        callback_id: q.id.0.clone(),
+    })
+}
+
 fn message(msg: &Message) -> Option<TgInbound> {
     let from = msg.from.as_ref()?;
     if !msg.chat.is_private() || from.is_bot {

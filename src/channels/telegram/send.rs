@@ -140,6 +140,17 @@ pub async fn answer_callback(bot: &Bot, id: &str) {
     }
 }
 
+/// Answers a button press with a short notice the presser sees. Best effort.
+pub async fn answer_callback_text(bot: &Bot, id: &str, text: &str) {
+    let res = bot
+        .answer_callback_query(teloxide::types::CallbackQueryId(id.to_owned()))
+        .text(text.to_owned())
+        .await;
+    if let Err(e) = res {
+        tracing::debug!(error = describe(&e), "answerCallbackQuery failed");
+    }
+}
+
 /// Removes the inline buttons of a message whose button was pressed, so it cannot be pressed
 /// again. Best effort.
 pub async fn clear_buttons(bot: &Bot, chat: i64, message_id: i32) {

@@ -173,12 +173,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A stored tip: its submitted content with its current status and sequence.
     pub fn tip(&self, code: &str) -> Value {
-        let raw: String = ::redis::cmd("GET")
+        let fields: std::collections::HashMap<String, String> = ::redis::cmd("HGETALL")
             .arg(format!("{}:tip:{code}", self.ns()))
             .query(&mut self.redis())
             .unwrap();
-        serde_json::from_str(&raw).unwrap()
+        let mut tip: Value = serde_json::from_str(&fields["json"]).unwrap();
+        tip["status"] = json!(fields["status"]);
+        tip["seq"] = json!(fields["seq"].parse::<u64>().unwrap());
+        tip
     }
 
     pub fn events(&self) -> Vec<std::collections::HashMap<String, String>> {
