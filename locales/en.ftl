@@ -142,3 +142,7 @@ desk-unknown-tip = This tip was not found.
 desk-stale-button = That button no longer works.
 desk-not-allowed = This group is not a configured duty group; refused.
 desk-not-officer = You are not on the list of duty officers; refused.
+
+## Notices to the reporter
+
+notify-acknowledged = ✅ Your tip { $code } has been taken by an officer. Thank you for the information. Type /status { $code } to check its status.

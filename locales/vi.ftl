@@ -142,3 +142,7 @@ desk-unknown-tip = Không tìm thấy tin báo này.
 desk-stale-button = Nút này không còn dùng được.
 desk-not-allowed = Nhóm này không phải nhóm trực được cấu hình; thao tác bị từ chối.
 desk-not-officer = Bạn không có trong danh sách cán bộ trực; thao tác bị từ chối.
+
+## Thông báo cho người báo tin
+
+notify-acknowledged = ✅ Tin báo { $code } của bạn đã được cán bộ tiếp nhận. Cảm ơn bạn đã cung cấp thông tin. Gõ /status { $code } để xem tình trạng.

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::channels::telegram;
 use crate::codes::ReceiptCode;
 use crate::config::{Secrets, Settings, TelegramMode};
+use crate::consumer::Consumer;
 use crate::i18n::{Lang, Texts};
 use crate::intake::{self, Intake};
 use crate::privacy::Vault;
@@ -220,8 +221,14 @@ impl App {
         }
 
         if shared.settings.desk.enabled && shared.tg.is_some() {
-            let desk = crate::desk::Desk::new(shared.clone()).await?;
+            let desk =
+                Consumer::new(shared.clone(), crate::desk::Desk::new(shared.clone())).await?;
             tasks.push(("desk", tokio::spawn(desk.run(shutdown.clone()))));
+        }
+        if shared.settings.notify.enabled && shared.tg.is_some() {
+            let notify =
+                Consumer::new(shared.clone(), crate::notify::Notify::new(shared.clone())).await?;
+            tasks.push(("notify", tokio::spawn(notify.run(shutdown.clone()))));
         }
         let intake = Intake::new(shared.clone()).await?;
         tasks.push(("intake", tokio::spawn(intake.run(shutdown.clone()))));

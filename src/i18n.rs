@@ -208,6 +208,7 @@ pub const REQUIRED: &[&str] = &[
     "desk-stale-button",
     "desk-not-allowed",
     "desk-not-officer",
+    "notify-acknowledged",
 ];
 
 impl Texts {

@@ -9,7 +9,9 @@
 //! - [`store`]: everything kept in Redis (inbox, conversations, tips, events).
 //! - [`channels`]: platform adapters (Telegram: polling, webhook, sending).
 //! - [`intake`]: the worker that runs updates through the conversation in order.
+//! - [`consumer`]: the loop shared by every consumer group on the events stream.
 //! - [`desk`]: officer cards in the duty groups.
+//! - [`notify`]: notices to citizens when their tip changes state.
 //! - [`http`]: the axum server (webhook, health).
 //! - [`app`]: wiring of one process, start and graceful shutdown.
 
@@ -17,11 +19,13 @@ pub mod app;
 pub mod channels;
 pub mod codes;
 pub mod config;
+pub mod consumer;
 pub mod conversation;
 pub mod desk;
 pub mod http;
 pub mod i18n;
 pub mod intake;
+pub mod notify;
 pub mod privacy;
 pub mod store;
 pub mod telemetry;

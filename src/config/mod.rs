@@ -37,6 +37,8 @@ pub struct Settings {
     pub emergency: EmergencySettings,
     /// Officer cards in Telegram groups.
     pub desk: DeskSettings,
+    /// What citizens are told about their tips.
+    pub notify: NotifySettings,
     /// Tip categories, in the order the citizen sees them.
     pub categories: Vec<Category>,
     /// Communes and wards a citizen can pick from.
@@ -204,6 +206,16 @@ pub struct Mailbox {
     /// Optional coordinates.
     #[serde(default)]
     pub lon: Option<f64>,
+}
+
+/// Notices to citizens when their tip changes state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Whether notices are sent at all.
+    pub enabled: bool,
+    /// The event types that send a notice (see `notify::NOTICES`).
+    pub on: Vec<String>,
 }
 
 /// A configuration that could not be used, with every problem found.

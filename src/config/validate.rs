@@ -235,6 +235,15 @@ impl Settings {
             }
         }
         self.desk.validate(self, &mut p);
+        for (i, kind) in self.notify.on.iter().enumerate() {
+            if !crate::notify::NOTICES.iter().any(|(k, _)| k == kind) {
+                let known: Vec<&str> = crate::notify::NOTICES.iter().map(|(k, _)| *k).collect();
+                p.push(Problem::new(
+                    format!("notify.on[{i}]"),
+                    format!("\"{kind}\" is not one of: {}", known.join(", ")),
+                ));
+            }
+        }
         p
     }
 }

@@ -3,139 +3,52 @@
 //! the card (`copyMessage`, never a forward, so no sender is shown). An event is acknowledged
 //! only after Telegram took the card and every file; the card's place is recorded first, so a
 //! retried event never posts a second card, and the count of files copied is kept, so a retry
-//! copies only the rest. An event that keeps failing goes to `dlq:desk`.
+//! copies only the rest. An event that keeps failing goes to `dlq:desk` (see [`crate::consumer`]).
 //!
 //! Buttons on the card (acknowledge, claim, ask, escalate, close), SLA timers and the relay of
 //! officers' questions come with the rest of the desk.
 
 pub mod card;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{
     ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters,
 };
-use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
 use crate::channels::SendError;
 use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
+use crate::consumer::Handler;
 use crate::i18n::Lang;
 use crate::privacy::Channel;
-use crate::store::{EventEntry, Store, TipStatus};
+use crate::store::{EventEntry, TipStatus};
 
-/// Consumer group of the desk.
-pub const GROUP: &str = "desk";
-const CONSUMER: &str = "desk-1";
-/// Failed attempts after which an event is dead-lettered.
-const MAX_ATTEMPTS: u32 = 8;
-
-/// The desk worker.
+/// The desk's handler of events.
 pub struct Desk {
     shared: Arc<Shared>,
-    reader: Store,
-    attempts: Mutex<HashMap<String, u32>>,
 }
 
 impl Desk {
-    /// A worker with its own blocking connection; creates its consumer group.
-    pub async fn new(shared: Arc<Shared>) -> anyhow::Result<Self> {
-        shared
-            .store
-            .ensure_event_group(GROUP)
-            .await
-            .context("creating the desk consumer group")?;
-        let reader = shared.store.blocking(Duration::from_secs(2)).await?;
-        Ok(Self {
-            shared,
-            reader,
-            attempts: Mutex::new(HashMap::new()),
-        })
+    /// The desk of this process.
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
     }
+}
 
-    /// Processes events until `shutdown`, stopping only between events.
-    pub async fn run(self, shutdown: CancellationToken) {
-        tracing::info!("desk started");
-        let mut failures = 0u32;
-        while !shutdown.is_cancelled() {
-            match self.try_process_next(1000).await {
-                Ok(_) => failures = 0,
-                Err(e) => {
-                    failures += 1;
-                    if format!("{e:#}").contains("NOGROUP")
-                        && let Err(e) = self.shared.store.ensure_event_group(GROUP).await
-                    {
-                        tracing::warn!(error = %e, "recreating the desk group failed");
-                    }
-                    let wait = Duration::from_millis((100u64 << failures.min(6)).min(5000));
-                    tracing::warn!(error = format!("{e:#}"), ?wait, "desk failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                }
-            }
-        }
-        tracing::info!("desk stopped");
-    }
-
-    /// Handles the next event (pending ones first); `Ok(false)` when there was none.
-    pub async fn try_process_next(&self, block_ms: u64) -> anyhow::Result<bool> {
-        let store = &self.reader;
-        let mut events = store.events_read(GROUP, CONSUMER, true, 1, 0).await?;
-        if events.is_empty() {
-            events = store
-                .events_read(GROUP, CONSUMER, false, 1, block_ms)
-                .await?;
-        }
-        let Some(event) = events.pop() else {
-            return Ok(false);
-        };
-        match self.handle(&event).await {
-            Ok(()) => {
-                self.attempts_lock().remove(&event.stream_id);
-                self.shared
-                    .store
-                    .events_ack(GROUP, &event.stream_id)
-                    .await?;
-                Ok(true)
-            }
-            Err(e) => {
-                let attempts = {
-                    let mut map = self.attempts_lock();
-                    let n = map.entry(event.stream_id.clone()).or_default();
-                    *n += 1;
-                    *n
-                };
-                if attempts >= MAX_ATTEMPTS {
-                    tracing::error!(
-                        tip = event.get("code"),
-                        error = format!("{e:#}"),
-                        "card given up; dead-lettered"
-                    );
-                    self.attempts_lock().remove(&event.stream_id);
-                    self.shared
-                        .store
-                        .events_dead_letter(GROUP, &event, &format!("{e:#}"))
-                        .await?;
-                    return Ok(true);
-                }
-                Err(e)
-            }
-        }
-    }
-
-    fn attempts_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
-        // A poisoned map only lost a counter; it is still usable.
-        self.attempts.lock().unwrap_or_else(|e| e.into_inner())
-    }
+impl Handler for Desk {
+    const GROUP: &'static str = "desk";
 
     async fn handle(&self, event: &EventEntry) -> anyhow::Result<()> {
+        self.on_event(event).await
+    }
+}
+
+impl Desk {
+    async fn on_event(&self, event: &EventEntry) -> anyhow::Result<()> {
         let sh = &self.shared;
         let kind = event.get("type");
         if !sh.settings.desk.enabled || !matches!(kind, "submitted" | "acknowledged") {

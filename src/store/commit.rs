@@ -1,6 +1,6 @@
 //! The one atomic write per processed update. A Lua script sets, all or nothing: the update's
 //! `seen` mark (with the replies still to send), the new conversation, the draft timer, the
-//! sealed route and, on submit, the tip, its index entry, its `submitted` event and the
+//! sealed route (and clears an "unreachable" mark: the citizen is writing again) and, on submit, the tip, its index entry, its `submitted` event and the
 //! citizen's list of codes. A crash before the script changes nothing; a crash after it leaves
 //! the mark, so the redelivered update only re-sends the replies.
 
@@ -75,6 +75,7 @@ if code ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+redis.call('DEL', KEYS[9])
 if ARGV[6] == '' then
   redis.call('ZREM', KEYS[3], ARGV[5])
 else
@@ -118,6 +119,7 @@ impl Store {
             .key(k.tips())
             .key(k.events())
             .key(k.my_tips(commit.alias))
+            .key(k.unreachable(commit.alias))
             .arg(&commit.replies_json)
             .arg(SEEN_TTL_SECS)
             .arg(serde_json::to_string(commit.conversation).map_err(json_err)?)

@@ -83,6 +83,14 @@ impl Keys {
     pub fn card(&self, code: &str) -> String {
         format!("{}:card:{code}", self.ns)
     }
+    /// Marks a notice (tip, event sequence) as sent to the citizen.
+    pub fn notified(&self, code: &str, seq: &str) -> String {
+        format!("{}:notified:{code}:{seq}", self.ns)
+    }
+    /// Marks a citizen who blocked the bot.
+    pub fn unreachable(&self, alias: &str) -> String {
+        format!("{}:unreachable:{alias}", self.ns)
+    }
     /// Events a consumer group gave up on.
     pub fn dlq(&self, group: &str) -> String {
         format!("{}:dlq:{group}", self.ns)
@@ -206,6 +214,34 @@ impl Store {
     pub async fn route(&self, alias: &str) -> redis::RedisResult<Option<String>> {
         redis::cmd("GET")
             .arg(self.keys.route(alias))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Whether `key` exists.
+    pub async fn exists(&self, key: &str) -> redis::RedisResult<bool> {
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Remembers for a week that a notice was sent.
+    pub async fn mark_notified(&self, key: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(key)
+            .arg(1)
+            .arg("EX")
+            .arg(7 * 24 * 3600)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Marks a citizen unreachable (they blocked the bot); cleared when they write again.
+    pub async fn mark_unreachable(&self, alias: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(self.keys.unreachable(alias))
+            .arg(1)
             .query_async(&mut self.conn())
             .await
     }

@@ -233,7 +233,13 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
     let mut c = t.citizen(6101);
     c.new_messages();
     let r = c.says(&format!("/status {code}")).await;
-    assert!(r[0].text().contains("cán bộ đã nhận tin"), "{}", texts(&r));
+    let status_line = format!("Tin báo {code} (gửi lúc");
+    assert!(
+        r.iter()
+            .any(|m| m.text().contains(&status_line) && m.text().contains("cán bộ đã nhận tin")),
+        "{}",
+        texts(&r)
+    );
 }
 
 #[tokio::test]
@@ -296,4 +302,80 @@ async fn presses_from_other_chats_or_unlisted_officers_are_refused() {
         .push_update(officer_press(DEFAULT_GROUP, 501, "Hùng", card, &data));
     t.settle().await;
     assert_eq!(t.tip(&code)["status"], "acknowledged");
+}
+
+#[tokio::test]
+async fn the_citizen_is_told_once_when_their_tip_is_acknowledged() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6104, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    let mut c = t.citizen(6104);
+    c.new_messages();
+    let before = t.fake.messages_to(6104).len();
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        card,
+        &format!("dk:ack:{code}"),
+    ));
+    t.fake
+        .wait_until("the notice", |_| t.fake.messages_to(6104).len() > before)
+        .await;
+    t.settle().await;
+    let r = c.new_messages();
+    assert_eq!(r.len(), 1, "{}", texts(&r));
+    assert!(
+        r[0].text()
+            .contains(&format!("Tin báo {code} của bạn đã được cán bộ tiếp nhận"))
+    );
+    assert!(
+        !r[0].text().contains("Hùng"),
+        "no officer name reaches the citizen"
+    );
+}
+
+#[tokio::test]
+async fn a_citizen_who_blocked_the_bot_is_marked_unreachable_not_retried() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6105, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    t.fake.fail_next("sendMessage", Fault::Blocked);
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        card,
+        &format!("dk:ack:{code}"),
+    ));
+    t.fake
+        .wait_until("the blocked notice", |calls| {
+            calls.iter().any(|c| c.method == "sendmessage!failed")
+        })
+        .await;
+    let key = format!("{}:unreachable:", t.ns());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while t.redis_keys_holding(&key).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never marked unreachable"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let pending: Vec<redis::Value> = redis::cmd("XPENDING")
+        .arg(format!("{}:events", t.ns()))
+        .arg("notify")
+        .query(&mut t.redis())
+        .unwrap();
+    assert_eq!(
+        pending[0],
+        redis::Value::Int(0),
+        "the event is done, not retried"
+    );
+    assert_eq!(t.fake.calls_of("sendMessage!failed").len(), 1);
+    // Writing again clears the mark.
+    t.citizen(6105).says("/help").await;
+    assert!(t.redis_keys_holding(&key).is_empty());
 }

@@ -1,0 +1,94 @@
+//! The citizen notifier: a consumer group on the events stream that tells the citizen, in their
+//! language and in safe words (no officer, no operational detail), when their tip changes
+//! state. Which changes notify is configured (`notify.on`). A citizen who blocked the bot is
+//! marked unreachable and not tried again; a notice is remembered once sent, so a retried event
+//! does not repeat it.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::Shared;
+use crate::channels::telegram::send;
+use crate::channels::{OutKeyboard, Outgoing, SendError};
+use crate::codes::ReceiptCode;
+use crate::consumer::Handler;
+use crate::i18n::Msg;
+use crate::privacy::Channel;
+use crate::store::EventEntry;
+
+/// Event types a citizen can be told about, with the message that tells them.
+pub const NOTICES: &[(&str, &str)] = &[("acknowledged", "notify-acknowledged")];
+
+/// The notifier's handler of events.
+pub struct Notify {
+    shared: Arc<Shared>,
+}
+
+impl Notify {
+    /// The notifier of this process.
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+}
+
+impl Handler for Notify {
+    const GROUP: &'static str = "notify";
+
+    async fn handle(&self, event: &EventEntry) -> anyhow::Result<()> {
+        let sh = &self.shared;
+        let kind = event.get("type");
+        let Some((_, msg_id)) = NOTICES.iter().find(|(k, _)| *k == kind) else {
+            return Ok(());
+        };
+        if !sh.settings.notify.on.iter().any(|k| k == kind) {
+            return Ok(());
+        }
+        let code = ReceiptCode::parse(event.get("code")).context("event without a code")?;
+        let sent_key = sh.store.keys().notified(code.as_str(), event.get("seq"));
+        if sh.store.exists(&sent_key).await? {
+            return Ok(());
+        }
+        let Some(tip) = sh.store.tip(&code).await? else {
+            return Ok(());
+        };
+        if sh
+            .store
+            .exists(&sh.store.keys().unreachable(&tip.alias))
+            .await?
+        {
+            return Ok(());
+        }
+        let route = match sh.store.route(&tip.alias).await? {
+            Some(sealed) => sh.vault.open_route(&sealed).ok(),
+            None => None,
+        };
+        let Some(route) = route.filter(|r| r.channel == Channel::Telegram) else {
+            tracing::warn!(tip = %code, "no route back to the citizen; not notified");
+            return Ok(());
+        };
+        let out = Outgoing {
+            id: (*msg_id).to_owned(),
+            text: sh
+                .texts
+                .render(tip.lang, &Msg::new(msg_id).arg("code", &code)),
+            keyboard: OutKeyboard::None,
+        };
+        let chat: i64 = route.chat.parse().context("telegram chat id")?;
+        match send::send(sh.telegram()?, chat, &out).await {
+            Ok(()) => {}
+            Err(SendError::Blocked) => {
+                tracing::info!(tip = %code, "citizen unreachable (blocked the bot)");
+                sh.store.mark_unreachable(&tip.alias).await?;
+                return Ok(());
+            }
+            Err(SendError::Refused(e)) => {
+                tracing::error!(tip = %code, error = %e, "notice refused by Telegram");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        sh.store.mark_notified(&sent_key).await?;
+        Ok(())
+    }
+}
