@@ -137,6 +137,14 @@ priority-urgent = URGENT
 button-desk-ack = ✅ Acknowledge
 card-acked = ✅ Acknowledged: { $officer }, at { $time } ({ $minutes } min after it came in)
 desk-acked = Tip acknowledged.
+button-desk-claim = 🙋 Claim
+button-desk-close = 🔒 Close
+card-claimed = 🙋 Claimed: { $officer }, since { $time } ({ $minutes } min after it came in)
+card-closed = 🔒 Closed: { $disposition } – { $officer }, at { $time } ({ $minutes } min after it came in)
+desk-claimed = You have claimed this tip.
+desk-closed = Tip closed.
+desk-already-claimed = Somebody has claimed this tip already.
+desk-already-closed = This tip is closed already.
 desk-already-acked = Somebody acknowledged this tip already.
 desk-unknown-tip = This tip was not found.
 desk-stale-button = That button no longer works.
@@ -145,4 +153,5 @@ desk-not-officer = You are not on the list of duty officers; refused.
 
 ## Notices to the reporter
 
+notify-closed = 🔒 Your tip { $code } has been reviewed and closed. Thank you for helping keep our community safe.
 notify-acknowledged = ✅ Your tip { $code } has been taken by an officer. Thank you for the information. Type /status { $code } to check its status.

@@ -137,6 +137,14 @@ priority-urgent = KHẨN
 button-desk-ack = ✅ Tiếp nhận
 card-acked = ✅ Đã tiếp nhận: { $officer }, lúc { $time } (sau { $minutes } phút)
 desk-acked = Đã tiếp nhận tin báo.
+button-desk-claim = 🙋 Nhận xử lý
+button-desk-close = 🔒 Đóng
+card-claimed = 🙋 Đang xử lý: { $officer }, từ { $time } (sau { $minutes } phút)
+card-closed = 🔒 Đã đóng: { $disposition } – { $officer }, lúc { $time } (sau { $minutes } phút)
+desk-claimed = Bạn đã nhận xử lý tin báo này.
+desk-closed = Đã đóng tin báo.
+desk-already-claimed = Tin báo này đã có người nhận xử lý.
+desk-already-closed = Tin báo này đã được đóng.
 desk-already-acked = Tin báo này đã có người tiếp nhận trước.
 desk-unknown-tip = Không tìm thấy tin báo này.
 desk-stale-button = Nút này không còn dùng được.
@@ -145,4 +153,5 @@ desk-not-officer = Bạn không có trong danh sách cán bộ trực; thao tác
 
 ## Thông báo cho người báo tin
 
+notify-closed = 🔒 Tin báo { $code } của bạn đã được xem xét và khép lại. Cảm ơn bạn đã chung tay giữ gìn an ninh, trật tự.
 notify-acknowledged = ✅ Tin báo { $code } của bạn đã được cán bộ tiếp nhận. Cảm ơn bạn đã cung cấp thông tin. Gõ /status { $code } để xem tình trạng.

@@ -209,6 +209,15 @@ pub const REQUIRED: &[&str] = &[
     "desk-not-allowed",
     "desk-not-officer",
     "notify-acknowledged",
+    "notify-closed",
+    "button-desk-claim",
+    "button-desk-close",
+    "card-claimed",
+    "card-closed",
+    "desk-claimed",
+    "desk-closed",
+    "desk-already-claimed",
+    "desk-already-closed",
 ];
 
 impl Texts {

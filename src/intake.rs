@@ -22,8 +22,7 @@ use crate::conversation::{
 use crate::i18n::{Lang, Msg};
 use crate::privacy::{Channel, Route};
 use crate::store::{
-    AckOutcome, Commit, CommitOutcome, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip,
-    TipStatus,
+    Commit, CommitOutcome, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip, TipStatus,
 };
 
 /// Consumer name of the intake in its group.
@@ -207,7 +206,7 @@ impl Intake {
         }
         let Some(inb) = inbound else {
             if let Some(press) = parse::parse_officer(&update) {
-                self.officer(press).await?;
+                crate::desk::actions::on_press(sh, press).await?;
             }
             sh.store.mark_seen(&seen_key).await?;
             return Ok(());
@@ -235,54 +234,6 @@ impl Intake {
         }
         let input = self.seal_input(inb.input);
         self.converse(&alias, &route, lang, input, &seen_key).await
-    }
-
-    /// An officer pressed a card button. Only configured groups (and, when listed, officers)
-    /// may act; anything else is refused with a notice and logged. The state change and its
-    /// event are one atomic step, so two presses give one result.
-    async fn officer(&self, press: parse::OfficerPress) -> anyhow::Result<()> {
-        let sh = &self.shared;
-        let tg = sh.telegram()?;
-        let desk = &sh.settings.desk;
-        let lang = Lang::parse(&desk.lang).unwrap_or_default();
-        let notice = |id: &str| sh.texts.get(lang, id);
-        if !desk.enabled || !desk.is_desk_group(press.chat_id) {
-            tracing::warn!(data = %press.data, "card button pressed outside a duty group; refused");
-            send::answer_callback_text(tg, &press.callback_id, &notice("desk-not-allowed")).await;
-            return Ok(());
-        }
-        if !desk.may_act(press.user_id) {
-            tracing::warn!(data = %press.data, "card button pressed by someone not on desk.officers; refused");
-            send::answer_callback_text(tg, &press.callback_id, &notice("desk-not-officer")).await;
-            return Ok(());
-        }
-        let Some(code) = press
-            .data
-            .strip_prefix("dk:ack:")
-            .and_then(|c| ReceiptCode::parse(c).ok())
-        else {
-            send::answer_callback_text(tg, &press.callback_id, &notice("desk-stale-button")).await;
-            return Ok(());
-        };
-        let actor = format!(
-            "officer:{}",
-            sh.vault
-                .alias(Channel::Telegram, &press.user_id.to_string())
-        );
-        let outcome = sh
-            .store
-            .acknowledge(&code, sh.clock.now_ms(), &press.first_name, &actor)
-            .await?;
-        let id = match outcome {
-            AckOutcome::Done(_) => {
-                tracing::info!(tip = %code, "tip acknowledged");
-                "desk-acked"
-            }
-            AckOutcome::Already => "desk-already-acked",
-            AckOutcome::Unknown => "desk-unknown-tip",
-        };
-        send::answer_callback_text(tg, &press.callback_id, &notice(id)).await;
-        Ok(())
     }
 
     /// Seals a shared phone number before it reaches the conversation and Redis.
@@ -536,6 +487,11 @@ impl Intake {
                 seq: 1,
                 acknowledged_ms: None,
                 acknowledged_by: None,
+                claimed_ms: None,
+                claimed_by: None,
+                closed_ms: None,
+                closed_by: None,
+                disposition: None,
             },
         }
     }

@@ -18,7 +18,10 @@ use crate::privacy::Channel;
 use crate::store::EventEntry;
 
 /// Event types a citizen can be told about, with the message that tells them.
-pub const NOTICES: &[(&str, &str)] = &[("acknowledged", "notify-acknowledged")];
+pub const NOTICES: &[(&str, &str)] = &[
+    ("acknowledged", "notify-acknowledged"),
+    ("closed", "notify-closed"),
+];
 
 /// The notifier's handler of events.
 pub struct Notify {

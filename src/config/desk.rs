@@ -24,6 +24,20 @@ pub struct DeskSettings {
     /// of a configured group.
     #[serde(default)]
     pub officers: Vec<u64>,
+    /// How a tip can be closed, in the order the buttons show.
+    pub dispositions: Vec<Disposition>,
+}
+
+/// A way to close a tip.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disposition {
+    /// Stable id (`[a-z0-9_-]`, at most 16 characters: it rides in button data).
+    pub id: String,
+    /// Vietnamese label.
+    pub vi: String,
+    /// English label.
+    pub en: String,
 }
 
 /// One routing rule: tips of these places and categories go to `group`.
@@ -80,6 +94,37 @@ impl DeskSettings {
                 "desk.default_group",
                 "must be a group id (negative, e.g. -1001234567890) when the desk is enabled",
             ));
+        }
+        if self.dispositions.is_empty() {
+            p.push(Problem::new(
+                "desk.dispositions",
+                "needs at least one disposition",
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, d) in self.dispositions.iter().enumerate() {
+            let ok = !d.id.is_empty()
+                && d.id.len() <= 16
+                && d.id.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                });
+            if !ok {
+                p.push(Problem::new(
+                    format!("desk.dispositions[{i}].id"),
+                    "must be 1-16 characters of a-z, 0-9, _ or -",
+                ));
+            } else if !seen.insert(d.id.as_str()) {
+                p.push(Problem::new(
+                    format!("desk.dispositions[{i}].id"),
+                    format!("\"{}\" is used twice", d.id),
+                ));
+            }
+            if d.vi.trim().is_empty() || d.en.trim().is_empty() {
+                p.push(Problem::new(
+                    format!("desk.dispositions[{i}]"),
+                    "needs vi and en labels",
+                ));
+            }
         }
         for (i, r) in self.routes.iter().enumerate() {
             if r.group >= 0 {

@@ -113,3 +113,52 @@ pub fn render(
     }
     text
 }
+
+/// The card text with lines for what officers did: acknowledged, claimed, closed.
+pub fn render_with_state(tip: &Tip, shared: &crate::app::Shared, lang: Lang) -> String {
+    let texts = &shared.texts;
+    let mut text = render(
+        tip,
+        &shared.settings,
+        texts,
+        lang,
+        &shared.local_time(tip.received_ms),
+    );
+    let minutes = |at: i64| ((at - tip.received_ms).max(0) / 60_000).to_string();
+    let mut line = |id: &str, by: &Option<String>, at: i64, extra: Option<String>| {
+        let mut msg = Msg::new(id)
+            .arg("officer", by.as_deref().unwrap_or("?"))
+            .arg("time", shared.local_time(at))
+            .arg("minutes", minutes(at));
+        if let Some(e) = extra {
+            msg = msg.arg("disposition", e);
+        }
+        text.push('\n');
+        text.push_str(&texts.render(lang, &msg));
+    };
+    if let Some(at) = tip.acknowledged_ms {
+        line("card-acked", &tip.acknowledged_by, at, None);
+    }
+    if let Some(at) = tip.claimed_ms {
+        line("card-claimed", &tip.claimed_by, at, None);
+    }
+    if let Some(at) = tip.closed_ms {
+        let disposition = tip.disposition.as_deref().map(|id| {
+            shared
+                .settings
+                .desk
+                .dispositions
+                .iter()
+                .find(|d| d.id == id)
+                .map_or(id.to_owned(), |d| {
+                    if lang == Lang::Vi {
+                        d.vi.clone()
+                    } else {
+                        d.en.clone()
+                    }
+                })
+        });
+        line("card-closed", &tip.closed_by, at, disposition);
+    }
+    text
+}

@@ -5,18 +5,18 @@
 //! retried event never posts a second card, and the count of files copied is kept, so a retry
 //! copies only the rest. An event that keeps failing goes to `dlq:desk` (see [`crate::consumer`]).
 //!
-//! Buttons on the card (acknowledge, claim, ask, escalate, close), SLA timers and the relay of
-//! officers' questions come with the rest of the desk.
+//! The card's buttons (acknowledge, claim, close with a disposition) are in [`actions`]; every
+//! state change comes back here as an event and the card is redrawn from the tip. Asking the
+//! citizen, escalation and SLA timers come with the rest of the desk.
 
+pub mod actions;
 pub mod card;
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use teloxide::prelude::*;
-use teloxide::types::{
-    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ReplyParameters,
-};
+use teloxide::types::{ChatId, MessageId, ReplyParameters};
 
 use crate::app::Shared;
 use crate::channels::SendError;
@@ -25,7 +25,7 @@ use crate::codes::ReceiptCode;
 use crate::consumer::Handler;
 use crate::i18n::Lang;
 use crate::privacy::Channel;
-use crate::store::{EventEntry, TipStatus};
+use crate::store::EventEntry;
 
 /// The desk's handler of events.
 pub struct Desk {
@@ -51,7 +51,9 @@ impl Desk {
     async fn on_event(&self, event: &EventEntry) -> anyhow::Result<()> {
         let sh = &self.shared;
         let kind = event.get("type");
-        if !sh.settings.desk.enabled || !matches!(kind, "submitted" | "acknowledged") {
+        if !sh.settings.desk.enabled
+            || !matches!(kind, "submitted" | "acknowledged" | "claimed" | "closed")
+        {
             return Ok(());
         }
         let code = ReceiptCode::parse(event.get("code")).context("event without a code")?;
@@ -59,7 +61,7 @@ impl Desk {
             tracing::warn!(tip = %code, "event of an unknown tip; skipped");
             return Ok(());
         };
-        if kind == "acknowledged" {
+        if kind != "submitted" {
             return self.refresh_card(&tip).await;
         }
         let bot = sh.telegram()?;
@@ -69,14 +71,8 @@ impl Desk {
             None => {
                 let group = desk.group_for(&sh.settings, tip.commune.as_deref(), &tip.category);
                 let lang = Lang::parse(&desk.lang).unwrap_or_default();
-                let text = card::render(
-                    &tip,
-                    &sh.settings,
-                    &sh.texts,
-                    lang,
-                    &sh.local_time(tip.received_ms),
-                );
-                let buttons = self.buttons(&tip);
+                let text = card::render_with_state(&tip, sh, lang);
+                let buttons = actions::buttons(&tip, sh);
                 let sent = with_retries(|| {
                     let mut req = bot.send_message(ChatId(group), text.clone());
                     if let Some(b) = &buttons {
@@ -128,19 +124,8 @@ impl Desk {
 }
 
 impl Desk {
-    /// The buttons a card shows in the tip's state: "Acknowledge" until somebody has.
-    fn buttons(&self, tip: &crate::store::Tip) -> Option<InlineKeyboardMarkup> {
-        let lang = Lang::parse(&self.shared.settings.desk.lang).unwrap_or_default();
-        (tip.status == TipStatus::Submitted).then(|| {
-            InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
-                self.shared.texts.get(lang, "button-desk-ack"),
-                format!("dk:ack:{}", tip.code),
-            )]])
-        })
-    }
-
-    /// Edits a card to show the tip's state now: who acknowledged it, when, and how long
-    /// after it came in; the buttons follow the state.
+    /// Edits a card to show the tip's state now (who acted, when, how long after it came
+    /// in); the buttons follow the state.
     async fn refresh_card(&self, tip: &crate::store::Tip) -> anyhow::Result<()> {
         let sh = &self.shared;
         let Some((chat, message, _)) = sh.store.card(tip.code.as_str()).await? else {
@@ -148,28 +133,9 @@ impl Desk {
             return Ok(());
         };
         let lang = Lang::parse(&sh.settings.desk.lang).unwrap_or_default();
-        let mut text = card::render(
-            tip,
-            &sh.settings,
-            &sh.texts,
-            lang,
-            &sh.local_time(tip.received_ms),
-        );
-        if let Some(at) = tip.acknowledged_ms {
-            let minutes = ((at - tip.received_ms).max(0) / 60_000).to_string();
-            text.push('\n');
-            text.push_str(
-                &sh.texts.render(
-                    lang,
-                    &crate::i18n::Msg::new("card-acked")
-                        .arg("officer", tip.acknowledged_by.as_deref().unwrap_or("?"))
-                        .arg("time", sh.local_time(at))
-                        .arg("minutes", minutes),
-                ),
-            );
-        }
+        let text = card::render_with_state(tip, sh, lang);
         let bot = sh.telegram()?;
-        let buttons = self.buttons(tip);
+        let buttons = actions::buttons(tip, sh);
         let res = with_retries(|| {
             let mut req = bot.edit_message_text(ChatId(chat), MessageId(message), text.clone());
             if let Some(b) = &buttons {

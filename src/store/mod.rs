@@ -22,7 +22,7 @@ use crate::privacy::Channel;
 pub use commit::{Commit, CommitOutcome, NewTip, SeenMark};
 pub use events::EventEntry;
 pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind};
-pub use tips::{AckOutcome, Tip, TipStatus};
+pub use tips::{Action, Tip, TipStatus, Transition};
 
 /// Handle on the deployment's Redis data. Cheap to clone.
 #[derive(Clone)]

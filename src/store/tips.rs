@@ -84,32 +84,83 @@ pub struct Tip {
     /// The first name of the officer who acknowledged it, as Telegram shows it in the group.
     #[serde(default)]
     pub acknowledged_by: Option<String>,
+    /// When an officer claimed it.
+    #[serde(default)]
+    pub claimed_ms: Option<i64>,
+    /// Who claimed it (first name).
+    #[serde(default)]
+    pub claimed_by: Option<String>,
+    /// When it was closed.
+    #[serde(default)]
+    pub closed_ms: Option<i64>,
+    /// Who closed it (first name).
+    #[serde(default)]
+    pub closed_by: Option<String>,
+    /// How it was closed (a `desk.dispositions` id).
+    #[serde(default)]
+    pub disposition: Option<String>,
 }
 
-/// What an officer's acknowledgement did.
+/// What an officer's action on a tip did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AckOutcome {
-    /// Acknowledged now; the event has this sequence number.
+pub enum Transition {
+    /// Done now; the event has this sequence number.
     Done(u64),
-    /// Somebody acknowledged it before (or it is further along).
-    Already,
+    /// The tip is not in a state this action applies to (somebody was quicker).
+    NotNow(TipStatus),
     /// No such tip.
     Unknown,
 }
 
-static ACKNOWLEDGE: &str = r#"
+/// One officer action: the states it applies to, the state it leads to, and what it records.
+#[derive(Debug, Clone)]
+pub struct Action<'a> {
+    /// The event type appended (`acknowledged`, `claimed`, `closed`).
+    pub event: &'a str,
+    /// States the action applies to.
+    pub from: &'a [TipStatus],
+    /// The state after it.
+    pub to: TipStatus,
+    /// Fields set on the tip and copied into the event, e.g. `("disposition", "spam")`.
+    pub fields: Vec<(&'a str, String)>,
+}
+
+static TRANSITION: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  return -1
+  return {-1, ''}
 end
-if redis.call('HGET', KEYS[1], 'status') ~= 'submitted' then
-  return 0
+local status = redis.call('HGET', KEYS[1], 'status')
+local allowed = false
+for s in string.gmatch(ARGV[6], '[^,]+') do
+  if s == status then allowed = true end
 end
-redis.call('HSET', KEYS[1], 'status', 'acknowledged', 'ack_ms', ARGV[2], 'ack_by', ARGV[3])
+if not allowed then
+  return {0, status}
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[3])
+local event = {'type', ARGV[4], 'code', ARGV[1], 'actor', ARGV[5], 'at', ARGV[2]}
+for i = 7, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  table.insert(event, ARGV[i])
+  table.insert(event, ARGV[i + 1])
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('XADD', KEYS[2], '*', 'type', 'acknowledged', 'code', ARGV[1], 'seq', seq,
-  'actor', ARGV[4], 'at', ARGV[2])
-return seq
+table.insert(event, 'seq')
+table.insert(event, seq)
+redis.call('XADD', KEYS[2], '*', unpack(event))
+return {seq, ARGV[3]}
 "#;
+
+fn status_name(s: TipStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn parse_status(s: &str) -> Option<TipStatus> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+}
 
 impl Store {
     /// The tip with `code`, if any.
@@ -124,42 +175,51 @@ impl Store {
         else {
             return Ok(None);
         };
-        if let Some(status) = fields
-            .get("status")
-            .and_then(|s| serde_json::from_value(serde_json::Value::String(s.clone())).ok())
-        {
+        if let Some(status) = fields.get("status").and_then(|s| parse_status(s)) {
             tip.status = status;
         }
         if let Some(seq) = fields.get("seq").and_then(|s| s.parse().ok()) {
             tip.seq = seq;
         }
-        tip.acknowledged_ms = fields.get("ack_ms").and_then(|s| s.parse().ok());
+        let ms = |k: &str| fields.get(k).and_then(|s| s.parse().ok());
+        tip.acknowledged_ms = ms("ack_ms");
         tip.acknowledged_by = fields.get("ack_by").cloned();
+        tip.claimed_ms = ms("claim_ms");
+        tip.claimed_by = fields.get("claim_by").cloned();
+        tip.closed_ms = ms("close_ms");
+        tip.closed_by = fields.get("close_by").cloned();
+        tip.disposition = fields.get("disposition").cloned();
         Ok(Some(tip))
     }
 
-    /// Marks a submitted tip acknowledged by an officer and appends the event, atomically;
-    /// only the first of several presses counts.
-    pub async fn acknowledge(
+    /// Applies an officer action and appends its event, atomically: of several presses at
+    /// once, only the first finds the tip in a state the action applies to.
+    pub async fn transition(
         &self,
         code: &ReceiptCode,
+        action: &Action<'_>,
         now_ms: i64,
-        officer_name: &str,
         actor: &str,
-    ) -> redis::RedisResult<AckOutcome> {
-        let seq: i64 = redis::Script::new(ACKNOWLEDGE)
-            .key(self.keys.tip(code.as_str()))
+    ) -> redis::RedisResult<Transition> {
+        let from: Vec<String> = action.from.iter().map(|s| status_name(*s)).collect();
+        let script = redis::Script::new(TRANSITION);
+        let mut inv = script.prepare_invoke();
+        inv.key(self.keys.tip(code.as_str()))
             .key(self.keys.events())
             .arg(code.as_str())
             .arg(now_ms)
-            .arg(officer_name)
+            .arg(status_name(action.to))
+            .arg(action.event)
             .arg(actor)
-            .invoke_async(&mut self.conn())
-            .await?;
+            .arg(from.join(","));
+        for (k, v) in &action.fields {
+            inv.arg(*k).arg(v);
+        }
+        let (seq, status): (i64, String) = inv.invoke_async(&mut self.conn()).await?;
         Ok(match seq {
-            -1 => AckOutcome::Unknown,
-            0 => AckOutcome::Already,
-            n => AckOutcome::Done(n as u64),
+            -1 => Transition::Unknown,
+            0 => Transition::NotNow(parse_status(&status).unwrap_or(TipStatus::Closed)),
+            n => Transition::Done(n as u64),
         })
     }
 

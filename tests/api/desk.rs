@@ -192,7 +192,14 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
     let code = report(&t, 6101, "drugs", "thung-nai", 0).await;
     wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
     let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].clone();
-    assert_eq!(card.buttons(), vec![format!("dk:ack:{code}")]);
+    assert_eq!(
+        card.buttons(),
+        vec![
+            format!("dk:ack:{code}"),
+            format!("dk:claim:{code}"),
+            format!("dk:closemenu:{code}")
+        ]
+    );
 
     t.fake.push_update(officer_press(
         CAO_PHONG_DRUGS,
@@ -216,7 +223,11 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
         "{}",
         edit.text()
     );
-    assert!(edit.buttons().is_empty(), "no Acknowledge button any more");
+    assert_eq!(
+        edit.buttons(),
+        vec![format!("dk:claim:{code}"), format!("dk:closemenu:{code}")],
+        "no Acknowledge button any more"
+    );
     assert_eq!(answers(&t), vec!["Đã tiếp nhận tin báo."]);
 
     let events = t.events();
@@ -378,4 +389,86 @@ async fn a_citizen_who_blocked_the_bot_is_marked_unreachable_not_retried() {
     // Writing again clears the mark.
     t.citizen(6105).says("/help").await;
     assert!(t.redis_keys_holding(&key).is_empty());
+}
+
+#[tokio::test]
+async fn claim_then_close_with_a_disposition_updates_the_card_and_tells_the_citizen_safely() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6106, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    let press = |officer: i64, name: &str, data: String| {
+        t.fake
+            .push_update(officer_press(CAO_PHONG_DRUGS, officer, name, card, &data));
+    };
+
+    press(501, "Hùng", format!("dk:claim:{code}"));
+    t.settle().await;
+    t.fake
+        .wait_until("the claimed card", |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "editmessagetext" && c.text().contains("Đang xử lý: Hùng"))
+        })
+        .await;
+
+    // Close: the buttons turn into the dispositions, then one is chosen.
+    press(502, "Lan", format!("dk:closemenu:{code}"));
+    t.settle().await;
+    let menu = t.fake.calls_of("editMessageReplyMarkup");
+    let menu = menu.last().unwrap();
+    assert_eq!(menu.chat_id(), Some(CAO_PHONG_DRUGS));
+    assert!(
+        menu.buttons()
+            .contains(&format!("dk:close:{code}:unfounded")),
+        "{:?}",
+        menu.buttons()
+    );
+    assert!(menu.buttons().contains(&format!("dk:back:{code}")));
+
+    let before = t.fake.messages_to(6106).len();
+    press(502, "Lan", format!("dk:close:{code}:unfounded"));
+    t.settle().await;
+    t.fake
+        .wait_until("the closed card and the notice", |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "editmessagetext" && c.text().contains("Đã đóng"))
+                && t.fake.messages_to(6106).len() > before
+        })
+        .await;
+    let edits = t.fake.calls_of("editMessageText");
+    let last = edits.last().unwrap();
+    assert!(
+        last.text().contains("🙋 Đang xử lý: Hùng"),
+        "{}",
+        last.text()
+    );
+    assert!(
+        last.text().contains("🔒 Đã đóng: Không có cơ sở – Lan"),
+        "{}",
+        last.text()
+    );
+    assert!(last.buttons().is_empty(), "a closed card has no buttons");
+    assert_eq!(t.tip(&code)["status"], "closed");
+
+    let notice = t.fake.messages_to(6106).last().unwrap().text().to_owned();
+    assert!(
+        notice.contains(&format!(
+            "Tin báo {code} của bạn đã được xem xét và khép lại"
+        )),
+        "{notice}"
+    );
+    assert!(
+        !notice.contains("Không có cơ sở") && !notice.contains("Lan"),
+        "no disposition or officer: {notice}"
+    );
+
+    // A late press on the old buttons changes nothing.
+    press(501, "Hùng", format!("dk:close:{code}:spam"));
+    t.settle().await;
+    assert_eq!(answers(&t).last().unwrap(), "Tin báo này đã được đóng.");
+    let kinds: Vec<String> = t.events().iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(kinds, ["submitted", "claimed", "closed"]);
+    assert_eq!(t.events()[2]["disposition"], "unfounded");
 }

@@ -1,0 +1,228 @@
+//! Officers' buttons on a card. Only configured duty groups (and, when `desk.officers` lists
+//! them, those officers) may act; anything else is refused with a notice and logged. Each
+//! action changes the tip and appends its event in one atomic step, so two officers pressing
+//! at once get one result and the second is told what happened; the desk then redraws the card
+//! from the event.
+//!
+//! ```text
+//! submitted    [✅ Tiếp nhận] [🙋 Nhận xử lý] [🔒 Đóng]
+//! acknowledged [🙋 Nhận xử lý] [🔒 Đóng]
+//! in progress  [🔒 Đóng]
+//! 🔒 Đóng  →   [Đã xác minh, xử lý] [Chuyển đơn vị khác] … [↩️ Quay lại]
+//! closed       (no buttons)
+//! ```
+
+use teloxide::prelude::*;
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+
+use crate::app::Shared;
+use crate::channels::telegram::parse::OfficerPress;
+use crate::channels::telegram::send;
+use crate::codes::ReceiptCode;
+use crate::i18n::Lang;
+use crate::privacy::Channel;
+use crate::store::{Action, Tip, TipStatus, Transition};
+
+/// A parsed card button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Press {
+    /// Acknowledge.
+    Ack(ReceiptCode),
+    /// Claim (take responsibility).
+    Claim(ReceiptCode),
+    /// Show the dispositions.
+    CloseMenu(ReceiptCode),
+    /// Close with this disposition.
+    Close(ReceiptCode, String),
+    /// Back from the dispositions to the card's buttons.
+    Back(ReceiptCode),
+}
+
+impl Press {
+    /// Parses button data such as `dk:close:TB-7K3Q-X9MD:spam`.
+    pub fn parse(data: &str) -> Option<Self> {
+        let mut parts = data.strip_prefix("dk:")?.split(':');
+        let verb = parts.next()?;
+        let code = ReceiptCode::parse(parts.next()?).ok()?;
+        Some(match (verb, parts.next()) {
+            ("ack", None) => Self::Ack(code),
+            ("claim", None) => Self::Claim(code),
+            ("closemenu", None) => Self::CloseMenu(code),
+            ("close", Some(d)) => Self::Close(code, d.to_owned()),
+            ("back", None) => Self::Back(code),
+            _ => return None,
+        })
+    }
+}
+
+/// The buttons of a card in the tip's state.
+pub fn buttons(tip: &Tip, shared: &Shared) -> Option<InlineKeyboardMarkup> {
+    let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
+    let b = |id: &str, verb: &str| {
+        InlineKeyboardButton::callback(
+            shared.texts.get(lang, id),
+            format!("dk:{verb}:{}", tip.code),
+        )
+    };
+    let row = match tip.status {
+        TipStatus::Submitted => vec![
+            b("button-desk-ack", "ack"),
+            b("button-desk-claim", "claim"),
+            b("button-desk-close", "closemenu"),
+        ],
+        TipStatus::Acknowledged => vec![
+            b("button-desk-claim", "claim"),
+            b("button-desk-close", "closemenu"),
+        ],
+        TipStatus::InProgress => vec![b("button-desk-close", "closemenu")],
+        TipStatus::Closed => return None,
+    };
+    Some(InlineKeyboardMarkup::new(vec![row]))
+}
+
+fn disposition_buttons(code: &ReceiptCode, shared: &Shared) -> InlineKeyboardMarkup {
+    let desk = &shared.settings.desk;
+    let lang = Lang::parse(&desk.lang).unwrap_or_default();
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = desk
+        .dispositions
+        .iter()
+        .map(|d| {
+            let label = if lang == Lang::Vi { &d.vi } else { &d.en };
+            vec![InlineKeyboardButton::callback(
+                label.clone(),
+                format!("dk:close:{code}:{}", d.id),
+            )]
+        })
+        .collect();
+    rows.push(vec![InlineKeyboardButton::callback(
+        shared.texts.get(lang, "button-back"),
+        format!("dk:back:{code}"),
+    )]);
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// Handles an officer's press.
+pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()> {
+    let tg = shared.telegram()?;
+    let desk = &shared.settings.desk;
+    let lang = Lang::parse(&desk.lang).unwrap_or_default();
+    let callback_id = press.callback_id.clone();
+    let answer = |id: &'static str| {
+        let callback_id = callback_id.clone();
+        async move {
+            send::answer_callback_text(tg, &callback_id, &shared.texts.get(lang, id)).await;
+        }
+    };
+    if !desk.enabled || !desk.is_desk_group(press.chat_id) {
+        tracing::warn!(data = %press.data, "card button pressed outside a duty group; refused");
+        answer("desk-not-allowed").await;
+        return Ok(());
+    }
+    if !desk.may_act(press.user_id) {
+        tracing::warn!(data = %press.data, "card button pressed by someone not on desk.officers; refused");
+        answer("desk-not-officer").await;
+        return Ok(());
+    }
+    let Some(parsed) = Press::parse(&press.data) else {
+        answer("desk-stale-button").await;
+        return Ok(());
+    };
+    let actor = format!(
+        "officer:{}",
+        shared
+            .vault
+            .alias(Channel::Telegram, &press.user_id.to_string())
+    );
+    let now = shared.clock.now_ms();
+    let name = press.first_name.clone();
+    let (code, action, done_id) = match parsed {
+        Press::CloseMenu(code) => return show_menu(shared, &press, &code, true).await,
+        Press::Back(code) => return show_menu(shared, &press, &code, false).await,
+        Press::Ack(code) => (
+            code,
+            Action {
+                event: "acknowledged",
+                from: &[TipStatus::Submitted],
+                to: TipStatus::Acknowledged,
+                fields: vec![("ack_ms", now.to_string()), ("ack_by", name)],
+            },
+            "desk-acked",
+        ),
+        Press::Claim(code) => (
+            code,
+            Action {
+                event: "claimed",
+                from: &[TipStatus::Submitted, TipStatus::Acknowledged],
+                to: TipStatus::InProgress,
+                fields: vec![("claim_ms", now.to_string()), ("claim_by", name)],
+            },
+            "desk-claimed",
+        ),
+        Press::Close(code, disposition) => {
+            if !desk.dispositions.iter().any(|d| d.id == disposition) {
+                answer("desk-stale-button").await;
+                return Ok(());
+            }
+            (
+                code,
+                Action {
+                    event: "closed",
+                    from: &[
+                        TipStatus::Submitted,
+                        TipStatus::Acknowledged,
+                        TipStatus::InProgress,
+                    ],
+                    to: TipStatus::Closed,
+                    fields: vec![
+                        ("close_ms", now.to_string()),
+                        ("close_by", name),
+                        ("disposition", disposition),
+                    ],
+                },
+                "desk-closed",
+            )
+        }
+    };
+    let id = match shared.store.transition(&code, &action, now, &actor).await? {
+        Transition::Done(_) => {
+            tracing::info!(tip = %code, action = action.event, "officer action");
+            done_id
+        }
+        Transition::NotNow(TipStatus::Closed) => "desk-already-closed",
+        Transition::NotNow(TipStatus::InProgress) => "desk-already-claimed",
+        Transition::NotNow(_) => "desk-already-acked",
+        Transition::Unknown => "desk-unknown-tip",
+    };
+    answer(id).await;
+    Ok(())
+}
+
+/// Swaps the card's buttons for the dispositions, or back.
+async fn show_menu(
+    shared: &Shared,
+    press: &OfficerPress,
+    code: &ReceiptCode,
+    dispositions: bool,
+) -> anyhow::Result<()> {
+    let tg = shared.telegram()?;
+    send::answer_callback(tg, &press.callback_id).await;
+    let (Some(tip), Some((chat, message, _))) = (
+        shared.store.tip(code).await?,
+        shared.store.card(code.as_str()).await?,
+    ) else {
+        return Ok(());
+    };
+    let markup = if dispositions && tip.status != TipStatus::Closed {
+        Some(disposition_buttons(code, shared))
+    } else {
+        buttons(&tip, shared)
+    };
+    let mut req = tg.edit_message_reply_markup(ChatId(chat), MessageId(message));
+    if let Some(m) = markup {
+        req = req.reply_markup(m);
+    }
+    if let Err(e) = req.await {
+        tracing::debug!(error = send::describe(&e), "card buttons not changed");
+    }
+    Ok(())
+}
