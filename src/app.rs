@@ -224,6 +224,14 @@ impl App {
             let desk =
                 Consumer::new(shared.clone(), crate::desk::Desk::new(shared.clone())).await?;
             tasks.push(("desk", tokio::spawn(desk.run(shutdown.clone()))));
+            tasks.push((
+                "sla",
+                tokio::spawn(crate::desk::sla::run(
+                    shared.clone(),
+                    opts.sweep_every,
+                    shutdown.clone(),
+                )),
+            ));
         }
         if shared.settings.notify.enabled && shared.tg.is_some() {
             let notify =

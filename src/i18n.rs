@@ -218,6 +218,8 @@ pub const REQUIRED: &[&str] = &[
     "desk-closed",
     "desk-already-claimed",
     "desk-already-closed",
+    "sla-reminder",
+    "sla-escalated",
 ];
 
 impl Texts {

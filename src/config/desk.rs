@@ -26,6 +26,25 @@ pub struct DeskSettings {
     pub officers: Vec<u64>,
     /// How a tip can be closed, in the order the buttons show.
     pub dispositions: Vec<Disposition>,
+    /// Group that gets tips nobody acknowledged in twice their SLA time; 0 for none.
+    #[serde(default)]
+    pub supervisor_group: i64,
+    /// Minutes a tip may wait for an acknowledgement, by priority.
+    pub sla: SlaSettings,
+}
+
+/// Minutes to acknowledge, by priority.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSettings {
+    /// Urgent tips.
+    pub urgent: u64,
+    /// High-priority tips.
+    pub high: u64,
+    /// Normal tips.
+    pub normal: u64,
+    /// Low-priority tips.
+    pub low: u64,
 }
 
 /// A way to close a tip.
@@ -94,6 +113,25 @@ impl DeskSettings {
                 "desk.default_group",
                 "must be a group id (negative, e.g. -1001234567890) when the desk is enabled",
             ));
+        }
+        if self.supervisor_group > 0 {
+            p.push(Problem::new(
+                "desk.supervisor_group",
+                "must be a group id (negative) or 0 for none",
+            ));
+        }
+        for (key, minutes) in [
+            ("urgent", self.sla.urgent),
+            ("high", self.sla.high),
+            ("normal", self.sla.normal),
+            ("low", self.sla.low),
+        ] {
+            if minutes == 0 || minutes > 7 * 24 * 60 {
+                p.push(Problem::new(
+                    format!("desk.sla.{key}"),
+                    "must be between 1 and 10080 minutes",
+                ));
+            }
         }
         if self.dispositions.is_empty() {
             p.push(Problem::new(

@@ -15,7 +15,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
-pub use desk::{DeskRoute, DeskSettings, Disposition};
+pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
 pub use secrets::{SecretError, Secrets};
 pub use validate::Problem;
 

@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod card;
+pub mod sla;
 
 use std::sync::Arc;
 
@@ -83,6 +84,7 @@ impl Desk {
                 .await
                 .map_err(|e| card_error(e, group))?;
                 sh.store.set_card(code.as_str(), group, sent.id.0).await?;
+                sla::start(sh, &tip).await?;
                 tracing::info!(tip = %code, "card posted");
                 (group, sent.id.0, 0)
             }

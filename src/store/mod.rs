@@ -91,6 +91,10 @@ impl Keys {
     pub fn unreachable(&self, alias: &str) -> String {
         format!("{}:unreachable:{alias}", self.ns)
     }
+    /// SLA timers: codes scored by when they are due.
+    pub fn sla(&self) -> String {
+        format!("{}:sla", self.ns)
+    }
     /// Events a consumer group gave up on.
     pub fn dlq(&self, group: &str) -> String {
         format!("{}:dlq:{group}", self.ns)
@@ -216,6 +220,89 @@ impl Store {
             .arg(self.keys.route(alias))
             .query_async(&mut self.conn())
             .await
+    }
+
+    /// Sets (or moves) the SLA timer of a tip.
+    pub async fn sla_set(&self, code: &str, due_ms: i64) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZADD")
+            .arg(self.keys.sla())
+            .arg(due_ms)
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Codes whose SLA timer is due.
+    pub async fn sla_due(&self, now_ms: i64, limit: usize) -> redis::RedisResult<Vec<String>> {
+        redis::cmd("ZRANGE")
+            .arg(self.keys.sla())
+            .arg("-inf")
+            .arg(now_ms)
+            .arg("BYSCORE")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(limit)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Takes a due timer; `true` only for the one caller that removed it.
+    pub async fn sla_take(&self, code: &str) -> redis::RedisResult<bool> {
+        let n: i64 = redis::cmd("ZREM")
+            .arg(self.keys.sla())
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// How far a tip's SLA went: 0 none, 1 announced again, 2 escalated.
+    pub async fn sla_stage(&self, code: &str) -> redis::RedisResult<u8> {
+        let v: Option<u8> = redis::cmd("HGET")
+            .arg(self.keys.tip(code))
+            .arg("sla_stage")
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Records how far a tip's SLA went.
+    pub async fn sla_set_stage(&self, code: &str, stage: u8) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("HSET")
+            .arg(self.keys.tip(code))
+            .arg("sla_stage")
+            .arg(stage)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Appends an event that changes no state (e.g. `escalated`), with the tip's next
+    /// sequence number, atomically.
+    pub async fn append_event(
+        &self,
+        code: &str,
+        kind: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> redis::RedisResult<u64> {
+        redis::Script::new(
+            r#"
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('XADD', KEYS[2], '*', 'type', ARGV[2], 'code', ARGV[1], 'seq', seq,
+  'actor', ARGV[3], 'at', ARGV[4])
+return seq
+"#,
+        )
+        .key(self.keys.tip(code))
+        .key(self.keys.events())
+        .arg(code)
+        .arg(kind)
+        .arg(actor)
+        .arg(now_ms)
+        .invoke_async(&mut self.conn())
+        .await
     }
 
     /// Whether `key` exists.

@@ -6,12 +6,14 @@ use crate::support::{Fault, TestApp, receipt_code, spawn_app_with, texts};
 
 const DEFAULT_GROUP: i64 = -1_001_000_000_001;
 const CAO_PHONG_DRUGS: i64 = -1_001_000_000_002;
+const SUPERVISORS: i64 = -1_001_000_000_009;
 
 async fn desk_app(minimal: bool) -> TestApp {
     spawn_app_with(TelegramMode::Polling, |s| {
         s.desk.enabled = true;
         s.desk.default_group = DEFAULT_GROUP;
         s.desk.minimal_cards = minimal;
+        s.desk.supervisor_group = SUPERVISORS;
         s.desk.routes = vec![DeskRoute {
             group: CAO_PHONG_DRUGS,
             districts: vec!["Cao Phong".into()],
@@ -471,4 +473,88 @@ async fn claim_then_close_with_a_disposition_updates_the_card_and_tells_the_citi
     let kinds: Vec<String> = t.events().iter().map(|e| e["type"].clone()).collect();
     assert_eq!(kinds, ["submitted", "claimed", "closed"]);
     assert_eq!(t.events()[2]["disposition"], "unfounded");
+}
+
+async fn wait_message(t: &TestApp, chat: i64, needle: &str) {
+    t.fake
+        .wait_until(needle, |calls| {
+            calls.iter().any(|c| {
+                c.method == "sendmessage" && c.chat_id() == Some(chat) && c.text().contains(needle)
+            })
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn an_unacknowledged_tip_is_announced_again_then_escalated() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6201, "drugs", "thung-nai", 0).await; // high: 30 minutes
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id;
+
+    t.clock.advance(std::time::Duration::from_secs(29 * 60));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(t.fake.messages_to(CAO_PHONG_DRUGS).len(), 1, "not yet due");
+
+    t.clock.advance(std::time::Duration::from_secs(2 * 60));
+    wait_message(&t, CAO_PHONG_DRUGS, "chưa ai tiếp nhận").await;
+    let again = t.fake.messages_to(CAO_PHONG_DRUGS)[1].clone();
+    assert!(again.text().contains(&code), "{}", again.text());
+    assert_eq!(again.body["reply_parameters"]["message_id"].as_i64(), card);
+    assert!(t.fake.messages_to(SUPERVISORS).is_empty());
+
+    t.clock.advance(std::time::Duration::from_secs(30 * 60));
+    wait_message(&t, SUPERVISORS, "Báo cáo chỉ huy").await;
+    let escalated = &t.fake.messages_to(SUPERVISORS)[0];
+    assert!(escalated.text().contains(&code));
+    assert!(
+        escalated.text().contains("Loại: Ma túy"),
+        "the card comes along"
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !t.events().iter().any(|e| e["type"] == "escalated") {
+        assert!(tokio::time::Instant::now() < deadline, "no escalated event");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Nothing more fires later.
+    t.clock.advance(std::time::Duration::from_secs(24 * 3600));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(t.fake.messages_to(SUPERVISORS).len(), 1);
+    assert_eq!(t.fake.messages_to(CAO_PHONG_DRUGS).len(), 2);
+}
+
+#[tokio::test]
+async fn an_acknowledged_tip_is_not_announced_again() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6202, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        card,
+        &format!("dk:ack:{code}"),
+    ));
+    t.settle().await;
+    t.clock.advance(std::time::Duration::from_secs(3 * 3600));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(t.fake.messages_to(CAO_PHONG_DRUGS).len(), 1);
+    assert!(t.fake.messages_to(SUPERVISORS).is_empty());
+}
+
+#[tokio::test]
+async fn sla_timers_survive_a_restart() {
+    let mut t = desk_app(false).await;
+    let code = report(&t, 6203, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    t.kill();
+    t.clock.advance(std::time::Duration::from_secs(31 * 60));
+    t.start().await;
+    wait_message(&t, CAO_PHONG_DRUGS, "chưa ai tiếp nhận").await;
+    assert!(
+        t.fake.messages_to(CAO_PHONG_DRUGS)[1]
+            .text()
+            .contains(&code)
+    );
 }

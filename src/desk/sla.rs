@@ -1,0 +1,130 @@
+//! Service-level timers for unacknowledged tips. When a card is posted, the tip gets a timer
+//! due after its priority's `desk.sla` minutes. When it fires and nobody has acknowledged the
+//! tip, the card is announced again in its group; after a second period the tip is escalated:
+//! its card is posted to `desk.supervisor_group` and an `escalated` event is appended. Timers
+//! live in Redis (`{tl}:sla`, scored by due time), so they survive restarts; a timer is taken
+//! with `ZREM`, so with several replicas only one fires it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::prelude::*;
+use teloxide::types::{ChatId, MessageId, ReplyParameters};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Shared;
+use crate::channels::telegram::send::with_retries;
+use crate::codes::ReceiptCode;
+use crate::config::Priority;
+use crate::i18n::{Lang, Msg};
+use crate::store::{Tip, TipStatus};
+
+/// Minutes a tip of `priority` may wait for an acknowledgement.
+pub fn minutes(shared: &Shared, priority: Priority) -> u64 {
+    let sla = &shared.settings.desk.sla;
+    match priority {
+        Priority::Urgent => sla.urgent,
+        Priority::High => sla.high,
+        Priority::Normal => sla.normal,
+        Priority::Low => sla.low,
+    }
+}
+
+/// Starts the timer of a tip whose card was just posted.
+pub async fn start(shared: &Shared, tip: &Tip) -> redis::RedisResult<()> {
+    let due = tip.received_ms + (minutes(shared, tip.priority) * 60_000) as i64;
+    shared.store.sla_set(tip.code.as_str(), due).await
+}
+
+/// Fires due timers every `every` until `shutdown`.
+pub async fn run(shared: Arc<Shared>, every: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(every) => {}
+        }
+        if let Err(e) = fire_due(&shared).await {
+            tracing::warn!(error = format!("{e:#}"), "SLA timers failed; retrying");
+        }
+    }
+}
+
+/// Fires every timer due now; returns how many fired.
+pub async fn fire_due(shared: &Shared) -> anyhow::Result<usize> {
+    let now = shared.clock.now_ms();
+    let mut fired = 0;
+    for code in shared.store.sla_due(now, 100).await? {
+        // Taking the timer: only one replica gets `true`.
+        if !shared.store.sla_take(&code).await? {
+            continue;
+        }
+        if let Err(e) = fire(shared, &code, now).await {
+            // Put it back a little later; the work is repeated, never lost.
+            shared.store.sla_set(&code, now + 30_000).await?;
+            return Err(e);
+        }
+        fired += 1;
+    }
+    Ok(fired)
+}
+
+async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
+    let Ok(code) = ReceiptCode::parse(code) else {
+        return Ok(());
+    };
+    let Some(tip) = shared.store.tip(&code).await? else {
+        return Ok(());
+    };
+    if tip.status != TipStatus::Submitted {
+        return Ok(());
+    }
+    let Some((chat, card, _)) = shared.store.card(code.as_str()).await? else {
+        return Ok(());
+    };
+    let desk = &shared.settings.desk;
+    let lang = Lang::parse(&desk.lang).unwrap_or_default();
+    let bot = shared.telegram()?;
+    let waited = ((now - tip.received_ms).max(0) / 60_000).to_string();
+    let stage = shared.store.sla_stage(code.as_str()).await?;
+    if stage == 0 {
+        let text = shared.texts.render(
+            lang,
+            &Msg::new("sla-reminder")
+                .arg("code", &code)
+                .arg("minutes", &waited),
+        );
+        with_retries(|| {
+            bot.send_message(ChatId(chat), text.clone())
+                .reply_parameters(ReplyParameters::new(MessageId(card)))
+                .send()
+        })
+        .await?;
+        tracing::info!(tip = %code, "unacknowledged tip announced again");
+        shared.store.sla_set_stage(code.as_str(), 1).await?;
+        let next = tip.received_ms + 2 * (minutes(shared, tip.priority) * 60_000) as i64;
+        shared.store.sla_set(code.as_str(), next).await?;
+        return Ok(());
+    }
+    if desk.supervisor_group != 0 {
+        let mut text = shared.texts.render(
+            lang,
+            &Msg::new("sla-escalated")
+                .arg("code", &code)
+                .arg("minutes", &waited),
+        );
+        text.push('\n');
+        text.push_str(&super::card::render_with_state(&tip, shared, lang));
+        with_retries(|| {
+            bot.send_message(ChatId(desk.supervisor_group), text.clone())
+                .send()
+        })
+        .await?;
+    }
+    shared
+        .store
+        .append_event(code.as_str(), "escalated", "sla", now)
+        .await?;
+    shared.store.sla_set_stage(code.as_str(), 2).await?;
+    tracing::warn!(tip = %code, "unacknowledged tip escalated to the supervisors");
+    Ok(())
+}
