@@ -145,6 +145,17 @@ desk-claimed = You have claimed this tip.
 desk-closed = Tip closed.
 desk-already-claimed = Somebody has claimed this tip already.
 desk-already-closed = This tip is closed already.
+pending-head = 📋 { $count } open tips, oldest first:
+pending-line = { $code } · { $category } · { $minutes } min · { $state }
+pending-none = ✅ No open tips.
+pending-state-new = NOT ACKNOWLEDGED
+pending-state-acked = acknowledged
+pending-state-claimed = in progress
+stats =
+    📊 Statistics
+    Tips today: { $today }
+    Tips this week (since Monday): { $week }
+    Open in this group: { $open }
 sla-reminder = ⏰ Tip { $code } has waited { $minutes } minutes and nobody has acknowledged it. Duty officers, please press «Acknowledge».
 sla-escalated = 🚨 For the supervisors: tip { $code } has waited { $minutes } minutes without an acknowledgement.
 desk-already-acked = Somebody acknowledged this tip already.

@@ -145,6 +145,17 @@ desk-claimed = Bạn đã nhận xử lý tin báo này.
 desk-closed = Đã đóng tin báo.
 desk-already-claimed = Tin báo này đã có người nhận xử lý.
 desk-already-closed = Tin báo này đã được đóng.
+pending-head = 📋 { $count } tin báo đang mở, cũ nhất trước:
+pending-line = { $code } · { $category } · { $minutes } phút · { $state }
+pending-none = ✅ Không có tin báo nào đang mở.
+pending-state-new = CHƯA TIẾP NHẬN
+pending-state-acked = đã tiếp nhận
+pending-state-claimed = đang xử lý
+stats =
+    📊 Thống kê
+    Tin báo hôm nay: { $today }
+    Tin báo tuần này (từ thứ Hai): { $week }
+    Đang mở trong nhóm này: { $open }
 sla-reminder = ⏰ Tin báo { $code } đã chờ { $minutes } phút mà chưa ai tiếp nhận. Đề nghị cán bộ trực bấm «Tiếp nhận».
 sla-escalated = 🚨 Báo cáo chỉ huy: tin báo { $code } đã chờ { $minutes } phút mà chưa được tiếp nhận.
 desk-already-acked = Tin báo này đã có người tiếp nhận trước.

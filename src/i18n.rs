@@ -220,6 +220,13 @@ pub const REQUIRED: &[&str] = &[
     "desk-already-closed",
     "sla-reminder",
     "sla-escalated",
+    "pending-head",
+    "pending-line",
+    "pending-none",
+    "pending-state-new",
+    "pending-state-acked",
+    "pending-state-claimed",
+    "stats",
 ];
 
 impl Texts {

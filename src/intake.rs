@@ -207,6 +207,8 @@ impl Intake {
         let Some(inb) = inbound else {
             if let Some(press) = parse::parse_officer(&update) {
                 crate::desk::actions::on_press(sh, press).await?;
+            } else if let Some(command) = parse::parse_group_command(&update) {
+                crate::desk::commands::on_command(sh, command).await?;
             }
             sh.store.mark_seen(&seen_key).await?;
             return Ok(());

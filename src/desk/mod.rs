@@ -11,6 +11,7 @@
 
 pub mod actions;
 pub mod card;
+pub mod commands;
 pub mod sla;
 
 use std::sync::Arc;
@@ -63,6 +64,11 @@ impl Desk {
             return Ok(());
         };
         if kind != "submitted" {
+            if tip.status == crate::store::TipStatus::Closed
+                && let Some((chat, _, _)) = sh.store.card(code.as_str()).await?
+            {
+                sh.store.open_remove(chat, code.as_str()).await?;
+            }
             return self.refresh_card(&tip).await;
         }
         let bot = sh.telegram()?;
@@ -84,6 +90,9 @@ impl Desk {
                 .await
                 .map_err(|e| card_error(e, group))?;
                 sh.store.set_card(code.as_str(), group, sent.id.0).await?;
+                sh.store
+                    .open_add(group, code.as_str(), tip.received_ms)
+                    .await?;
                 sla::start(sh, &tip).await?;
                 tracing::info!(tip = %code, "card posted");
                 (group, sent.id.0, 0)

@@ -91,6 +91,10 @@ impl Keys {
     pub fn unreachable(&self, alias: &str) -> String {
         format!("{}:unreachable:{alias}", self.ns)
     }
+    /// Open tips of a duty group, scored by received time.
+    pub fn open(&self, group: i64) -> String {
+        format!("{}:open:{group}", self.ns)
+    }
     /// SLA timers: codes scored by when they are due.
     pub fn sla(&self) -> String {
         format!("{}:sla", self.ns)
@@ -218,6 +222,52 @@ impl Store {
     pub async fn route(&self, alias: &str) -> redis::RedisResult<Option<String>> {
         redis::cmd("GET")
             .arg(self.keys.route(alias))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Lists a tip among its group's open tips.
+    pub async fn open_add(
+        &self,
+        group: i64,
+        code: &str,
+        received_ms: i64,
+    ) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZADD")
+            .arg(self.keys.open(group))
+            .arg(received_ms)
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Takes a closed tip off its group's open tips.
+    pub async fn open_remove(&self, group: i64, code: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZREM")
+            .arg(self.keys.open(group))
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// A group's open tips, oldest first.
+    pub async fn open_list(&self, group: i64, limit: usize) -> redis::RedisResult<Vec<String>> {
+        redis::cmd("ZRANGE")
+            .arg(self.keys.open(group))
+            .arg(0)
+            .arg(limit.saturating_sub(1))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Number of tips received in `[from_ms, to_ms)`.
+    pub async fn tips_between(&self, from_ms: i64, to_ms: i64) -> redis::RedisResult<u64> {
+        redis::cmd("ZCOUNT")
+            .arg(self.keys.tips())
+            .arg(from_ms)
+            .arg(format!("({to_ms}"))
             .query_async(&mut self.conn())
             .await
     }

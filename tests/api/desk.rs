@@ -558,3 +558,127 @@ async fn sla_timers_survive_a_restart() {
             .contains(&code)
     );
 }
+
+fn group_says(t: &TestApp, group: i64, officer: i64, text: &str) {
+    let len = text.split(' ').next().unwrap().len();
+    t.fake.push_update(
+        serde_json::json!({"message": {"message_id": 900, "date": 1_700_000_000,
+        "from": {"id": officer, "is_bot": false, "first_name": "Hùng"},
+        "chat": {"id": group, "type": "supergroup", "title": "Trực ban"},
+        "text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len}]}}),
+    );
+}
+
+#[tokio::test]
+async fn pending_tip_and_stats_commands_answer_in_the_duty_group() {
+    let t = desk_app(false).await;
+    let first = report(&t, 6301, "drugs", "thung-nai", 0).await;
+    let second = report(&t, 6302, "drugs", "bac-phong", 0).await;
+    let third = report(&t, 6303, "drugs", "tay-phong", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 3, 0).await;
+    let cards = t.fake.messages_to(CAO_PHONG_DRUGS);
+    let card_of = |code: &str| {
+        cards
+            .iter()
+            .find(|c| c.text().contains(code))
+            .unwrap()
+            .message_id
+            .unwrap()
+    };
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        card_of(&second),
+        &format!("dk:ack:{second}"),
+    ));
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        card_of(&third),
+        &format!("dk:close:{third}:spam"),
+    ));
+    t.settle().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while t.fake.calls_of("editMessageText").len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    group_says(&t, CAO_PHONG_DRUGS, 501, "/pending");
+    wait_message(&t, CAO_PHONG_DRUGS, "tin báo đang mở").await;
+    let list = t
+        .fake
+        .messages_to(CAO_PHONG_DRUGS)
+        .last()
+        .unwrap()
+        .text()
+        .to_owned();
+    assert!(list.starts_with("📋 2 tin báo đang mở"), "{list}");
+    let (a, b) = (list.find(&first).unwrap(), list.find(&second).unwrap());
+    assert!(a < b, "oldest first: {list}");
+    assert!(
+        list.contains("CHƯA TIẾP NHẬN") && list.contains("đã tiếp nhận"),
+        "{list}"
+    );
+    assert!(
+        !list.contains(&third),
+        "closed tips are not pending: {list}"
+    );
+
+    group_says(&t, CAO_PHONG_DRUGS, 501, "/stats@tip_bot");
+    wait_message(&t, CAO_PHONG_DRUGS, "Thống kê").await;
+    let stats = t
+        .fake
+        .messages_to(CAO_PHONG_DRUGS)
+        .last()
+        .unwrap()
+        .text()
+        .to_owned();
+    assert!(stats.contains("Tin báo hôm nay: 3"), "{stats}");
+    assert!(stats.contains("Đang mở trong nhóm này: 2"), "{stats}");
+
+    group_says(
+        &t,
+        CAO_PHONG_DRUGS,
+        501,
+        &format!("/tip {}", first.to_lowercase()),
+    );
+    t.fake
+        .wait_until("the card again", |calls| {
+            calls
+                .iter()
+                .filter(|c| {
+                    c.method == "sendmessage"
+                        && c.chat_id() == Some(CAO_PHONG_DRUGS)
+                        && c.text().contains(&format!("Tin báo {first}"))
+                })
+                .count()
+                == 2
+        })
+        .await;
+    let again = t.fake.messages_to(CAO_PHONG_DRUGS).last().unwrap().clone();
+    assert_eq!(again.buttons()[0], format!("dk:ack:{first}"));
+    // Later changes edit the new card.
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        again.message_id.unwrap(),
+        &format!("dk:ack:{first}"),
+    ));
+    t.fake
+        .wait_until("the new card edited", |calls| {
+            calls.iter().any(|c| {
+                c.method == "editmessagetext" && c.body["message_id"].as_i64() == again.message_id
+            })
+        })
+        .await;
+
+    // Elsewhere: refused, no content.
+    group_says(&t, -100_555, 501, "/pending");
+    wait_message(&t, -100_555, "không phải nhóm trực").await;
+    group_says(&t, CAO_PHONG_DRUGS, 501, "/tip TB-ZZZZ-ZZZZ");
+    wait_message(&t, CAO_PHONG_DRUGS, "Không tìm thấy tin báo này").await;
+}

@@ -90,6 +90,49 @@ impl std::fmt::Debug for OfficerPress {
     }
 }
 
+/// A command typed in a group (`/pending`, `/tip <code>`, `/stats`).
+#[derive(Clone, PartialEq)]
+pub struct GroupCommand {
+    /// The group.
+    pub chat_id: i64,
+    /// Who typed it.
+    pub user_id: u64,
+    /// The command's name, lower case, without `/` and `@bot`.
+    pub name: String,
+    /// Its argument, if any.
+    pub arg: Option<String>,
+}
+
+impl std::fmt::Debug for GroupCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommand")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a command typed in a group chat; `None` for anything else.
+pub fn parse_group_command(update: &Update) -> Option<GroupCommand> {
+    let UpdateKind::Message(msg) = &update.kind else {
+        return None;
+    };
+    let from = msg.from.as_ref()?;
+    if msg.chat.is_private() || from.is_bot {
+        return None;
+    }
+    let rest = msg.text()?.trim().strip_prefix('/')?;
+    let (head, arg) = match rest.split_once(char::is_whitespace) {
+        Some((h, a)) => (h, Some(a.trim().to_owned()).filter(|a| !a.is_empty())),
+        None => (rest, None),
+    };
+    Some(GroupCommand {
+        chat_id: msg.chat.id.0,
+        user_id: from.id.0,
+        name: head.split('@').next().unwrap_or(head).to_ascii_lowercase(),
+        arg,
+    })
+}
+
 /// Parses a button press in a group chat; `None` for anything else.
 pub fn parse_officer(update: &Update) -> Option<OfficerPress> {
     let UpdateKind::CallbackQuery(q) = &update.kind else {

@@ -1,0 +1,184 @@
+//! Commands officers type in a duty group (DESIGN.md §5, a contract): `/pending` lists the
+//! group's open tips oldest first, `/tip <code>` posts a tip's card again (and later edits go to
+//! the new one), `/stats` counts today's and this week's tips. Only configured duty groups get
+//! an answer with content; elsewhere the bot says it is not a duty group.
+
+use chrono::{Datelike, Duration as Days, FixedOffset, TimeZone};
+use teloxide::prelude::*;
+use teloxide::types::ChatId;
+
+use crate::app::Shared;
+use crate::channels::telegram::parse::GroupCommand;
+use crate::channels::telegram::send::with_retries;
+use crate::codes::ReceiptCode;
+use crate::i18n::{Lang, Msg};
+use crate::store::TipStatus;
+
+/// Most tips `/pending` lists.
+const PENDING_MAX: usize = 30;
+
+/// Handles a group command.
+pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()> {
+    let desk = &shared.settings.desk;
+    if !matches!(cmd.name.as_str(), "pending" | "tip" | "stats") {
+        return Ok(()); // Other bots' commands in a shared group are none of our business.
+    }
+    let lang = Lang::parse(&desk.lang).unwrap_or_default();
+    let is_duty = desk.enabled
+        && (desk.is_desk_group(cmd.chat_id) || cmd.chat_id == desk.supervisor_group)
+        && desk.may_act(cmd.user_id);
+    let text = if !is_duty {
+        tracing::warn!(command = %cmd.name, "group command outside a duty group; refused");
+        shared.texts.get(lang, "desk-not-allowed")
+    } else {
+        match cmd.name.as_str() {
+            "pending" => pending(shared, cmd.chat_id, lang).await?,
+            "tip" => return repost(shared, &cmd, lang).await,
+            _ => stats(shared, cmd.chat_id, lang).await?,
+        }
+    };
+    say(shared, cmd.chat_id, text).await
+}
+
+async fn say(shared: &Shared, chat: i64, text: String) -> anyhow::Result<()> {
+    let bot = shared.telegram()?;
+    with_retries(|| bot.send_message(ChatId(chat), text.clone()).send()).await?;
+    Ok(())
+}
+
+async fn pending(shared: &Shared, group: i64, lang: Lang) -> anyhow::Result<String> {
+    let now = shared.clock.now_ms();
+    let mut lines = Vec::new();
+    for code in shared.store.open_list(group, PENDING_MAX).await? {
+        let Ok(code) = ReceiptCode::parse(&code) else {
+            continue;
+        };
+        let Some(tip) = shared.store.tip(&code).await? else {
+            continue;
+        };
+        if tip.status == TipStatus::Closed {
+            continue;
+        }
+        let category = shared
+            .settings
+            .category(&tip.category)
+            .map_or(tip.category.clone(), |c| {
+                if lang == Lang::Vi {
+                    c.vi.clone()
+                } else {
+                    c.en.clone()
+                }
+            });
+        let state = match tip.status {
+            TipStatus::Submitted => "pending-state-new",
+            TipStatus::Acknowledged => "pending-state-acked",
+            _ => "pending-state-claimed",
+        };
+        lines.push(
+            shared.texts.render(
+                lang,
+                &Msg::new("pending-line")
+                    .arg("code", &code)
+                    .arg("category", category)
+                    .arg(
+                        "minutes",
+                        ((now - tip.received_ms).max(0) / 60_000).to_string(),
+                    )
+                    .arg("state", shared.texts.get(lang, state)),
+            ),
+        );
+    }
+    if lines.is_empty() {
+        return Ok(shared.texts.get(lang, "pending-none"));
+    }
+    Ok(format!(
+        "{}\n{}",
+        shared
+            .texts
+            .render(lang, &Msg::new("pending-head").arg("count", lines.len())),
+        lines.join("\n")
+    ))
+}
+
+async fn repost(shared: &Shared, cmd: &GroupCommand, lang: Lang) -> anyhow::Result<()> {
+    let code = cmd.arg.as_deref().and_then(|a| ReceiptCode::parse(a).ok());
+    let card = match &code {
+        Some(code) => shared.store.card(code.as_str()).await?,
+        None => None,
+    };
+    let tip = match &code {
+        Some(code) => shared.store.tip(code).await?,
+        None => None,
+    };
+    // A tip is shown only in the group its card is in (or to the supervisors).
+    let (Some(tip), Some((chat, _, copied))) = (tip, card) else {
+        return say(
+            shared,
+            cmd.chat_id,
+            shared.texts.get(lang, "desk-unknown-tip"),
+        )
+        .await;
+    };
+    if chat != cmd.chat_id && cmd.chat_id != shared.settings.desk.supervisor_group {
+        return say(
+            shared,
+            cmd.chat_id,
+            shared.texts.get(lang, "desk-unknown-tip"),
+        )
+        .await;
+    }
+    let bot = shared.telegram()?;
+    let text = super::card::render_with_state(&tip, shared, lang);
+    let buttons = super::actions::buttons(&tip, shared);
+    let sent = with_retries(|| {
+        let mut req = bot.send_message(ChatId(cmd.chat_id), text.clone());
+        if let Some(b) = &buttons {
+            req = req.reply_markup(b.clone());
+        }
+        req.send()
+    })
+    .await?;
+    if chat == cmd.chat_id {
+        shared
+            .store
+            .set_card(tip.code.as_str(), chat, sent.id.0)
+            .await?;
+        // The files are already under the first card; keep the count so none is copied again.
+        for _ in 0..copied {
+            shared.store.card_copied(tip.code.as_str()).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn stats(shared: &Shared, group: i64, lang: Lang) -> anyhow::Result<String> {
+    let offset = FixedOffset::east_opt(shared.settings.app.utc_offset_hours * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(7 * 3600).expect("+7 is a valid offset"));
+    let now_ms = shared.clock.now_ms();
+    let now = offset
+        .timestamp_millis_opt(now_ms)
+        .single()
+        .unwrap_or_else(|| {
+            offset
+                .timestamp_millis_opt(0)
+                .single()
+                .expect("epoch exists")
+        });
+    let midnight = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|d| offset.from_local_datetime(&d).single())
+        .map_or(now_ms, |d| d.timestamp_millis());
+    let week_start =
+        midnight - Days::days(i64::from(now.weekday().num_days_from_monday())).num_milliseconds();
+    let today = shared.store.tips_between(midnight, now_ms + 1).await?;
+    let week = shared.store.tips_between(week_start, now_ms + 1).await?;
+    let open = shared.store.open_list(group, 10_000).await?.len();
+    Ok(shared.texts.render(
+        lang,
+        &Msg::new("stats")
+            .arg("today", today)
+            .arg("week", week)
+            .arg("open", open),
+    ))
+}
