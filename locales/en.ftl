@@ -156,6 +156,12 @@ stats =
     Tips today: { $today }
     Tips this week (since Monday): { $week }
     Open in this group: { $open }
+desk-relay-sent = 📨 The question was passed to the reporter (anonymously, without the officer's name).
+desk-relay-closed = This tip is closed; the question was not passed on.
+desk-relay-too-long = The question is too long (at most { $max } characters); not passed on.
+desk-citizen-replied =
+    💬 The reporter answers about tip { $code }:
+    { $text }
 sla-reminder = ⏰ Tip { $code } has waited { $minutes } minutes and nobody has acknowledged it. Duty officers, please press «Acknowledge».
 sla-escalated = 🚨 For the supervisors: tip { $code } has waited { $minutes } minutes without an acknowledgement.
 desk-already-acked = Somebody acknowledged this tip already.
@@ -166,5 +172,13 @@ desk-not-officer = You are not on the list of duty officers; refused.
 
 ## Notices to the reporter
 
+notify-question =
+    ❓ The duty officer asks about your tip { $code }:
+    «{ $text }»
+    Please answer by typing here (your identity stays confidential). When you are done, press «Done».
+answer-sent = 📨 Your answer was passed to the officer (tip { $code }). You can write more, or press «Done».
+answer-ended = ✅ Your answers about tip { $code } are finished. Thank you.
+answer-text-only = ⚠️ Answers can only be text. For new photos, please send a new tip with /report.
+button-answer-done = ✅ Done
 notify-closed = 🔒 Your tip { $code } has been reviewed and closed. Thank you for helping keep our community safe.
 notify-acknowledged = ✅ Your tip { $code } has been taken by an officer. Thank you for the information. Type /status { $code } to check its status.

@@ -156,6 +156,12 @@ stats =
     Tin báo hôm nay: { $today }
     Tin báo tuần này (từ thứ Hai): { $week }
     Đang mở trong nhóm này: { $open }
+desk-relay-sent = 📨 Đã chuyển câu hỏi tới người báo (ẩn danh, không kèm tên cán bộ).
+desk-relay-closed = Tin báo này đã đóng; câu hỏi không được chuyển.
+desk-relay-too-long = Câu hỏi quá dài (tối đa { $max } ký tự); chưa được chuyển.
+desk-citizen-replied =
+    💬 Người báo trả lời về tin { $code }:
+    { $text }
 sla-reminder = ⏰ Tin báo { $code } đã chờ { $minutes } phút mà chưa ai tiếp nhận. Đề nghị cán bộ trực bấm «Tiếp nhận».
 sla-escalated = 🚨 Báo cáo chỉ huy: tin báo { $code } đã chờ { $minutes } phút mà chưa được tiếp nhận.
 desk-already-acked = Tin báo này đã có người tiếp nhận trước.
@@ -166,5 +172,13 @@ desk-not-officer = Bạn không có trong danh sách cán bộ trực; thao tác
 
 ## Thông báo cho người báo tin
 
+notify-question =
+    ❓ Cán bộ trực hỏi thêm về tin báo { $code } của bạn:
+    «{ $text }»
+    Hãy trả lời bằng cách gõ tin nhắn tại đây (danh tính của bạn vẫn được giữ kín). Khi trả lời xong, bấm «Xong».
+answer-sent = 📨 Đã chuyển câu trả lời của bạn cho cán bộ (tin báo { $code }). Có thể viết thêm, hoặc bấm «Xong».
+answer-ended = ✅ Đã kết thúc phần trả lời cho tin báo { $code }. Cảm ơn bạn.
+answer-text-only = ⚠️ Phần trả lời chỉ nhận chữ. Nếu có ảnh mới, hãy gửi một tin báo mới bằng /report.
+button-answer-done = ✅ Xong
 notify-closed = 🔒 Tin báo { $code } của bạn đã được xem xét và khép lại. Cảm ơn bạn đã chung tay giữ gìn an ninh, trật tự.
 notify-acknowledged = ✅ Tin báo { $code } của bạn đã được cán bộ tiếp nhận. Cảm ơn bạn đã cung cấp thông tin. Gõ /status { $code } để xem tình trạng.

@@ -227,6 +227,15 @@ pub const REQUIRED: &[&str] = &[
     "pending-state-acked",
     "pending-state-claimed",
     "stats",
+    "notify-question",
+    "answer-sent",
+    "answer-ended",
+    "answer-text-only",
+    "button-answer-done",
+    "desk-relay-sent",
+    "desk-relay-closed",
+    "desk-relay-too-long",
+    "desk-citizen-replied",
 ];
 
 impl Texts {

@@ -209,6 +209,8 @@ impl Intake {
                 crate::desk::actions::on_press(sh, press).await?;
             } else if let Some(command) = parse::parse_group_command(&update) {
                 crate::desk::commands::on_command(sh, command).await?;
+            } else if let Some(reply) = parse::parse_officer_reply(&update) {
+                crate::desk::relay::on_officer_reply(sh, reply).await?;
             }
             sh.store.mark_seen(&seen_key).await?;
             return Ok(());
@@ -319,7 +321,41 @@ impl Intake {
             emergency: &sh.emergency,
             now_ms: now,
         };
-        let outcome = conversation::step(conv, input, &ctx);
+        // An officer asked about one of this citizen's tips: while idle, what they write goes
+        // to that tip until they press "Done".
+        let answering = match (&conv.state, is_tick) {
+            (State::Idle, false) => sh.store.answering(alias).await?,
+            _ => None,
+        };
+        let mut answer = None;
+        let outcome = match (answering, input) {
+            (Some(code), conversation::Input::Text(text)) => {
+                answer = Some((code.clone(), text));
+                answered(
+                    conv,
+                    now,
+                    Reply::with(
+                        Msg::new("answer-sent").arg("code", &code),
+                        Keyboard::Inline(vec![vec![conversation::Button {
+                            label: conversation::Label::Msg(Msg::new("button-answer-done")),
+                            data: "qa:done".into(),
+                        }]]),
+                    ),
+                )
+            }
+            (Some(code), conversation::Input::Button(b)) if b == "qa:done" => {
+                sh.store.answering_clear(alias).await?;
+                answered(
+                    conv,
+                    now,
+                    Reply::text(Msg::new("answer-ended").arg("code", &code)),
+                )
+            }
+            (Some(_), conversation::Input::Media(..)) => {
+                answered(conv, now, Reply::text(Msg::new("answer-text-only")))
+            }
+            (_, input) => conversation::step(conv, input, &ctx),
+        };
         let mut conv = outcome.conversation;
         let mut replies = outcome.replies;
         let mut tip = None;
@@ -384,6 +420,7 @@ impl Intake {
                 draft_due_ms,
                 route_sealed: route_sealed.clone(),
                 tip: tip.clone(),
+                answer: answer.clone(),
             };
             match sh.store.commit(&commit).await? {
                 CommitOutcome::Done => break,
@@ -611,6 +648,17 @@ impl Intake {
             }
             Channel::Zalo => Err((0, anyhow::anyhow!("the Zalo channel is not built yet"))),
         }
+    }
+}
+
+/// The outcome of a message that answered an officer instead of going through the
+/// conversation.
+fn answered(mut conv: Conversation, now: i64, reply: Reply) -> conversation::Outcome {
+    conv.last_activity_ms = now;
+    conversation::Outcome {
+        conversation: conv,
+        replies: vec![reply],
+        effects: Vec::new(),
     }
 }
 

@@ -41,12 +41,16 @@ impl Handler for Notify {
     async fn handle(&self, event: &EventEntry) -> anyhow::Result<()> {
         let sh = &self.shared;
         let kind = event.get("type");
-        let Some((_, msg_id)) = NOTICES.iter().find(|(k, _)| *k == kind) else {
-            return Ok(());
+        // An officer's question always goes through; the other notices as configured.
+        let msg_id = if kind == "info_requested" {
+            "notify-question"
+        } else {
+            match NOTICES.iter().find(|(k, _)| *k == kind) {
+                Some((_, id)) if sh.settings.notify.on.iter().any(|k| k == kind) => id,
+                _ if kind == "closed" => "",
+                _ => return Ok(()),
+            }
         };
-        if !sh.settings.notify.on.iter().any(|k| k == kind) {
-            return Ok(());
-        }
         let code = ReceiptCode::parse(event.get("code")).context("event without a code")?;
         let sent_key = sh.store.keys().notified(code.as_str(), event.get("seq"));
         if sh.store.exists(&sent_key).await? {
@@ -55,10 +59,16 @@ impl Handler for Notify {
         let Some(tip) = sh.store.tip(&code).await? else {
             return Ok(());
         };
-        if sh
-            .store
-            .exists(&sh.store.keys().unreachable(&tip.alias))
-            .await?
+        if kind == "closed"
+            && sh.store.answering(&tip.alias).await?.as_deref() == Some(code.as_str())
+        {
+            sh.store.answering_clear(&tip.alias).await?;
+        }
+        if msg_id.is_empty()
+            || sh
+                .store
+                .exists(&sh.store.keys().unreachable(&tip.alias))
+                .await?
         {
             return Ok(());
         }
@@ -70,13 +80,27 @@ impl Handler for Notify {
             tracing::warn!(tip = %code, "no route back to the citizen; not notified");
             return Ok(());
         };
+        let question = kind == "info_requested";
         let out = Outgoing {
-            id: (*msg_id).to_owned(),
-            text: sh
-                .texts
-                .render(tip.lang, &Msg::new(msg_id).arg("code", &code)),
-            keyboard: OutKeyboard::None,
+            id: msg_id.to_owned(),
+            text: sh.texts.render(
+                tip.lang,
+                &Msg::new(msg_id)
+                    .arg("code", &code)
+                    .arg("text", event.get("text")),
+            ),
+            keyboard: if question {
+                OutKeyboard::Inline(vec![vec![(
+                    sh.texts.get(tip.lang, "button-answer-done"),
+                    "qa:done".to_owned(),
+                )]])
+            } else {
+                OutKeyboard::None
+            },
         };
+        if question {
+            sh.store.answering_set(&tip.alias, code.as_str()).await?;
+        }
         let chat: i64 = route.chat.parse().context("telegram chat id")?;
         match send::send(sh.telegram()?, chat, &out).await {
             Ok(()) => {}

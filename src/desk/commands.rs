@@ -138,6 +138,10 @@ async fn repost(shared: &Shared, cmd: &GroupCommand, lang: Lang) -> anyhow::Resu
         req.send()
     })
     .await?;
+    shared
+        .store
+        .card_message_set(cmd.chat_id, sent.id.0, tip.code.as_str())
+        .await?;
     if chat == cmd.chat_id {
         shared
             .store

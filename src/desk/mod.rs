@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod card;
 pub mod commands;
+pub mod relay;
 pub mod sla;
 
 use std::sync::Arc;
@@ -54,7 +55,10 @@ impl Desk {
         let sh = &self.shared;
         let kind = event.get("type");
         if !sh.settings.desk.enabled
-            || !matches!(kind, "submitted" | "acknowledged" | "claimed" | "closed")
+            || !matches!(
+                kind,
+                "submitted" | "acknowledged" | "claimed" | "closed" | "citizen_replied"
+            )
         {
             return Ok(());
         }
@@ -63,6 +67,9 @@ impl Desk {
             tracing::warn!(tip = %code, "event of an unknown tip; skipped");
             return Ok(());
         };
+        if kind == "citizen_replied" {
+            return relay::post_answer(sh, &tip, event.get("text")).await;
+        }
         if kind != "submitted" {
             if tip.status == crate::store::TipStatus::Closed
                 && let Some((chat, _, _)) = sh.store.card(code.as_str()).await?
@@ -90,6 +97,9 @@ impl Desk {
                 .await
                 .map_err(|e| card_error(e, group))?;
                 sh.store.set_card(code.as_str(), group, sent.id.0).await?;
+                sh.store
+                    .card_message_set(group, sent.id.0, code.as_str())
+                    .await?;
                 sh.store
                     .open_add(group, code.as_str(), tip.received_ms)
                     .await?;

@@ -122,7 +122,7 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
     }
     shared
         .store
-        .append_event(code.as_str(), "escalated", "sla", now)
+        .append_event(code.as_str(), "escalated", "sla", now, &[])
         .await?;
     shared.store.sla_set_stage(code.as_str(), 2).await?;
     tracing::warn!(tip = %code, "unacknowledged tip escalated to the supervisors");

@@ -60,6 +60,9 @@ pub struct Commit<'a> {
     pub route_sealed: Option<String>,
     /// The tip, on submit.
     pub tip: Option<NewTip>,
+    /// The citizen's answer to an officer's question: (tip code, text), appended as a
+    /// `citizen_replied` event of that tip.
+    pub answer: Option<(String, String)>,
 }
 
 /// Seconds a `seen` mark lives: Telegram keeps undelivered updates for 24 hours.
@@ -92,6 +95,11 @@ if code ~= '' then
   redis.call('LPUSH', KEYS[8], code)
   redis.call('LTRIM', KEYS[8], 0, 19)
 end
+if ARGV[12] ~= '' then
+  local seq = redis.call('HINCRBY', KEYS[10], 'seq', 1)
+  redis.call('XADD', KEYS[7], '*', 'type', 'citizen_replied', 'code', ARGV[12], 'seq', seq,
+    'actor', ARGV[5], 'at', ARGV[14], 'text', ARGV[13])
+end
 return 1
 "#;
 
@@ -120,6 +128,14 @@ impl Store {
             .key(k.events())
             .key(k.my_tips(commit.alias))
             .key(k.unreachable(commit.alias))
+            .key(
+                k.tip(
+                    commit
+                        .answer
+                        .as_ref()
+                        .map_or("-", |(code, _)| code.as_str()),
+                ),
+            )
             .arg(&commit.replies_json)
             .arg(SEEN_TTL_SECS)
             .arg(serde_json::to_string(commit.conversation).map_err(json_err)?)
@@ -148,7 +164,10 @@ impl Store {
                     .map(|t| serde_json::to_value(t.tip.priority).ok())
                     .and_then(|v| v.and_then(|v| v.as_str().map(str::to_owned)))
                     .unwrap_or_default(),
-            );
+            )
+            .arg(commit.answer.as_ref().map_or("", |(code, _)| code.as_str()))
+            .arg(commit.answer.as_ref().map_or("", |(_, text)| text.as_str()))
+            .arg(commit.conversation.last_activity_ms);
         let done: i64 = inv.invoke_async(&mut self.conn()).await?;
         Ok(match done {
             1 => CommitOutcome::Done,

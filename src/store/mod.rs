@@ -95,6 +95,14 @@ impl Keys {
     pub fn open(&self, group: i64) -> String {
         format!("{}:open:{group}", self.ns)
     }
+    /// The tip a citizen is answering an officer's question about.
+    pub fn answering(&self, alias: &str) -> String {
+        format!("{}:answering:{alias}", self.ns)
+    }
+    /// Which tip a bot message in a duty group belongs to.
+    pub fn card_message(&self, chat: i64, message: i32) -> String {
+        format!("{}:cardmsg:{chat}:{message}", self.ns)
+    }
     /// SLA timers: codes scored by when they are due.
     pub fn sla(&self) -> String {
         format!("{}:sla", self.ns)
@@ -226,6 +234,63 @@ impl Store {
             .await
     }
 
+    /// The tip `alias` is answering a question about, if any.
+    pub async fn answering(&self, alias: &str) -> redis::RedisResult<Option<String>> {
+        redis::cmd("GET")
+            .arg(self.keys.answering(alias))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Puts `alias` in answer mode for `code` for two days.
+    pub async fn answering_set(&self, alias: &str, code: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(self.keys.answering(alias))
+            .arg(code)
+            .arg("EX")
+            .arg(2 * 24 * 3600)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Ends answer mode (for `code` only, when given).
+    pub async fn answering_clear(&self, alias: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("DEL")
+            .arg(self.keys.answering(alias))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Remembers that a bot message in a group belongs to `code` (cards, relayed answers),
+    /// so that an officer's reply to it reaches the right citizen.
+    pub async fn card_message_set(
+        &self,
+        chat: i64,
+        message: i32,
+        code: &str,
+    ) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(self.keys.card_message(chat, message))
+            .arg(code)
+            .arg("EX")
+            .arg(90 * 24 * 3600)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The tip a group message belongs to.
+    pub async fn card_message(
+        &self,
+        chat: i64,
+        message: i32,
+    ) -> redis::RedisResult<Option<String>> {
+        redis::cmd("GET")
+            .arg(self.keys.card_message(chat, message))
+            .query_async(&mut self.conn())
+            .await
+    }
+
     /// Lists a tip among its group's open tips.
     pub async fn open_add(
         &self,
@@ -336,23 +401,30 @@ impl Store {
         kind: &str,
         actor: &str,
         now_ms: i64,
+        fields: &[(&str, &str)],
     ) -> redis::RedisResult<u64> {
-        redis::Script::new(
+        let script = redis::Script::new(
             r#"
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('XADD', KEYS[2], '*', 'type', ARGV[2], 'code', ARGV[1], 'seq', seq,
-  'actor', ARGV[3], 'at', ARGV[4])
+local event = {'type', ARGV[2], 'code', ARGV[1], 'seq', seq, 'actor', ARGV[3], 'at', ARGV[4]}
+for i = 5, #ARGV do
+  table.insert(event, ARGV[i])
+end
+redis.call('XADD', KEYS[2], '*', unpack(event))
 return seq
 "#,
-        )
-        .key(self.keys.tip(code))
-        .key(self.keys.events())
-        .arg(code)
-        .arg(kind)
-        .arg(actor)
-        .arg(now_ms)
-        .invoke_async(&mut self.conn())
-        .await
+        );
+        let mut inv = script.prepare_invoke();
+        inv.key(self.keys.tip(code))
+            .key(self.keys.events())
+            .arg(code)
+            .arg(kind)
+            .arg(actor)
+            .arg(now_ms);
+        for (k, v) in fields {
+            inv.arg(*k).arg(*v);
+        }
+        inv.invoke_async(&mut self.conn()).await
     }
 
     /// Whether `key` exists.

@@ -682,3 +682,126 @@ async fn pending_tip_and_stats_commands_answer_in_the_duty_group() {
     group_says(&t, CAO_PHONG_DRUGS, 501, "/tip TB-ZZZZ-ZZZZ");
     wait_message(&t, CAO_PHONG_DRUGS, "Không tìm thấy tin báo này").await;
 }
+
+fn officer_replies(t: &TestApp, group: i64, officer: i64, to: i64, text: &str) {
+    t.fake.push_update(
+        serde_json::json!({"message": {"message_id": 7000 + to, "date": 1_700_000_000,
+        "from": {"id": officer, "is_bot": false, "first_name": "Hùng"},
+        "chat": {"id": group, "type": "supergroup", "title": "Trực ban"},
+        "text": text,
+        "reply_to_message": {"message_id": to, "date": 1_700_000_000, "text": "…",
+            "from": {"id": 999, "is_bot": true, "first_name": "TipBot", "username": "tip_bot"},
+            "chat": {"id": group, "type": "supergroup", "title": "Trực ban"}}}}),
+    );
+}
+
+#[tokio::test]
+async fn an_officer_asks_and_the_citizen_answers_without_either_seeing_the_other() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6401, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    let mut c = t.citizen(6401);
+    c.new_messages();
+
+    officer_replies(&t, CAO_PHONG_DRUGS, 501, card, "Người bán thường đi xe gì?");
+    t.fake
+        .wait_until("the question", |_| {
+            t.fake
+                .messages_to(6401)
+                .iter()
+                .any(|m| m.text().contains("Người bán thường đi xe gì?"))
+        })
+        .await;
+    wait_message(&t, CAO_PHONG_DRUGS, "Đã chuyển câu hỏi").await;
+    t.settle().await;
+    let r = c.new_messages();
+    let question = r
+        .iter()
+        .find(|m| m.text().contains("Cán bộ trực hỏi"))
+        .unwrap();
+    assert!(question.text().contains(&code));
+    assert!(
+        !question.text().contains("Hùng") && !question.text().contains("501"),
+        "{}",
+        question.text()
+    );
+    assert_eq!(question.buttons(), vec!["qa:done"]);
+
+    let r = c.says("Xe Wave màu xanh, biển 28B1").await;
+    assert!(
+        r[0].text().contains("Đã chuyển câu trả lời"),
+        "{}",
+        texts(&r)
+    );
+    wait_message(&t, CAO_PHONG_DRUGS, "Xe Wave màu xanh").await;
+    let relayed = t
+        .fake
+        .messages_to(CAO_PHONG_DRUGS)
+        .into_iter()
+        .find(|m| m.text().contains("Xe Wave màu xanh"))
+        .unwrap();
+    assert!(relayed.text().contains("Người báo trả lời"));
+    assert_eq!(
+        relayed.body["reply_parameters"]["message_id"].as_i64(),
+        Some(card)
+    );
+    assert!(!relayed.text().contains("6401") && !relayed.text().contains("Nguyễn"));
+
+    // The officer can reply to the relayed answer too.
+    officer_replies(
+        &t,
+        CAO_PHONG_DRUGS,
+        501,
+        relayed.message_id.unwrap(),
+        "Khoảng mấy giờ?",
+    );
+    t.fake
+        .wait_until("the second question", |_| {
+            t.fake
+                .messages_to(6401)
+                .iter()
+                .any(|m| m.text().contains("Khoảng mấy giờ?"))
+        })
+        .await;
+    t.settle().await;
+    c.new_messages();
+
+    let r = c.presses("qa:done").await;
+    assert!(
+        r[0].text().contains("Đã kết thúc phần trả lời"),
+        "{}",
+        texts(&r)
+    );
+    let r = c.says("xin chào").await;
+    assert!(
+        r[0].text().contains("/report"),
+        "back to the usual conversation: {}",
+        texts(&r)
+    );
+
+    let kinds: Vec<String> = t.events().iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "submitted",
+            "info_requested",
+            "citizen_replied",
+            "info_requested"
+        ]
+    );
+    assert_eq!(t.events()[2]["text"], "Xe Wave màu xanh, biển 28B1");
+    assert!(t.events()[1]["actor"].starts_with("officer:c"));
+
+    // After closing, a question is refused.
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        card,
+        &format!("dk:close:{code}:handled"),
+    ));
+    t.settle().await;
+    officer_replies(&t, CAO_PHONG_DRUGS, 501, card, "Còn gì nữa không?");
+    wait_message(&t, CAO_PHONG_DRUGS, "đã đóng; câu hỏi không được chuyển").await;
+}

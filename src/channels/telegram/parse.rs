@@ -90,6 +90,50 @@ impl std::fmt::Debug for OfficerPress {
     }
 }
 
+/// An officer's text reply, in a group, to one of the bot's messages there.
+#[derive(Clone, PartialEq)]
+pub struct OfficerReply {
+    /// The group.
+    pub chat_id: i64,
+    /// The officer.
+    pub user_id: u64,
+    /// The officer's message.
+    pub message_id: i32,
+    /// The bot message replied to.
+    pub reply_to: i32,
+    /// What the officer wrote.
+    pub text: String,
+}
+
+impl std::fmt::Debug for OfficerReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OfficerReply([REDACTED])")
+    }
+}
+
+/// Parses an officer's text reply to a bot message in a group; `None` for anything else.
+pub fn parse_officer_reply(update: &Update) -> Option<OfficerReply> {
+    let UpdateKind::Message(msg) = &update.kind else {
+        return None;
+    };
+    let from = msg.from.as_ref()?;
+    let replied = msg.reply_to_message()?;
+    if msg.chat.is_private() || from.is_bot || !replied.from.as_ref().is_some_and(|u| u.is_bot) {
+        return None;
+    }
+    let text = msg.text()?;
+    if text.starts_with('/') {
+        return None;
+    }
+    Some(OfficerReply {
+        chat_id: msg.chat.id.0,
+        user_id: from.id.0,
+        message_id: msg.id.0,
+        reply_to: replied.id.0,
+        text: nfc(text),
+    })
+}
+
 /// A command typed in a group (`/pending`, `/tip <code>`, `/stats`).
 #[derive(Clone, PartialEq)]
 pub struct GroupCommand {

@@ -1,0 +1,101 @@
+//! The anonymous dialogue between officers and a citizen. An officer replies (in the duty
+//! group) to a tip's card, or to an answer relayed under it: the text becomes an
+//! `info_requested` event; the notifier relays it to the citizen as a question from the duty
+//! officer, with no name or id, and puts them in answer mode; while idle, what they write then
+//! comes back as `citizen_replied` events, which the desk posts under the card. The officer is
+//! never told who the citizen is, nor the citizen who the officer is.
+
+use teloxide::prelude::*;
+use teloxide::types::{ChatId, MessageId, ReplyParameters};
+
+use crate::app::Shared;
+use crate::channels::telegram::parse::OfficerReply;
+use crate::channels::telegram::send::with_retries;
+use crate::codes::ReceiptCode;
+use crate::i18n::{Lang, Msg};
+use crate::privacy::Channel;
+use crate::store::{Tip, TipStatus};
+
+/// Longest question relayed, in characters.
+const QUESTION_MAX: usize = 1000;
+
+/// Handles an officer's reply to a bot message in a group.
+pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::Result<()> {
+    let desk = &shared.settings.desk;
+    if !desk.enabled || !desk.is_desk_group(reply.chat_id) || !desk.may_act(reply.user_id) {
+        return Ok(()); // Not a duty group or not an officer: ordinary chat, not ours.
+    }
+    let Some(code) = shared
+        .store
+        .card_message(reply.chat_id, reply.reply_to)
+        .await?
+        .and_then(|c| ReceiptCode::parse(&c).ok())
+    else {
+        return Ok(()); // A reply to some other bot message.
+    };
+    let Some(tip) = shared.store.tip(&code).await? else {
+        return Ok(());
+    };
+    let lang = Lang::parse(&desk.lang).unwrap_or_default();
+    let answer_id = if tip.status == TipStatus::Closed {
+        "desk-relay-closed"
+    } else if reply.text.chars().count() > QUESTION_MAX {
+        "desk-relay-too-long"
+    } else {
+        let actor = format!(
+            "officer:{}",
+            shared
+                .vault
+                .alias(Channel::Telegram, &reply.user_id.to_string())
+        );
+        shared
+            .store
+            .append_event(
+                code.as_str(),
+                "info_requested",
+                &actor,
+                shared.clock.now_ms(),
+                &[("text", reply.text.as_str())],
+            )
+            .await?;
+        tracing::info!(tip = %code, "officer question queued for the citizen");
+        "desk-relay-sent"
+    };
+    let text = shared
+        .texts
+        .render(lang, &Msg::new(answer_id).arg("max", QUESTION_MAX));
+    let bot = shared.telegram()?;
+    with_retries(|| {
+        bot.send_message(ChatId(reply.chat_id), text.clone())
+            .reply_parameters(ReplyParameters::new(MessageId(reply.message_id)))
+            .send()
+    })
+    .await?;
+    Ok(())
+}
+
+/// Posts a citizen's answer under the tip's card (desk, on `citizen_replied`).
+pub async fn post_answer(shared: &Shared, tip: &Tip, text: &str) -> anyhow::Result<()> {
+    let Some((chat, card, _)) = shared.store.card(tip.code.as_str()).await? else {
+        return Ok(());
+    };
+    let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
+    let body = shared.texts.render(
+        lang,
+        &Msg::new("desk-citizen-replied")
+            .arg("code", &tip.code)
+            .arg("text", text),
+    );
+    let bot = shared.telegram()?;
+    let sent = with_retries(|| {
+        bot.send_message(ChatId(chat), body.clone())
+            .reply_parameters(ReplyParameters::new(MessageId(card)))
+            .send()
+    })
+    .await?;
+    shared
+        .store
+        .card_message_set(chat, sent.id.0, tip.code.as_str())
+        .await?;
+    Ok(())
+}
