@@ -162,6 +162,11 @@ desk-relay-too-long = The question is too long (at most { $max } characters); no
 desk-citizen-replied =
     💬 The reporter answers about tip { $code }:
     { $text }
+button-desk-escalate = ⬆️ Escalate
+card-escalated = ⬆️ { $officer } escalates tip { $code } to the supervisors
+desk-escalated = Escalated to the supervisors.
+desk-already-escalated = This tip has been escalated already.
+desk-no-supervisor = No supervisors' group is configured (desk.supervisor_group).
 sla-reminder = ⏰ Tip { $code } has waited { $minutes } minutes and nobody has acknowledged it. Duty officers, please press «Acknowledge».
 sla-escalated = 🚨 For the supervisors: tip { $code } has waited { $minutes } minutes without an acknowledgement.
 desk-already-acked = Somebody acknowledged this tip already.

@@ -162,6 +162,11 @@ desk-relay-too-long = Câu hỏi quá dài (tối đa { $max } ký tự); chưa 
 desk-citizen-replied =
     💬 Người báo trả lời về tin { $code }:
     { $text }
+button-desk-escalate = ⬆️ Báo cáo chỉ huy
+card-escalated = ⬆️ { $officer } chuyển báo cáo chỉ huy: tin báo { $code }
+desk-escalated = Đã báo cáo chỉ huy.
+desk-already-escalated = Tin báo này đã được báo cáo chỉ huy.
+desk-no-supervisor = Chưa cấu hình nhóm chỉ huy (desk.supervisor_group).
 sla-reminder = ⏰ Tin báo { $code } đã chờ { $minutes } phút mà chưa ai tiếp nhận. Đề nghị cán bộ trực bấm «Tiếp nhận».
 sla-escalated = 🚨 Báo cáo chỉ huy: tin báo { $code } đã chờ { $minutes } phút mà chưa được tiếp nhận.
 desk-already-acked = Tin báo này đã có người tiếp nhận trước.

@@ -236,6 +236,11 @@ pub const REQUIRED: &[&str] = &[
     "desk-relay-closed",
     "desk-relay-too-long",
     "desk-citizen-replied",
+    "button-desk-escalate",
+    "card-escalated",
+    "desk-escalated",
+    "desk-already-escalated",
+    "desk-no-supervisor",
 ];
 
 impl Texts {

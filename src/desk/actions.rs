@@ -36,6 +36,8 @@ pub enum Press {
     Close(ReceiptCode, String),
     /// Back from the dispositions to the card's buttons.
     Back(ReceiptCode),
+    /// Report to the supervisors' group.
+    Escalate(ReceiptCode),
 }
 
 impl Press {
@@ -48,6 +50,7 @@ impl Press {
             ("ack", None) => Self::Ack(code),
             ("claim", None) => Self::Claim(code),
             ("closemenu", None) => Self::CloseMenu(code),
+            ("esc", None) => Self::Escalate(code),
             ("close", Some(d)) => Self::Close(code, d.to_owned()),
             ("back", None) => Self::Back(code),
             _ => return None,
@@ -77,7 +80,11 @@ pub fn buttons(tip: &Tip, shared: &Shared) -> Option<InlineKeyboardMarkup> {
         TipStatus::InProgress => vec![b("button-desk-close", "closemenu")],
         TipStatus::Closed => return None,
     };
-    Some(InlineKeyboardMarkup::new(vec![row]))
+    let mut rows = vec![row];
+    if shared.settings.desk.supervisor_group != 0 {
+        rows.push(vec![b("button-desk-escalate", "esc")]);
+    }
+    Some(InlineKeyboardMarkup::new(rows))
 }
 
 fn disposition_buttons(code: &ReceiptCode, shared: &Shared) -> InlineKeyboardMarkup {
@@ -138,6 +145,11 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
     let (code, action, done_id) = match parsed {
         Press::CloseMenu(code) => return show_menu(shared, &press, &code, true).await,
         Press::Back(code) => return show_menu(shared, &press, &code, false).await,
+        Press::Escalate(code) => {
+            let id = escalate(shared, &code, &actor, &press.first_name, now).await?;
+            answer(id).await;
+            return Ok(());
+        }
         Press::Ack(code) => (
             code,
             Action {
@@ -195,6 +207,55 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
     };
     answer(id).await;
     Ok(())
+}
+
+/// Posts the card to the supervisors' group with who sent it up, once per tip, and appends an
+/// `escalated` event.
+async fn escalate(
+    shared: &Shared,
+    code: &ReceiptCode,
+    actor: &str,
+    officer: &str,
+    now: i64,
+) -> anyhow::Result<&'static str> {
+    let desk = &shared.settings.desk;
+    if desk.supervisor_group == 0 {
+        return Ok("desk-no-supervisor");
+    }
+    let Some(tip) = shared.store.tip(code).await? else {
+        return Ok("desk-unknown-tip");
+    };
+    if tip.status == TipStatus::Closed {
+        return Ok("desk-already-closed");
+    }
+    if !shared.store.mark_escalated(code.as_str()).await? {
+        return Ok("desk-already-escalated");
+    }
+    let lang = Lang::parse(&desk.lang).unwrap_or_default();
+    let mut text = shared.texts.render(
+        lang,
+        &crate::i18n::Msg::new("card-escalated")
+            .arg("code", code)
+            .arg("officer", officer),
+    );
+    text.push('\n');
+    text.push_str(&super::card::render_with_state(&tip, shared, lang));
+    let bot = shared.telegram()?;
+    let sent = send::with_retries(|| {
+        bot.send_message(ChatId(desk.supervisor_group), text.clone())
+            .send()
+    })
+    .await;
+    if let Err(e) = sent {
+        shared.store.unmark_escalated(code.as_str()).await?;
+        return Err(e.into());
+    }
+    shared
+        .store
+        .append_event(code.as_str(), "escalated", actor, now, &[])
+        .await?;
+    tracing::info!(tip = %code, "tip escalated by an officer");
+    Ok("desk-escalated")
 }
 
 /// Swaps the card's buttons for the dispositions, or back.

@@ -105,26 +105,33 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
         shared.store.sla_set(code.as_str(), next).await?;
         return Ok(());
     }
-    if desk.supervisor_group != 0 {
-        let mut text = shared.texts.render(
-            lang,
-            &Msg::new("sla-escalated")
-                .arg("code", &code)
-                .arg("minutes", &waited),
-        );
-        text.push('\n');
-        text.push_str(&super::card::render_with_state(&tip, shared, lang));
-        with_retries(|| {
-            bot.send_message(ChatId(desk.supervisor_group), text.clone())
-                .send()
-        })
-        .await?;
+    // An officer may have escalated it by hand already; then the timer has nothing to add.
+    if shared.store.mark_escalated(code.as_str()).await? {
+        if desk.supervisor_group != 0 {
+            let mut text = shared.texts.render(
+                lang,
+                &Msg::new("sla-escalated")
+                    .arg("code", &code)
+                    .arg("minutes", &waited),
+            );
+            text.push('\n');
+            text.push_str(&super::card::render_with_state(&tip, shared, lang));
+            let sent = with_retries(|| {
+                bot.send_message(ChatId(desk.supervisor_group), text.clone())
+                    .send()
+            })
+            .await;
+            if let Err(e) = sent {
+                shared.store.unmark_escalated(code.as_str()).await?;
+                return Err(e.into());
+            }
+        }
+        shared
+            .store
+            .append_event(code.as_str(), "escalated", "sla", now, &[])
+            .await?;
+        tracing::warn!(tip = %code, "unacknowledged tip escalated to the supervisors");
     }
-    shared
-        .store
-        .append_event(code.as_str(), "escalated", "sla", now, &[])
-        .await?;
     shared.store.sla_set_stage(code.as_str(), 2).await?;
-    tracing::warn!(tip = %code, "unacknowledged tip escalated to the supervisors");
     Ok(())
 }

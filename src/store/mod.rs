@@ -372,6 +372,27 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Marks a tip as sent to the supervisors; `false` when it already was.
+    pub async fn mark_escalated(&self, code: &str) -> redis::RedisResult<bool> {
+        let n: i64 = redis::cmd("HSETNX")
+            .arg(self.keys.tip(code))
+            .arg("escalated")
+            .arg(1)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Undoes [`Store::mark_escalated`] after the post failed, so it can be tried again.
+    pub async fn unmark_escalated(&self, code: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("HDEL")
+            .arg(self.keys.tip(code))
+            .arg("escalated")
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// How far a tip's SLA went: 0 none, 1 announced again, 2 escalated.
     pub async fn sla_stage(&self, code: &str) -> redis::RedisResult<u8> {
         let v: Option<u8> = redis::cmd("HGET")

@@ -199,7 +199,8 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
         vec![
             format!("dk:ack:{code}"),
             format!("dk:claim:{code}"),
-            format!("dk:closemenu:{code}")
+            format!("dk:closemenu:{code}"),
+            format!("dk:esc:{code}")
         ]
     );
 
@@ -227,7 +228,11 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
     );
     assert_eq!(
         edit.buttons(),
-        vec![format!("dk:claim:{code}"), format!("dk:closemenu:{code}")],
+        vec![
+            format!("dk:claim:{code}"),
+            format!("dk:closemenu:{code}"),
+            format!("dk:esc:{code}")
+        ],
         "no Acknowledge button any more"
     );
     assert_eq!(answers(&t), vec!["Đã tiếp nhận tin báo."]);
@@ -804,4 +809,48 @@ async fn an_officer_asks_and_the_citizen_answers_without_either_seeing_the_other
     t.settle().await;
     officer_replies(&t, CAO_PHONG_DRUGS, 501, card, "Còn gì nữa không?");
     wait_message(&t, CAO_PHONG_DRUGS, "đã đóng; câu hỏi không được chuyển").await;
+}
+
+#[tokio::test]
+async fn escalating_by_hand_posts_the_card_to_the_supervisors_once() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6501, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    let esc = format!("dk:esc:{code}");
+    t.fake
+        .push_update(officer_press(CAO_PHONG_DRUGS, 501, "Hùng", card, &esc));
+    t.settle().await;
+    t.fake
+        .push_update(officer_press(CAO_PHONG_DRUGS, 502, "Lan", card, &esc));
+    t.settle().await;
+    let up = t.fake.messages_to(SUPERVISORS);
+    assert_eq!(up.len(), 1, "{}", texts(&up));
+    assert!(
+        up[0]
+            .text()
+            .contains(&format!("Hùng chuyển báo cáo chỉ huy: tin báo {code}")),
+        "{}",
+        up[0].text()
+    );
+    assert!(up[0].text().contains("Loại: Ma túy"));
+    assert_eq!(
+        answers(&t),
+        vec![
+            "Đã báo cáo chỉ huy.",
+            "Tin báo này đã được báo cáo chỉ huy."
+        ]
+    );
+    assert_eq!(
+        t.events()
+            .iter()
+            .filter(|e| e["type"] == "escalated")
+            .count(),
+        1
+    );
+    // The SLA timer later adds nothing.
+    t.clock.advance(std::time::Duration::from_secs(2 * 3600));
+    wait_message(&t, CAO_PHONG_DRUGS, "chưa ai tiếp nhận").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(t.fake.messages_to(SUPERVISORS).len(), 1);
 }
