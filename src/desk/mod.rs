@@ -103,11 +103,12 @@ impl Desk {
                 sh.store
                     .open_add(group, code.as_str(), tip.received_ms)
                     .await?;
-                sla::start(sh, &tip).await?;
                 tracing::info!(tip = %code, "card posted");
                 (group, sent.id.0, 0)
             }
         };
+        // Also when the card was posted before a crash: the timer may not have been started.
+        sla::start(sh, &tip).await?;
         if desk.minimal_cards || copied >= tip.evidence.len() {
             return Ok(());
         }

@@ -30,10 +30,13 @@ pub fn minutes(shared: &Shared, priority: Priority) -> u64 {
     }
 }
 
-/// Starts the timer of a tip whose card was just posted.
+/// Starts the timer of a tip whose card was posted, unless it runs already or has fired.
 pub async fn start(shared: &Shared, tip: &Tip) -> redis::RedisResult<()> {
+    if tip.status != TipStatus::Submitted || shared.store.sla_stage(tip.code.as_str()).await? > 0 {
+        return Ok(());
+    }
     let due = tip.received_ms + (minutes(shared, tip.priority) * 60_000) as i64;
-    shared.store.sla_set(tip.code.as_str(), due).await
+    shared.store.sla_start(tip.code.as_str(), due).await
 }
 
 /// Fires due timers every `every` until `shutdown`.

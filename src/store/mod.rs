@@ -348,6 +348,18 @@ impl Store {
         Ok(())
     }
 
+    /// Sets the SLA timer of a tip unless it has one.
+    pub async fn sla_start(&self, code: &str, due_ms: i64) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZADD")
+            .arg(self.keys.sla())
+            .arg("NX")
+            .arg(due_ms)
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Codes whose SLA timer is due.
     pub async fn sla_due(&self, now_ms: i64, limit: usize) -> redis::RedisResult<Vec<String>> {
         redis::cmd("ZRANGE")
