@@ -1,5 +1,6 @@
 //! tipline: a confidential crime-tip line for Vietnamese police, inside Telegram.
 //!
+//! - [`audit`]: the hash-chained trail of officer actions and its verification.
 //! - [`config`]: settings from `config/tipline.toml` and the environment; secrets.
 //! - [`i18n`]: Vietnamese and English texts from `locales/*.ftl`.
 //! - [`codes`]: receipt codes `TB-XXXX-XXXX`.
@@ -16,6 +17,7 @@
 //! - [`app`]: wiring of one process, start and graceful shutdown.
 
 pub mod app;
+pub mod audit;
 pub mod channels;
 pub mod codes;
 pub mod config;

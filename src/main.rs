@@ -35,6 +35,17 @@ enum Cmd {
     CheckConfig,
     /// Print fresh random values for TIPLINE_ALIAS_KEY and TIPLINE_ROUTE_KEY.
     GenKeys,
+    /// The audit trail of officer actions.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the hash chain; exit 1 and name the first bad record if it is broken.
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -52,7 +63,55 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Cmd::Run => run(&cli.config),
+        Cmd::Audit {
+            action: AuditCmd::Verify,
+        } => audit_verify(&cli.config),
     }
+}
+
+fn audit_verify(path: &std::path::Path) -> ExitCode {
+    let settings = match Settings::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let store = match tipline::store::Store::connect(
+            &settings.redis.url,
+            &settings.app.namespace,
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("cannot reach Redis: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match tipline::audit::verify(&store).await {
+            Ok(Ok(n)) => {
+                println!("audit trail intact: {n} records");
+                ExitCode::SUCCESS
+            }
+            Ok(Err(broken)) => {
+                eprintln!("audit trail BROKEN: {broken}");
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("cannot read the audit trail: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 fn check_config(path: &std::path::Path) -> ExitCode {

@@ -198,6 +198,20 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
     let id = match shared.store.transition(&code, &action, now, &actor).await? {
         Transition::Done(_) => {
             tracing::info!(tip = %code, action = action.event, "officer action");
+            let detail = action
+                .fields
+                .iter()
+                .find(|(k, _)| *k == "disposition")
+                .map_or("", |(_, v)| v.as_str());
+            crate::audit::append(
+                &shared.store,
+                now,
+                &actor,
+                action.event,
+                code.as_str(),
+                detail,
+            )
+            .await?;
             done_id
         }
         Transition::NotNow(TipStatus::Closed) => "desk-already-closed",
@@ -255,6 +269,7 @@ async fn escalate(
         .append_event(code.as_str(), "escalated", actor, now, &[])
         .await?;
     tracing::info!(tip = %code, "tip escalated by an officer");
+    crate::audit::append(&shared.store, now, actor, "escalated", code.as_str(), "").await?;
     Ok("desk-escalated")
 }
 

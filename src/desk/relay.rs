@@ -59,6 +59,15 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
             )
             .await?;
         tracing::info!(tip = %code, "officer question queued for the citizen");
+        crate::audit::append(
+            &shared.store,
+            shared.clock.now_ms(),
+            &actor,
+            "info_requested",
+            code.as_str(),
+            "",
+        )
+        .await?;
         "desk-relay-sent"
     };
     let text = shared

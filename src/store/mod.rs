@@ -103,6 +103,14 @@ impl Keys {
     pub fn card_message(&self, chat: i64, message: i32) -> String {
         format!("{}:cardmsg:{chat}:{message}", self.ns)
     }
+    /// The hash-chained audit trail.
+    pub fn audit(&self) -> String {
+        format!("{}:audit", self.ns)
+    }
+    /// The audit trail's last record number and hash.
+    pub fn audit_head(&self) -> String {
+        format!("{}:audit:head", self.ns)
+    }
     /// SLA timers: codes scored by when they are due.
     pub fn sla(&self) -> String {
         format!("{}:sla", self.ns)

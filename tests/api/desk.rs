@@ -478,6 +478,19 @@ async fn claim_then_close_with_a_disposition_updates_the_card_and_tells_the_citi
     let kinds: Vec<String> = t.events().iter().map(|e| e["type"].clone()).collect();
     assert_eq!(kinds, ["submitted", "claimed", "closed"]);
     assert_eq!(t.events()[2]["disposition"], "unfounded");
+
+    // Both actions are in the audit trail, chained, naming the officers by alias only.
+    let store = tipline::store::Store::connect(&t.redis.url(), t.ns())
+        .await
+        .unwrap();
+    assert_eq!(tipline::audit::verify(&store).await.unwrap(), Ok(2));
+    let trail = t.redis_keys_holding("unfounded");
+    assert!(trail.contains(&format!("{}:audit", t.ns())), "{trail:?}");
+    assert!(
+        t.redis_keys_holding("Lan")
+            .iter()
+            .all(|k| !k.ends_with(":audit"))
+    );
 }
 
 async fn wait_message(t: &TestApp, chat: i64, needle: &str) {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod audit;
 mod desk;
 mod process;
 mod report;
