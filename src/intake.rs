@@ -89,19 +89,18 @@ impl Intake {
         tracing::info!("intake stopped");
     }
 
-    /// Handles the next batch: first entries left pending by an earlier run, then new ones,
-    /// waiting up to `block_ms` for them. Entries of one citizen are handled in stream order,
-    /// one after the other; different citizens' entries concurrently. Each entry is
-    /// acknowledged as soon as its work is done; after a failure the rest of that citizen's
-    /// entries stay pending, so their order survives the retry.
+    /// Handles the next batch: the entries left pending by an earlier try (oldest first), and
+    /// new ones beside them, waiting up to `block_ms` for new ones only when nothing is pending.
+    /// Entries of one citizen are handled in stream order, one after the other; different
+    /// citizens' entries concurrently, so one citizen whose replies keep failing (a 429 for
+    /// that chat) does not hold up the others. Each entry is acknowledged as soon as its work is
+    /// done; after a failure the rest of that citizen's entries stay pending, so their order
+    /// survives the retry. An error comes back only when nothing could be done.
     pub async fn try_process_next(&self, block_ms: u64) -> anyhow::Result<Processed> {
-        let mut entries = self.reader.inbox_read(CONSUMER, true, BATCH, 0).await?;
-        if entries.is_empty() {
-            entries = self
-                .reader
-                .inbox_read(CONSUMER, false, BATCH, block_ms)
-                .await?;
-        }
+        let mut entries = self.reader.inbox_read(CONSUMER, true, BATCH, None).await?;
+        let wait = entries.is_empty().then_some(block_ms);
+        let fresh = self.reader.inbox_read(CONSUMER, false, BATCH, wait).await?;
+        entries.extend(fresh);
         if entries.is_empty() {
             return Ok(Processed::Empty);
         }
@@ -124,13 +123,21 @@ impl Intake {
         for r in results {
             match r {
                 Ok(n) => done += n,
-                Err(e) => {
+                Err((n, e)) => {
+                    done += n;
+                    if first_error.is_some() {
+                        tracing::warn!(error = format!("{e:#}"), "another entry failed too");
+                    }
                     first_error.get_or_insert(e);
                 }
             }
         }
         match first_error {
-            Some(e) => Err(e),
+            Some(e) if done == 0 => Err(e),
+            Some(e) => {
+                tracing::warn!(error = format!("{e:#}"), "an entry failed; it is retried");
+                Ok(Processed::Some(done))
+            }
             None => Ok(Processed::Some(done)),
         }
     }
@@ -158,11 +165,22 @@ impl Intake {
         }
     }
 
-    async fn process_in_order(&self, list: Vec<Parsed>) -> anyhow::Result<usize> {
+    /// Handles one citizen's entries in order; on a failure, stops and says how many were done.
+    async fn process_in_order(&self, list: Vec<Parsed>) -> Result<usize, (usize, anyhow::Error)> {
         let mut done = 0;
         for (entry, update) in list {
-            self.process(&entry, update).await?;
-            self.shared.store.inbox_ack(&entry.stream_id).await?;
+            let res = match self.process(&entry, update).await {
+                Ok(()) => self
+                    .shared
+                    .store
+                    .inbox_ack(&entry.stream_id)
+                    .await
+                    .map_err(anyhow::Error::from),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = res {
+                return Err((done, e));
+            }
             done += 1;
         }
         Ok(done)

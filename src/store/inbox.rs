@@ -86,13 +86,13 @@ impl Store {
     }
 
     /// Reads entries for `consumer`: its own pending ones (`pending`), or new ones, waiting up
-    /// to `block_ms` for new ones.
+    /// to `block_ms` for new ones (`None`: not at all).
     pub async fn inbox_read(
         &self,
         consumer: &str,
         pending: bool,
         count: usize,
-        block_ms: u64,
+        block_ms: Option<u64>,
     ) -> redis::RedisResult<Vec<InboxEntry>> {
         let mut cmd = redis::cmd("XREADGROUP");
         cmd.arg("GROUP")
@@ -100,8 +100,8 @@ impl Store {
             .arg(consumer)
             .arg("COUNT")
             .arg(count);
-        if !pending {
-            cmd.arg("BLOCK").arg(block_ms);
+        if let (false, Some(ms)) = (pending, block_ms) {
+            cmd.arg("BLOCK").arg(ms);
         }
         cmd.arg("STREAMS")
             .arg(self.keys.inbox())

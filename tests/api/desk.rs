@@ -867,3 +867,51 @@ async fn escalating_by_hand_posts_the_card_to_the_supervisors_once() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(t.fake.messages_to(SUPERVISORS).len(), 1);
 }
+
+#[tokio::test]
+async fn a_burst_of_200_tips_under_telegram_429s_gets_every_card_exactly_once() {
+    let t = spawn_app_with(TelegramMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DEFAULT_GROUP;
+        s.limits.messages_per_minute = 1000;
+    })
+    .await;
+    for _ in 0..40 {
+        t.fake.fail_next("sendMessage", Fault::TooManyRequests(0));
+    }
+    let reports: Vec<_> = (0..200)
+        .map(|i| crate::support::report_updates(8000 + i))
+        .collect();
+    for step in 0..reports[0].len() {
+        for r in &reports {
+            t.fake.push_update(r[step].0.clone());
+        }
+    }
+    t.settle().await;
+    let codes = t.tip_codes();
+    assert_eq!(codes.len(), 200);
+    t.fake
+        .wait_until("200 cards", |calls| {
+            calls
+                .iter()
+                .filter(|c| c.method == "sendmessage" && c.chat_id() == Some(DEFAULT_GROUP))
+                .count()
+                >= 200
+        })
+        .await;
+    wait_desk_acked(&t).await;
+    let cards = t.fake.messages_to(DEFAULT_GROUP);
+    assert_eq!(cards.len(), 200, "no card twice");
+    for code in &codes {
+        let n = cards
+            .iter()
+            .filter(|c| c.text().contains(code.as_str()))
+            .count();
+        assert_eq!(n, 1, "{code}");
+    }
+    assert_eq!(
+        t.fake.calls_of("sendMessage!failed").len(),
+        40,
+        "the 429s were hit"
+    );
+}
