@@ -163,6 +163,8 @@ desk-citizen-replied =
     💬 The reporter answers about tip { $code }:
     { $text }
 button-desk-escalate = ⬆️ Escalate
+button-desk-ask = ❓ Ask the reporter
+desk-ask-how = To ask the reporter: Reply to this card and type the question. The bot passes it on anonymously, without your name.
 card-escalated = ⬆️ { $officer } escalates tip { $code } to the supervisors
 desk-escalated = Escalated to the supervisors.
 desk-already-escalated = This tip has been escalated already.

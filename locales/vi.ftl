@@ -163,6 +163,8 @@ desk-citizen-replied =
     💬 Người báo trả lời về tin { $code }:
     { $text }
 button-desk-escalate = ⬆️ Báo cáo chỉ huy
+button-desk-ask = ❓ Hỏi người báo
+desk-ask-how = Để hỏi người báo: bấm «Trả lời» (Reply) vào thẻ này và gõ câu hỏi. Bot chuyển câu hỏi ẩn danh, không kèm tên cán bộ.
 card-escalated = ⬆️ { $officer } chuyển báo cáo chỉ huy: tin báo { $code }
 desk-escalated = Đã báo cáo chỉ huy.
 desk-already-escalated = Tin báo này đã được báo cáo chỉ huy.

@@ -241,6 +241,8 @@ pub const REQUIRED: &[&str] = &[
     "desk-escalated",
     "desk-already-escalated",
     "desk-no-supervisor",
+    "button-desk-ask",
+    "desk-ask-how",
 ];
 
 impl Texts {

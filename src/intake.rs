@@ -229,6 +229,9 @@ impl Intake {
                 crate::desk::commands::on_command(sh, command).await?;
             } else if let Some(reply) = parse::parse_officer_reply(&update) {
                 crate::desk::relay::on_officer_reply(sh, reply).await?;
+            } else if let Some((old, new)) = parse::parse_migration(&update) {
+                tracing::warn!("a group became a supergroup; its new id is recorded");
+                sh.store.migrate_group(old, new).await?;
             }
             sh.store.mark_seen(&seen_key).await?;
             return Ok(());
@@ -658,6 +661,10 @@ impl Intake {
                         }
                         Err(SendError::Refused(e)) => {
                             tracing::error!(msg = %out.id, error = %e, "telegram refused a reply");
+                        }
+                        // A private chat does not migrate; treat it as a refusal.
+                        Err(SendError::Migrated(_)) => {
+                            tracing::error!(msg = %out.id, "telegram says a private chat moved");
                         }
                         Err(e @ SendError::Transient(_)) => return Err((i, e.into())),
                     }

@@ -87,4 +87,7 @@ pub enum SendError {
     /// The platform or the network failed; retry later.
     #[error("temporary failure: {0}")]
     Transient(String),
+    /// The group became a supergroup with this id; send there.
+    #[error("the group moved to {0}")]
+    Migrated(i64),
 }

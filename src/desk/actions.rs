@@ -38,6 +38,8 @@ pub enum Press {
     Back(ReceiptCode),
     /// Report to the supervisors' group.
     Escalate(ReceiptCode),
+    /// How to ask the citizen (reply to the card).
+    Ask(ReceiptCode),
 }
 
 impl Press {
@@ -51,6 +53,7 @@ impl Press {
             ("claim", None) => Self::Claim(code),
             ("closemenu", None) => Self::CloseMenu(code),
             ("esc", None) => Self::Escalate(code),
+            ("ask", None) => Self::Ask(code),
             ("close", Some(d)) => Self::Close(code, d.to_owned()),
             ("back", None) => Self::Back(code),
             _ => return None,
@@ -80,10 +83,11 @@ pub fn buttons(tip: &Tip, shared: &Shared) -> Option<InlineKeyboardMarkup> {
         TipStatus::InProgress => vec![b("button-desk-close", "closemenu")],
         TipStatus::Closed => return None,
     };
-    let mut rows = vec![row];
+    let mut second = vec![b("button-desk-ask", "ask")];
     if shared.settings.desk.supervisor_group != 0 {
-        rows.push(vec![b("button-desk-escalate", "esc")]);
+        second.push(b("button-desk-escalate", "esc"));
     }
+    let rows = vec![row, second];
     Some(InlineKeyboardMarkup::new(rows))
 }
 
@@ -120,7 +124,8 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
             send::answer_callback_text(tg, &callback_id, &shared.texts.get(lang, id)).await;
         }
     };
-    if !desk.enabled || !desk.is_desk_group(press.chat_id) {
+    let group = shared.store.group_configured(press.chat_id).await?;
+    if !desk.enabled || !desk.is_desk_group(group) {
         tracing::warn!(data = %press.data, "card button pressed outside a duty group; refused");
         answer("desk-not-allowed").await;
         return Ok(());
@@ -145,6 +150,10 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
     let (code, action, done_id) = match parsed {
         Press::CloseMenu(code) => return show_menu(shared, &press, &code, true).await,
         Press::Back(code) => return show_menu(shared, &press, &code, false).await,
+        Press::Ask(_) => {
+            answer("desk-ask-how").await;
+            return Ok(());
+        }
         Press::Escalate(code) => {
             let id = escalate(shared, &code, &actor, &press.first_name, now).await?;
             answer(id).await;
@@ -255,14 +264,13 @@ async fn escalate(
     text.push('\n');
     text.push_str(&super::card::render_with_state(&tip, shared, lang));
     let bot = shared.telegram()?;
-    let sent = send::with_retries(|| {
-        bot.send_message(ChatId(desk.supervisor_group), text.clone())
-            .send()
+    let sent = super::to_group(shared, desk.supervisor_group, |chat| {
+        bot.send_message(ChatId(chat), text.clone()).send()
     })
     .await;
     if let Err(e) = sent {
         shared.store.unmark_escalated(code.as_str()).await?;
-        return Err(e.into());
+        return Err(e);
     }
     shared
         .store

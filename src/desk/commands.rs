@@ -24,17 +24,18 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
         return Ok(()); // Other bots' commands in a shared group are none of our business.
     }
     let lang = Lang::parse(&desk.lang).unwrap_or_default();
+    let group = shared.store.group_configured(cmd.chat_id).await?;
     let is_duty = desk.enabled
-        && (desk.is_desk_group(cmd.chat_id) || cmd.chat_id == desk.supervisor_group)
+        && (desk.is_desk_group(group) || group == desk.supervisor_group)
         && desk.may_act(cmd.user_id);
     let text = if !is_duty {
         tracing::warn!(command = %cmd.name, "group command outside a duty group; refused");
         shared.texts.get(lang, "desk-not-allowed")
     } else {
         match cmd.name.as_str() {
-            "pending" => pending(shared, cmd.chat_id, lang).await?,
+            "pending" => pending(shared, group, lang).await?,
             "tip" => return repost(shared, &cmd, lang).await,
-            _ => stats(shared, cmd.chat_id, lang).await?,
+            _ => stats(shared, group, lang).await?,
         }
     };
     say(shared, cmd.chat_id, text).await

@@ -87,24 +87,23 @@ impl Desk {
                 let lang = Lang::parse(&desk.lang).unwrap_or_default();
                 let text = card::render_with_state(&tip, sh, lang);
                 let buttons = actions::buttons(&tip, sh);
-                let sent = with_retries(|| {
-                    let mut req = bot.send_message(ChatId(group), text.clone());
+                let (sent, chat) = to_group(sh, group, |chat| {
+                    let mut req = bot.send_message(ChatId(chat), text.clone());
                     if let Some(b) = &buttons {
                         req = req.reply_markup(b.clone());
                     }
                     req.send()
                 })
-                .await
-                .map_err(|e| card_error(e, group))?;
-                sh.store.set_card(code.as_str(), group, sent.id.0).await?;
+                .await?;
+                sh.store.set_card(code.as_str(), chat, sent.id.0).await?;
                 sh.store
-                    .card_message_set(group, sent.id.0, code.as_str())
+                    .card_message_set(chat, sent.id.0, code.as_str())
                     .await?;
                 sh.store
                     .open_add(group, code.as_str(), tip.received_ms)
                     .await?;
                 tracing::info!(tip = %code, "card posted");
-                (group, sent.id.0, 0)
+                (chat, sent.id.0, 0)
             }
         };
         // Also when the card was posted before a crash: the timer may not have been started.
@@ -158,7 +157,7 @@ impl Desk {
         let text = card::render_with_state(tip, sh, lang);
         let bot = sh.telegram()?;
         let buttons = actions::buttons(tip, sh);
-        let res = with_retries(|| {
+        let res = to_group(sh, chat, |chat| {
             let mut req = bot.edit_message_text(ChatId(chat), MessageId(message), text.clone());
             if let Some(b) = &buttons {
                 req = req.reply_markup(b.clone());
@@ -167,9 +166,12 @@ impl Desk {
         })
         .await;
         match res {
+            Ok(_) => Ok(()),
             // "message is not modified": a retried event; the card already shows this.
-            Ok(_) | Err(SendError::Refused(_)) => Ok(()),
-            Err(e) => Err(e.into()),
+            Err(e) if matches!(e.downcast_ref::<SendError>(), Some(SendError::Refused(_))) => {
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 }
@@ -181,4 +183,31 @@ fn card_error(e: SendError, group: i64) -> anyhow::Error {
         ),
         other => other.into(),
     }
+}
+
+/// Sends to a duty group with the retry policy of [`with_retries`], following a migration
+/// to a supergroup: the new id is recorded (`migrated:<old>`) and the call is made again there.
+/// Returns the result and the id it went to.
+pub async fn to_group<T, F, Fut>(
+    shared: &Shared,
+    group: i64,
+    mut call: F,
+) -> anyhow::Result<(T, i64)>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<T, teloxide::RequestError>>,
+{
+    let mut chat = shared.store.group_now(group).await?;
+    for _ in 0..3 {
+        match with_retries(|| call(chat)).await {
+            Ok(v) => return Ok((v, chat)),
+            Err(SendError::Migrated(new)) => {
+                tracing::warn!("a duty group became a supergroup; its new id is recorded");
+                shared.store.migrate_group(chat, new).await?;
+                chat = new;
+            }
+            Err(e) => return Err(card_error(e, chat)),
+        }
+    }
+    anyhow::bail!("the group kept moving")
 }

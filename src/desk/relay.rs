@@ -22,7 +22,8 @@ const QUESTION_MAX: usize = 1000;
 /// Handles an officer's reply to a bot message in a group.
 pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::Result<()> {
     let desk = &shared.settings.desk;
-    if !desk.enabled || !desk.is_desk_group(reply.chat_id) || !desk.may_act(reply.user_id) {
+    let group = shared.store.group_configured(reply.chat_id).await?;
+    if !desk.enabled || !desk.is_desk_group(group) || !desk.may_act(reply.user_id) {
         return Ok(()); // Not a duty group or not an officer: ordinary chat, not ours.
     }
     let Some(code) = shared

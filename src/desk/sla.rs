@@ -13,7 +13,6 @@ use teloxide::types::{ChatId, MessageId, ReplyParameters};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
-use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
 use crate::config::Priority;
 use crate::i18n::{Lang, Msg};
@@ -96,7 +95,7 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
                 .arg("code", &code)
                 .arg("minutes", &waited),
         );
-        with_retries(|| {
+        super::to_group(shared, chat, |chat| {
             bot.send_message(ChatId(chat), text.clone())
                 .reply_parameters(ReplyParameters::new(MessageId(card)))
                 .send()
@@ -119,14 +118,13 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
             );
             text.push('\n');
             text.push_str(&super::card::render_with_state(&tip, shared, lang));
-            let sent = with_retries(|| {
-                bot.send_message(ChatId(desk.supervisor_group), text.clone())
-                    .send()
+            let sent = super::to_group(shared, desk.supervisor_group, |chat| {
+                bot.send_message(ChatId(chat), text.clone()).send()
             })
             .await;
             if let Err(e) = sent {
                 shared.store.unmark_escalated(code.as_str()).await?;
-                return Err(e.into());
+                return Err(e);
             }
         }
         shared

@@ -111,6 +111,14 @@ impl Keys {
     pub fn audit_head(&self) -> String {
         format!("{}:audit:head", self.ns)
     }
+    /// The id a migrated group has now.
+    pub fn migrated(&self, old: i64) -> String {
+        format!("{}:migrated:{old}", self.ns)
+    }
+    /// The id a group had in the configuration before it migrated.
+    pub fn migrated_from(&self, new: i64) -> String {
+        format!("{}:migrated_from:{new}", self.ns)
+    }
     /// SLA timers: codes scored by when they are due.
     pub fn sla(&self) -> String {
         format!("{}:sla", self.ns)
@@ -343,6 +351,40 @@ impl Store {
             .arg(format!("({to_ms}"))
             .query_async(&mut self.conn())
             .await
+    }
+
+    /// Records that group `old` became supergroup `new`.
+    pub async fn migrate_group(&self, old: i64, new: i64) -> redis::RedisResult<()> {
+        redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(self.keys.migrated(old))
+            .arg(new)
+            .ignore()
+            .cmd("SET")
+            .arg(self.keys.migrated_from(new))
+            .arg(old)
+            .ignore()
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The id to send to for a group known as `id` (its supergroup's, once migrated).
+    pub async fn group_now(&self, id: i64) -> redis::RedisResult<i64> {
+        let new: Option<i64> = redis::cmd("GET")
+            .arg(self.keys.migrated(id))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(new.unwrap_or(id))
+    }
+
+    /// The id the configuration knows a group by (its id before migrating, if it did).
+    pub async fn group_configured(&self, id: i64) -> redis::RedisResult<i64> {
+        let old: Option<i64> = redis::cmd("GET")
+            .arg(self.keys.migrated_from(id))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(old.unwrap_or(id))
     }
 
     /// Sets (or moves) the SLA timer of a tip.

@@ -200,6 +200,7 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
             format!("dk:ack:{code}"),
             format!("dk:claim:{code}"),
             format!("dk:closemenu:{code}"),
+            format!("dk:ask:{code}"),
             format!("dk:esc:{code}")
         ]
     );
@@ -231,6 +232,7 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
         vec![
             format!("dk:claim:{code}"),
             format!("dk:closemenu:{code}"),
+            format!("dk:ask:{code}"),
             format!("dk:esc:{code}")
         ],
         "no Acknowledge button any more"
@@ -722,6 +724,18 @@ async fn an_officer_asks_and_the_citizen_answers_without_either_seeing_the_other
     let mut c = t.citizen(6401);
     c.new_messages();
 
+    t.fake.push_update(officer_press(
+        CAO_PHONG_DRUGS,
+        501,
+        "Hùng",
+        card,
+        &format!("dk:ask:{code}"),
+    ));
+    t.settle().await;
+    assert!(
+        answers(&t)[0].contains("Trả lời"),
+        "the Ask button explains how"
+    );
     officer_replies(&t, CAO_PHONG_DRUGS, 501, card, "Người bán thường đi xe gì?");
     t.fake
         .wait_until("the question", |_| {
@@ -914,4 +928,55 @@ async fn a_burst_of_200_tips_under_telegram_429s_gets_every_card_exactly_once() 
         40,
         "the 429s were hit"
     );
+}
+
+#[tokio::test]
+async fn a_group_that_became_a_supergroup_keeps_working() {
+    const NEW: i64 = -1_009_999_000_002;
+    let t = desk_app(false).await;
+    // Telegram answers the first card with "upgraded to a supergroup".
+    t.fake
+        .fail_next_to("sendMessage", CAO_PHONG_DRUGS, Fault::Migrated(NEW));
+    let code = report(&t, 6601, "drugs", "thung-nai", 0).await;
+    t.fake
+        .wait_until("the card in the supergroup", |calls| {
+            calls.iter().any(|c| {
+                c.method == "sendmessage" && c.chat_id() == Some(NEW) && c.text().contains(&code)
+            })
+        })
+        .await;
+    let card = t.fake.messages_to(NEW)[0].message_id.unwrap();
+    // Presses and commands from the supergroup count as the configured group's.
+    t.fake.push_update(officer_press(
+        NEW,
+        501,
+        "Hùng",
+        card,
+        &format!("dk:ack:{code}"),
+    ));
+    t.settle().await;
+    assert_eq!(t.tip(&code)["status"], "acknowledged");
+    group_says(&t, NEW, 501, "/pending");
+    wait_message(&t, NEW, "tin báo đang mở").await;
+
+    // Later cards go straight to the new id; a service message is recorded the same way.
+    let next = report(&t, 6602, "drugs", "thung-nai", 0).await;
+    wait_message(&t, NEW, &next).await;
+    assert!(t.fake.messages_to(CAO_PHONG_DRUGS).is_empty());
+}
+
+#[tokio::test]
+async fn a_migration_service_message_is_recorded() {
+    const NEW: i64 = -1_009_999_000_003;
+    let t = desk_app(false).await;
+    t.fake.push_update(
+        serde_json::json!({"message": {"message_id": 1, "date": 1_700_000_000,
+        "chat": {"id": CAO_PHONG_DRUGS, "type": "group", "title": "Trực ban"},
+        "from": {"id": 501, "is_bot": false, "first_name": "Hùng"},
+        "migrate_to_chat_id": NEW}}),
+    );
+    t.settle().await;
+    let code = report(&t, 6603, "drugs", "thung-nai", 0).await;
+    wait_message(&t, NEW, &code).await;
+    assert!(t.fake.messages_to(CAO_PHONG_DRUGS).is_empty());
 }

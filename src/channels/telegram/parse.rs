@@ -134,6 +134,17 @@ pub fn parse_officer_reply(update: &Update) -> Option<OfficerReply> {
     })
 }
 
+/// A group's service message saying it became a supergroup: (old id, new id).
+pub fn parse_migration(update: &Update) -> Option<(i64, i64)> {
+    let UpdateKind::Message(msg) = &update.kind else {
+        return None;
+    };
+    if let Some(new) = msg.migrate_to_chat_id() {
+        return Some((msg.chat.id.0, new.0));
+    }
+    msg.migrate_from_chat_id().map(|old| (old.0, msg.chat.id.0))
+}
+
 /// A command typed in a group (`/pending`, `/tip <code>`, `/stats`).
 #[derive(Clone, PartialEq)]
 pub struct GroupCommand {

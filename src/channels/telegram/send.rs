@@ -80,7 +80,7 @@ pub fn classify(err: &RequestError) -> (SendError, Option<Duration>) {
             (SendError::Transient(text.clone()), None)
         }
         RequestError::Api(e) => (SendError::Refused(e.to_string()), None),
-        RequestError::MigrateToChatId(_) => (SendError::Refused("chat migrated".into()), None),
+        RequestError::MigrateToChatId(id) => (SendError::Migrated(id.0), None),
         RequestError::Network(e) => (SendError::Transient(e.to_string()), None),
         RequestError::InvalidJson { .. } => (
             SendError::Transient("unreadable response (5xx?)".into()),
@@ -145,6 +145,8 @@ pub async fn answer_callback_text(bot: &Bot, id: &str, text: &str) {
     let res = bot
         .answer_callback_query(teloxide::types::CallbackQueryId(id.to_owned()))
         .text(text.to_owned())
+        // A longer notice stays until dismissed instead of flashing at the top.
+        .show_alert(text.chars().count() > 80)
         .await;
     if let Err(e) = res {
         tracing::debug!(error = describe(&e), "answerCallbackQuery failed");

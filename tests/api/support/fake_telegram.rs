@@ -65,6 +65,8 @@ pub enum Fault {
     TooManyRequests(u32),
     Blocked,
     BadGateway,
+    /// "group chat was upgraded to a supergroup chat", with the new id.
+    Migrated(i64),
 }
 
 #[derive(Default)]
@@ -74,7 +76,7 @@ struct Inner {
     confirmed: i64,
     calls: Vec<Call>,
     next_message_id: i64,
-    faults: Vec<(String, Option<Fault>)>,
+    faults: Vec<(String, Option<i64>, Option<Fault>)>,
     delivered: i64,
     get_updates_calls: usize,
     sent_per_chat: std::collections::HashMap<i64, usize>,
@@ -151,7 +153,16 @@ impl FakeTelegram {
             .lock()
             .unwrap()
             .faults
-            .push((method.to_ascii_lowercase(), Some(fault)));
+            .push((method.to_ascii_lowercase(), None, Some(fault)));
+    }
+
+    /// Answers the next call of `method` to `chat` with `fault`.
+    pub fn fail_next_to(&self, method: &str, chat: i64, fault: Fault) {
+        self.inner.lock().unwrap().faults.push((
+            method.to_ascii_lowercase(),
+            Some(chat),
+            Some(fault),
+        ));
     }
 
     /// Lets the next call of `method` (after any queued before) through, so that a fault
@@ -161,7 +172,7 @@ impl FakeTelegram {
             .lock()
             .unwrap()
             .faults
-            .push((method.to_ascii_lowercase(), None));
+            .push((method.to_ascii_lowercase(), None, None));
     }
 
     /// The highest update id a `getUpdates` answer has carried.
@@ -271,6 +282,13 @@ fn fault(f: Fault) -> Response {
         Fault::BadGateway => {
             (StatusCode::BAD_GATEWAY, "<html>502 Bad Gateway</html>").into_response()
         }
+        Fault::Migrated(id) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"ok": false, "error_code": 400,
+                "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                "parameters": {"migrate_to_chat_id": id}})),
+        )
+            .into_response(),
     }
 }
 
@@ -336,8 +354,12 @@ async fn api(
     };
     let injected = {
         let mut inner = fake.inner.lock().unwrap();
-        let pos = inner.faults.iter().position(|(m, _)| *m == method);
-        pos.map(|p| inner.faults.remove(p).1)
+        let chat = body.get("chat_id").and_then(Value::as_i64);
+        let pos = inner
+            .faults
+            .iter()
+            .position(|(m, c, _)| *m == method && c.is_none_or(|c| Some(c) == chat));
+        pos.map(|p| inner.faults.remove(p).2)
     };
     if let Some(Some(f)) = injected {
         fake.record(&format!("{method}!failed"), body, None);
