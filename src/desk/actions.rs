@@ -254,24 +254,10 @@ async fn escalate(
     if !shared.store.mark_escalated(code.as_str()).await? {
         return Ok("desk-already-escalated");
     }
-    let lang = Lang::parse(&desk.lang).unwrap_or_default();
-    let mut text = shared.texts.render(
-        lang,
-        &crate::i18n::Msg::new("card-escalated")
-            .arg("code", code)
-            .arg("officer", officer),
-    );
-    text.push('\n');
-    text.push_str(&super::card::render_with_state(&tip, shared, lang));
-    let bot = shared.telegram()?;
-    let sent = super::to_group(shared, desk.supervisor_group, |chat| {
-        bot.send_message(ChatId(chat), text.clone()).send()
-    })
-    .await;
-    if let Err(e) = sent {
-        shared.store.unmark_escalated(code.as_str()).await?;
-        return Err(e);
-    }
+    let header = crate::i18n::Msg::new("card-escalated")
+        .arg("code", code)
+        .arg("officer", officer);
+    super::post_to_supervisors(shared, &tip, &header).await?;
     shared
         .store
         .append_event(code.as_str(), "escalated", actor, now, &[])

@@ -211,3 +211,26 @@ where
     }
     anyhow::bail!("the group kept moving")
 }
+
+/// Posts a tip's card, under `header`, to the supervisors' group. On failure the tip's
+/// "escalated" mark is taken back, so that the escalation can be tried again.
+pub async fn post_to_supervisors(
+    shared: &Shared,
+    tip: &crate::store::Tip,
+    header: &crate::i18n::Msg,
+) -> anyhow::Result<()> {
+    let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
+    let mut text = shared.texts.render(lang, header);
+    text.push('\n');
+    text.push_str(&card::render_with_state(tip, shared, lang));
+    let bot = shared.telegram()?;
+    let sent = to_group(shared, shared.settings.desk.supervisor_group, |chat| {
+        bot.send_message(ChatId(chat), text.clone()).send()
+    })
+    .await;
+    if let Err(e) = sent {
+        shared.store.unmark_escalated(tip.code.as_str()).await?;
+        return Err(e);
+    }
+    Ok(())
+}

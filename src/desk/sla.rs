@@ -110,22 +110,10 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
     // An officer may have escalated it by hand already; then the timer has nothing to add.
     if shared.store.mark_escalated(code.as_str()).await? {
         if desk.supervisor_group != 0 {
-            let mut text = shared.texts.render(
-                lang,
-                &Msg::new("sla-escalated")
-                    .arg("code", &code)
-                    .arg("minutes", &waited),
-            );
-            text.push('\n');
-            text.push_str(&super::card::render_with_state(&tip, shared, lang));
-            let sent = super::to_group(shared, desk.supervisor_group, |chat| {
-                bot.send_message(ChatId(chat), text.clone()).send()
-            })
-            .await;
-            if let Err(e) = sent {
-                shared.store.unmark_escalated(code.as_str()).await?;
-                return Err(e);
-            }
+            let header = Msg::new("sla-escalated")
+                .arg("code", &code)
+                .arg("minutes", &waited);
+            super::post_to_supervisors(shared, &tip, &header).await?;
         }
         shared
             .store

@@ -27,18 +27,7 @@ impl EventEntry {
 impl Store {
     /// Creates consumer group `group` on the events stream (from its start) if missing.
     pub async fn ensure_event_group(&self, group: &str) -> redis::RedisResult<()> {
-        let res: redis::RedisResult<()> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(self.keys.events())
-            .arg(group)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut self.conn())
-            .await;
-        match res {
-            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
-            other => other,
-        }
+        self.ensure_group(&self.keys.events(), group).await
     }
 
     /// Reads events for `consumer` of `group`: its pending ones, or new ones (waiting up to

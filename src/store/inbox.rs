@@ -51,18 +51,7 @@ pub struct InboxEntry {
 impl Store {
     /// Creates the inbox stream and its consumer group if they do not exist.
     pub async fn ensure_inbox(&self) -> redis::RedisResult<()> {
-        let res: redis::RedisResult<()> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(self.keys.inbox())
-            .arg(INTAKE_GROUP)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut self.conn())
-            .await;
-        match res {
-            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
-            other => other,
-        }
+        self.ensure_group(&self.keys.inbox(), INTAKE_GROUP).await
     }
 
     /// Appends an update; returns its stream id once Redis has it.

@@ -174,6 +174,22 @@ impl Store {
         self.conn.clone()
     }
 
+    /// Creates `stream` and its consumer group `group` (reading from the start) if missing.
+    async fn ensure_group(&self, stream: &str, group: &str) -> redis::RedisResult<()> {
+        let res: redis::RedisResult<()> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(stream)
+            .arg(group)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut self.conn())
+            .await;
+        match res {
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            other => other,
+        }
+    }
+
     /// `PING`, for readiness.
     pub async fn ping(&self) -> redis::RedisResult<()> {
         redis::cmd("PING").query_async(&mut self.conn()).await
