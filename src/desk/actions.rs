@@ -43,6 +43,19 @@ pub enum Press {
 }
 
 impl Press {
+    /// The tip the button is about.
+    pub fn code(&self) -> &ReceiptCode {
+        match self {
+            Self::Ack(c)
+            | Self::Claim(c)
+            | Self::CloseMenu(c)
+            | Self::Close(c, _)
+            | Self::Back(c)
+            | Self::Escalate(c)
+            | Self::Ask(c) => c,
+        }
+    }
+
     /// Parses button data such as `dk:close:TB-7K3Q-X9MD:spam`.
     pub fn parse(data: &str) -> Option<Self> {
         let mut parts = data.strip_prefix("dk:")?.split(':');
@@ -139,6 +152,17 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
         answer("desk-stale-button").await;
         return Ok(());
     };
+    // The button must be on a card of that very tip in this chat: callback data is the
+    // client's to make up, so a group cannot act on another group's tips.
+    let on_card = match press.message_id {
+        Some(m) => shared.store.card_message(press.chat_id, m).await?,
+        None => None,
+    };
+    if on_card.as_deref() != Some(parsed.code().as_str()) {
+        tracing::warn!(data = %press.data, "card button not on that tip's card; refused");
+        answer("desk-stale-button").await;
+        return Ok(());
+    }
     let actor = format!(
         "officer:{}",
         shared

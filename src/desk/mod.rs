@@ -1,9 +1,10 @@
 //! The officer desk (DESIGN.md §3): a consumer group on the events stream that posts one card
 //! per submitted tip into the duty group its routing picks, then copies the tip's files under
 //! the card (`copyMessage`, never a forward, so no sender is shown). An event is acknowledged
-//! only after Telegram took the card and every file; the card's place is recorded first, so a
-//! retried event never posts a second card, and the count of files copied is kept, so a retry
-//! copies only the rest. An event that keeps failing goes to `dlq:desk` (see [`crate::consumer`]).
+//! only after Telegram took the card and every file. The card's place is recorded as soon as
+//! Telegram took it (one MULTI with the group's open list), so a retried event does not post a
+//! second card, unless the crash fell between Telegram's answer and that write; the count of
+//! files copied is kept, so a retry copies only the rest. An event that keeps failing goes to `dlq:desk` (see [`crate::consumer`]).
 //!
 //! The card's buttons (acknowledge, claim, close with a disposition) are in [`actions`]; every
 //! state change comes back here as an event and the card is redrawn from the tip. Asking the
@@ -95,12 +96,8 @@ impl Desk {
                     req.send()
                 })
                 .await?;
-                sh.store.set_card(code.as_str(), chat, sent.id.0).await?;
                 sh.store
-                    .card_message_set(chat, sent.id.0, code.as_str())
-                    .await?;
-                sh.store
-                    .open_add(group, code.as_str(), tip.received_ms)
+                    .record_card(code.as_str(), chat, sent.id.0, group, tip.received_ms)
                     .await?;
                 tracing::info!(tip = %code, "card posted");
                 (chat, sent.id.0, 0)

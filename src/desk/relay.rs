@@ -49,9 +49,15 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
                 .vault
                 .alias(Channel::Telegram, &reply.user_id.to_string())
         );
+        // Once per officer message, however often the update is retried.
+        let once = format!(
+            "{}:relayed:{}:{}",
+            shared.settings.app.namespace, reply.chat_id, reply.message_id
+        );
         shared
             .store
-            .append_event(
+            .append_event_once(
+                Some(&once),
                 code.as_str(),
                 "info_requested",
                 &actor,

@@ -56,33 +56,30 @@ pub async fn fire_due(shared: &Shared) -> anyhow::Result<usize> {
     let now = shared.clock.now_ms();
     let mut fired = 0;
     for code in shared.store.sla_due(now, 100).await? {
-        // Taking the timer: only one replica gets `true`.
-        if !shared.store.sla_take(&code).await? {
+        // Taking the timer for a minute: only one replica gets `true`; if this one crashes,
+        // the timer fires again when the lease runs out.
+        if !shared.store.sla_take(&code, now, 60_000).await? {
             continue;
         }
-        if let Err(e) = fire(shared, &code, now).await {
-            // Put it back a little later; the work is repeated, never lost.
-            shared.store.sla_set(&code, now + 30_000).await?;
-            return Err(e);
-        }
+        fire(shared, &code, now).await?;
         fired += 1;
     }
     Ok(fired)
 }
 
 async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
-    let Ok(code) = ReceiptCode::parse(code) else {
-        return Ok(());
+    let Ok(parsed) = ReceiptCode::parse(code) else {
+        return Ok(shared.store.sla_end(code).await?);
     };
-    let Some(tip) = shared.store.tip(&code).await? else {
-        return Ok(());
+    let code = parsed;
+    let tip = shared.store.tip(&code).await?;
+    let card = shared.store.card(code.as_str()).await?;
+    let (Some(tip), Some((chat, card, _))) = (tip, card) else {
+        return Ok(shared.store.sla_end(code.as_str()).await?);
     };
     if tip.status != TipStatus::Submitted {
-        return Ok(());
+        return Ok(shared.store.sla_end(code.as_str()).await?);
     }
-    let Some((chat, card, _)) = shared.store.card(code.as_str()).await? else {
-        return Ok(());
-    };
     let desk = &shared.settings.desk;
     let lang = Lang::parse(&desk.lang).unwrap_or_default();
     let bot = shared.telegram()?;
@@ -122,5 +119,6 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
         tracing::warn!(tip = %code, "unacknowledged tip escalated to the supervisors");
     }
     shared.store.sla_set_stage(code.as_str(), 2).await?;
+    shared.store.sla_end(code.as_str()).await?;
     Ok(())
 }

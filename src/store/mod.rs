@@ -323,6 +323,42 @@ impl Store {
             .await
     }
 
+    /// Records, in one step, where a tip's card was posted, that the message belongs to the
+    /// tip, and that the tip is open in its (configured) group.
+    pub async fn record_card(
+        &self,
+        code: &str,
+        chat: i64,
+        message: i32,
+        group: i64,
+        received_ms: i64,
+    ) -> redis::RedisResult<()> {
+        redis::pipe()
+            .atomic()
+            .cmd("HSET")
+            .arg(self.keys.card(code))
+            .arg("chat")
+            .arg(chat)
+            .arg("message")
+            .arg(message)
+            .arg("copied")
+            .arg(0)
+            .ignore()
+            .cmd("SET")
+            .arg(self.keys.card_message(chat, message))
+            .arg(code)
+            .arg("EX")
+            .arg(90 * 24 * 3600)
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.keys.open(group))
+            .arg(received_ms)
+            .arg(code)
+            .ignore()
+            .query_async(&mut self.conn())
+            .await
+    }
+
     /// Lists a tip among its group's open tips.
     pub async fn open_add(
         &self,
@@ -440,14 +476,41 @@ impl Store {
             .await
     }
 
-    /// Takes a due timer; `true` only for the one caller that removed it.
-    pub async fn sla_take(&self, code: &str) -> redis::RedisResult<bool> {
-        let n: i64 = redis::cmd("ZREM")
+    /// Takes a due timer for `lease_ms`: `true` only for the one caller that moved it. The
+    /// timer stays in the set, so a crash while firing it only delays it by the lease.
+    pub async fn sla_take(
+        &self,
+        code: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> redis::RedisResult<bool> {
+        let taken: i64 = redis::Script::new(
+            r#"
+local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not due or tonumber(due) > tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+"#,
+        )
+        .key(self.keys.sla())
+        .arg(code)
+        .arg(now_ms)
+        .arg(now_ms + lease_ms)
+        .invoke_async(&mut self.conn())
+        .await?;
+        Ok(taken == 1)
+    }
+
+    /// Ends a tip's SLA timer.
+    pub async fn sla_end(&self, code: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZREM")
             .arg(self.keys.sla())
             .arg(code)
             .query_async(&mut self.conn())
             .await?;
-        Ok(n == 1)
+        Ok(())
     }
 
     /// Marks a tip as sent to the supervisors; `false` when it already was.
@@ -502,11 +565,29 @@ impl Store {
         now_ms: i64,
         fields: &[(&str, &str)],
     ) -> redis::RedisResult<u64> {
+        self.append_event_once(None, code, kind, actor, now_ms, fields)
+            .await
+    }
+
+    /// Like [`Store::append_event`], but only once per `once` key (kept a week): a retried
+    /// update that carries the same action appends nothing and gets 0.
+    pub async fn append_event_once(
+        &self,
+        once: Option<&str>,
+        code: &str,
+        kind: &str,
+        actor: &str,
+        now_ms: i64,
+        fields: &[(&str, &str)],
+    ) -> redis::RedisResult<u64> {
         let script = redis::Script::new(
             r#"
+if ARGV[5] == '1' and not redis.call('SET', KEYS[3], 1, 'NX', 'EX', 604800) then
+  return 0
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local event = {'type', ARGV[2], 'code', ARGV[1], 'seq', seq, 'actor', ARGV[3], 'at', ARGV[4]}
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   table.insert(event, ARGV[i])
 end
 redis.call('XADD', KEYS[2], '*', unpack(event))
@@ -516,10 +597,13 @@ return seq
         let mut inv = script.prepare_invoke();
         inv.key(self.keys.tip(code))
             .key(self.keys.events())
+            // A key of this namespace either way, so the script stays in one cluster slot.
+            .key(once.map_or_else(|| self.keys.tip(code), str::to_owned))
             .arg(code)
             .arg(kind)
             .arg(actor)
-            .arg(now_ms);
+            .arg(now_ms)
+            .arg(if once.is_some() { "1" } else { "0" });
         for (k, v) in fields {
             inv.arg(*k).arg(*v);
         }

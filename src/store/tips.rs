@@ -141,8 +141,11 @@ redis.call('HSET', KEYS[1], 'status', ARGV[3])
 local event = {'type', ARGV[4], 'code', ARGV[1], 'actor', ARGV[5], 'at', ARGV[2]}
 for i = 7, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  table.insert(event, ARGV[i])
-  table.insert(event, ARGV[i + 1])
+  -- Officers' names stay on the tip for the card; events name officers by alias only.
+  if not string.match(ARGV[i], '_by$') then
+    table.insert(event, ARGV[i])
+    table.insert(event, ARGV[i + 1])
+  end
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 table.insert(event, 'seq')

@@ -248,6 +248,11 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
         events[1]
     );
     assert!(!events[1]["actor"].contains("501"));
+    assert!(
+        !events[1].contains_key("ack_by") && !events[1].values().any(|v| v.contains("Hùng")),
+        "events name officers by alias only: {:?}",
+        events[1]
+    );
     assert_eq!(t.tip(&code)["status"], "acknowledged");
 
     let mut c = t.citizen(6101);
@@ -979,4 +984,26 @@ async fn a_migration_service_message_is_recorded() {
     let code = report(&t, 6603, "drugs", "thung-nai", 0).await;
     wait_message(&t, NEW, &code).await;
     assert!(t.fake.messages_to(CAO_PHONG_DRUGS).is_empty());
+}
+
+#[tokio::test]
+async fn a_duty_group_cannot_act_on_another_groups_tip() {
+    let t = desk_app(false).await;
+    let routed = report(&t, 6701, "drugs", "thung-nai", 0).await; // Cao Phong drugs group
+    let other = report(&t, 6702, "theft", "thung-nai", 0).await; // default group
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    wait_cards(&t, DEFAULT_GROUP, 1, 0).await;
+    let default_card = t.fake.messages_to(DEFAULT_GROUP)[0].message_id.unwrap();
+    // Made-up callback data on the default group's card, naming the other group's tip.
+    t.fake.push_update(officer_press(
+        DEFAULT_GROUP,
+        501,
+        "Hùng",
+        default_card,
+        &format!("dk:close:{routed}:spam"),
+    ));
+    t.settle().await;
+    assert_eq!(answers(&t), vec!["Nút này không còn dùng được."]);
+    assert_eq!(t.tip(&routed)["status"], "submitted");
+    assert_eq!(t.tip(&other)["status"], "submitted");
 }

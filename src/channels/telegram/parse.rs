@@ -80,6 +80,8 @@ pub struct OfficerPress {
     pub data: String,
     /// The query to answer.
     pub callback_id: String,
+    /// The message whose button was pressed.
+    pub message_id: Option<i32>,
 }
 
 impl std::fmt::Debug for OfficerPress {
@@ -203,6 +205,7 @@ pub fn parse_officer(update: &Update) -> Option<OfficerPress> {
         first_name: nfc(&q.from.first_name),
         data: q.data.clone().unwrap_or_default(),
         callback_id: q.id.0.clone(),
+        message_id: q.message.as_ref().map(|m| m.id().0),
     })
 }
 
