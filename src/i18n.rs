@@ -243,6 +243,8 @@ pub const REQUIRED: &[&str] = &[
     "desk-no-supervisor",
     "button-desk-ask",
     "desk-ask-how",
+    "desk-relay-failed",
+    "desk-citizen-replied-minimal",
 ];
 
 impl Texts {

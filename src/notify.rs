@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use teloxide::prelude::*;
 
 use crate::app::Shared;
 use crate::channels::telegram::send;
@@ -32,6 +33,34 @@ impl Notify {
     /// The notifier of this process.
     pub fn new(shared: Arc<Shared>) -> Self {
         Self { shared }
+    }
+}
+
+impl Notify {
+    /// A question that cannot reach the citizen: the officers are told under the card, so
+    /// nobody waits for an answer that cannot come. Other notices are just logged.
+    async fn undelivered(&self, tip: &crate::store::Tip, kind: &str) -> anyhow::Result<()> {
+        if kind != "info_requested" {
+            return Ok(());
+        }
+        let sh = &self.shared;
+        let Some((chat, card, _)) = sh.store.card(tip.code.as_str()).await? else {
+            return Ok(());
+        };
+        let lang = crate::i18n::Lang::parse(&sh.settings.desk.lang).unwrap_or_default();
+        let text = sh
+            .texts
+            .render(lang, &Msg::new("desk-relay-failed").arg("code", &tip.code));
+        let bot = sh.telegram()?;
+        crate::desk::to_group(sh, chat, |chat| {
+            bot.send_message(teloxide::types::ChatId(chat), text.clone())
+                .reply_parameters(teloxide::types::ReplyParameters::new(
+                    teloxide::types::MessageId(card),
+                ))
+                .send()
+        })
+        .await?;
+        Ok(())
     }
 }
 
@@ -64,13 +93,15 @@ impl Handler for Notify {
         {
             sh.store.answering_clear(&tip.alias).await?;
         }
-        if msg_id.is_empty()
-            || sh
-                .store
-                .exists(&sh.store.keys().unreachable(&tip.alias))
-                .await?
-        {
+        if msg_id.is_empty() {
             return Ok(());
+        }
+        if sh
+            .store
+            .exists(&sh.store.keys().unreachable(&tip.alias))
+            .await?
+        {
+            return self.undelivered(&tip, kind).await;
         }
         let route = match sh.store.route(&tip.alias).await? {
             Some(sealed) => sh.vault.open_route(&sealed).ok(),
@@ -78,7 +109,7 @@ impl Handler for Notify {
         };
         let Some(route) = route.filter(|r| r.channel == Channel::Telegram) else {
             tracing::warn!(tip = %code, "no route back to the citizen; not notified");
-            return Ok(());
+            return self.undelivered(&tip, kind).await;
         };
         let question = kind == "info_requested";
         let out = Outgoing {
@@ -107,11 +138,11 @@ impl Handler for Notify {
             Err(SendError::Blocked) => {
                 tracing::info!(tip = %code, "citizen unreachable (blocked the bot)");
                 sh.store.mark_unreachable(&tip.alias).await?;
-                return Ok(());
+                return self.undelivered(&tip, kind).await;
             }
             Err(SendError::Refused(e)) => {
                 tracing::error!(tip = %code, error = %e, "notice refused by Telegram");
-                return Ok(());
+                return self.undelivered(&tip, kind).await;
             }
             Err(e) => return Err(e.into()),
         }

@@ -96,12 +96,15 @@ pub async fn post_answer(shared: &Shared, tip: &Tip, text: &str) -> anyhow::Resu
         return Ok(());
     };
     let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
-    let body = shared.texts.render(
-        lang,
-        &Msg::new("desk-citizen-replied")
-            .arg("code", &tip.code)
-            .arg("text", text),
-    );
+    // Units that keep content out of the chat (minimal cards) see only that an answer came.
+    let id = if shared.settings.desk.minimal_cards {
+        "desk-citizen-replied-minimal"
+    } else {
+        "desk-citizen-replied"
+    };
+    let body = shared
+        .texts
+        .render(lang, &Msg::new(id).arg("code", &tip.code).arg("text", text));
     let bot = shared.telegram()?;
     let sent = with_retries(|| {
         bot.send_message(ChatId(chat), body.clone())

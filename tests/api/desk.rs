@@ -1007,3 +1007,31 @@ async fn a_duty_group_cannot_act_on_another_groups_tip() {
     assert_eq!(t.tip(&routed)["status"], "submitted");
     assert_eq!(t.tip(&other)["status"], "submitted");
 }
+
+#[tokio::test]
+async fn a_question_that_cannot_reach_the_citizen_is_reported_under_the_card() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6801, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    t.fake.fail_next_to("sendMessage", 6801, Fault::Blocked);
+    officer_replies(
+        &t,
+        CAO_PHONG_DRUGS,
+        501,
+        card,
+        "Anh có thấy biển số xe không?",
+    );
+    wait_message(&t, CAO_PHONG_DRUGS, "Không chuyển được câu hỏi").await;
+    let note = t
+        .fake
+        .messages_to(CAO_PHONG_DRUGS)
+        .into_iter()
+        .find(|m| m.text().contains("Không chuyển được"))
+        .unwrap();
+    assert!(note.text().contains(&code));
+    assert_eq!(
+        note.body["reply_parameters"]["message_id"].as_i64(),
+        Some(card)
+    );
+}
