@@ -69,20 +69,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads the configuration, or prints why it cannot be used.
+fn settings(path: &std::path::Path) -> Option<Settings> {
+    Settings::load(path)
+        .map_err(|e| eprintln!("{}: {e}", path.display()))
+        .ok()
+}
+
+/// The async runtime, or a printed reason.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| eprintln!("cannot start the async runtime: {e}"))
+        .ok()
+}
+
 fn audit_verify(path: &std::path::Path) -> ExitCode {
-    let settings = match Settings::load(path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (Some(settings), Some(runtime)) = (settings(path), runtime()) else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async move {
         let store = match tipline::store::Store::connect(
@@ -139,12 +142,8 @@ fn check_config(path: &std::path::Path) -> ExitCode {
 }
 
 fn run(path: &std::path::Path) -> ExitCode {
-    let settings = match Settings::load(path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
+    let Some(settings) = settings(path) else {
+        return ExitCode::FAILURE;
     };
     tipline::telemetry::init(settings.app.log_format == "json");
     let secrets = match Secrets::from_env(&settings) {
@@ -154,12 +153,8 @@ fn run(path: &std::path::Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async move {
         let app = match App::start(settings, secrets, Options::default()).await {

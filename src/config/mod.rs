@@ -259,6 +259,17 @@ impl Settings {
         self.categories.iter().find(|c| c.id == id)
     }
 
+    /// A category's label in `lang`; the id itself for an unknown category.
+    pub fn category_label(&self, id: &str, lang: crate::i18n::Lang) -> String {
+        self.category(id).map_or(id.to_owned(), |c| {
+            if lang == crate::i18n::Lang::Vi {
+                c.vi.clone()
+            } else {
+                c.en.clone()
+            }
+        })
+    }
+
     /// Looks a commune up by id.
     pub fn commune(&self, id: &str) -> Option<&Commune> {
         self.communes.iter().find(|c| c.id == id)

@@ -154,14 +154,7 @@ fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
     let category = d
         .category
         .as_deref()
-        .and_then(|id| ctx.settings.category(id))
-        .map_or(String::new(), |c| {
-            if lang == Lang::Vi {
-                c.vi.clone()
-            } else {
-                c.en.clone()
-            }
-        });
+        .map_or(String::new(), |id| ctx.settings.category_label(id, lang));
     let place = d.place.as_ref().map_or(String::new(), |p| {
         place_summary(p, ctx.settings, ctx.texts, lang)
     });

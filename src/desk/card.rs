@@ -36,15 +36,7 @@ pub fn render(
     lang: Lang,
     local_time: &str,
 ) -> String {
-    let category = settings
-        .category(&tip.category)
-        .map_or(tip.category.clone(), |c| {
-            if lang == Lang::Vi {
-                c.vi.clone()
-            } else {
-                c.en.clone()
-            }
-        });
+    let category = settings.category_label(&tip.category, lang);
     let commune = tip
         .commune
         .as_deref()

@@ -60,16 +60,7 @@ async fn pending(shared: &Shared, group: i64, lang: Lang) -> anyhow::Result<Stri
         if tip.status == TipStatus::Closed {
             continue;
         }
-        let category = shared
-            .settings
-            .category(&tip.category)
-            .map_or(tip.category.clone(), |c| {
-                if lang == Lang::Vi {
-                    c.vi.clone()
-                } else {
-                    c.en.clone()
-                }
-            });
+        let category = shared.settings.category_label(&tip.category, lang);
         let state = match tip.status {
             TipStatus::Submitted => "pending-state-new",
             TipStatus::Acknowledged => "pending-state-acked",
