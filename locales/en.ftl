@@ -191,3 +191,13 @@ answer-text-only = ⚠️ Answers can only be text. For new photos, please send 
 button-answer-done = ✅ Done
 notify-closed = 🔒 Your tip { $code } has been reviewed and closed. Thank you for helping keep our community safe.
 notify-acknowledged = ✅ Your tip { $code } has been taken by an officer. Thank you for the information. Type /status { $code } to check its status.
+
+# Triage service, duplicates, hotspots
+triage-actor = The triage service
+desk-triage-note =
+    📝 Note from the triage service on tip { $code }:
+    { $text }
+desk-hotspot = 🔥 Hotspot: { $count } tips of kind “{ $category }” in { $commune } in the last { $hours } hours ({ $codes }). Commanders, please look at it before it grows.
+card-duplicate = 🔁 Probably repeats tip { $code } from the same reporter (nearly the same text).
+card-reasons = Triage reasons: { $reasons }
+card-minimal-excerpt = Summary (personal data hidden): { $excerpt }

@@ -191,3 +191,13 @@ answer-text-only = ⚠️ Phần trả lời chỉ nhận chữ. Nếu có ảnh
 button-answer-done = ✅ Xong
 notify-closed = 🔒 Tin báo { $code } của bạn đã được xem xét và khép lại. Cảm ơn bạn đã chung tay giữ gìn an ninh, trật tự.
 notify-acknowledged = ✅ Tin báo { $code } của bạn đã được cán bộ tiếp nhận. Cảm ơn bạn đã cung cấp thông tin. Gõ /status { $code } để xem tình trạng.
+
+# Triage service, duplicates, hotspots
+triage-actor = Hệ thống xử lý tin báo
+desk-triage-note =
+    📝 Ghi chú của hệ thống xử lý tin báo về tin { $code }:
+    { $text }
+desk-hotspot = 🔥 Điểm nóng: { $count } tin báo loại “{ $category }” tại { $commune } trong { $hours } giờ qua ({ $codes }). Đề nghị chỉ huy xem xét, không để hình thành điểm phức tạp.
+card-duplicate = 🔁 Có thể trùng với tin báo { $code } của cùng người báo (nội dung gần giống).
+card-reasons = Căn cứ phân loại: { $reasons }
+card-minimal-excerpt = Tóm tắt (đã che thông tin cá nhân): { $excerpt }

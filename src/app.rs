@@ -31,6 +31,7 @@ use crate::store::Store;
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     offset_ms: Arc<AtomicI64>,
+    moved: Arc<tokio::sync::Notify>,
 }
 
 impl Clock {
@@ -46,6 +47,26 @@ impl Clock {
     pub fn advance(&self, by: Duration) {
         self.offset_ms
             .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+        self.moved.notify_waiters();
+    }
+
+    /// Waits until this clock has moved on by `d`: in real time, or at once when a test
+    /// advances it past the end. Backoff waits use it, so a test can skip hours.
+    pub async fn sleep(&self, d: Duration) {
+        let until = self.now_ms() + d.as_millis() as i64;
+        loop {
+            let moved = self.moved.notified();
+            tokio::pin!(moved);
+            moved.as_mut().enable();
+            let left = until - self.now_ms();
+            if left <= 0 {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(left as u64)) => {}
+                _ = moved => {}
+            }
+        }
     }
 }
 
@@ -59,6 +80,8 @@ pub struct Shared {
     pub vault: Vault,
     /// Compiled emergency patterns.
     pub emergency: RegexSet,
+    /// Compiled keyword rules.
+    pub rules: crate::rules::Rules,
     /// Redis.
     pub store: Store,
     /// Telegram client for sending, when the channel is enabled.
@@ -67,11 +90,72 @@ pub struct Shared {
     pub default_lang: Lang,
     /// The clock.
     pub clock: Clock,
+    /// This process's name among replicas (in consumer names).
+    pub instance: String,
+    /// Counters and gauges for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
+    /// Signs and checks evidence download links.
+    pub links: crate::forward::sign::LinkSigner,
     /// Where receipt codes are drawn from.
     codes: Mutex<StdRng>,
 }
 
 impl Shared {
+    /// Builds the shared parts: texts, patterns, the Redis connection and the Telegram
+    /// client. Fails when Redis cannot be reached or the locale files are broken.
+    pub async fn build(
+        settings: Settings,
+        secrets: &Secrets,
+        opts: &Options,
+    ) -> anyhow::Result<Self> {
+        let texts = Texts::load(&settings.app.locales_dir).context("loading locale files")?;
+        let emergency = crate::conversation::emergency_patterns(&settings)
+            .context("compiling emergency.patterns")?;
+        let rules = crate::rules::Rules::compile(&settings.rules)
+            .map_err(anyhow::Error::msg)
+            .context("compiling rules.keywords")?;
+        let store = Store::connect(&settings.redis.url, &settings.app.namespace)
+            .await
+            .context("connecting to Redis")?;
+        let tg_settings = &settings.telegram;
+        let tg = match (tg_settings.enabled, secrets.telegram_token_str()) {
+            (true, Some(token)) => Some(telegram::bot(
+                token,
+                &tg_settings.api_url,
+                Duration::from_secs(15),
+            )?),
+            _ => None,
+        };
+        let default_lang = Lang::parse(&settings.app.default_lang).unwrap_or_default();
+        let instance = match settings.app.instance.as_str() {
+            "" => std::env::var("HOSTNAME")
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| format!("{:08x}", rand::random::<u32>())),
+            name => name.to_owned(),
+        };
+        Ok(Self {
+            vault: Vault::new(secrets),
+            links: crate::forward::sign::LinkSigner::new(
+                secrets.alias_key.expose_secret().as_bytes(),
+            ),
+            settings,
+            texts,
+            emergency,
+            rules,
+            store,
+            tg,
+            default_lang,
+            clock: opts.clock.clone(),
+            instance,
+            metrics: crate::metrics::Metrics::new(),
+            codes: Mutex::new(match opts.code_seed {
+                Some(seed) => StdRng::seed_from_u64(seed),
+                None => StdRng::from_os_rng(),
+            }),
+        })
+    }
+
     /// Draws a receipt code (uniqueness is checked when the tip is committed).
     pub fn next_code(&self) -> ReceiptCode {
         // A poisoned lock only means another thread panicked mid-draw; the RNG is still usable.
@@ -139,37 +223,12 @@ impl App {
         secrets: Secrets,
         opts: Options,
     ) -> anyhow::Result<Self> {
-        let texts = Texts::load(&settings.app.locales_dir).context("loading locale files")?;
-        let emergency = crate::conversation::emergency_patterns(&settings)
-            .context("compiling emergency.patterns")?;
-        let store = Store::connect(&settings.redis.url, &settings.app.namespace)
+        let shared = Arc::new(Shared::build(settings, &secrets, &opts).await?);
+        shared
+            .store
+            .ensure_inbox()
             .await
-            .context("connecting to Redis")?;
-        store.ensure_inbox().await.context("creating the inbox")?;
-        let tg_settings = &settings.telegram;
-        let tg = match (tg_settings.enabled, secrets.telegram_token_str()) {
-            (true, Some(token)) => Some(telegram::bot(
-                token,
-                &tg_settings.api_url,
-                Duration::from_secs(15),
-            )?),
-            _ => None,
-        };
-        let default_lang = Lang::parse(&settings.app.default_lang).unwrap_or_default();
-        let shared = Arc::new(Shared {
-            vault: Vault::new(&secrets),
-            settings,
-            texts,
-            emergency,
-            store,
-            tg,
-            default_lang,
-            clock: opts.clock.clone(),
-            codes: Mutex::new(match opts.code_seed {
-                Some(seed) => StdRng::seed_from_u64(seed),
-                None => StdRng::from_os_rng(),
-            }),
-        });
+            .context("creating the inbox")?;
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
 
@@ -181,6 +240,10 @@ impl App {
             shared.clone(),
             secrets
                 .telegram_webhook_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned()),
+            secrets
+                .triage_api_token
                 .as_ref()
                 .map(|s| s.expose_secret().to_owned()),
         );
@@ -237,6 +300,18 @@ impl App {
             let notify =
                 Consumer::new(shared.clone(), crate::notify::Notify::new(shared.clone())).await?;
             tasks.push(("notify", tokio::spawn(notify.run(shutdown.clone()))));
+        }
+        if shared.settings.triage.enabled {
+            let secret = secrets
+                .triage_secret
+                .as_ref()
+                .context("TIPLINE_TRIAGE_SECRET is not set")?;
+            let forwarder = crate::forward::Forwarder::new(
+                shared.clone(),
+                secret.expose_secret().as_bytes(),
+                shared.links.clone(),
+            )?;
+            tasks.push(("forward", tokio::spawn(forwarder.run(shutdown.clone()))));
         }
         let intake = Intake::new(shared.clone()).await?;
         tasks.push(("intake", tokio::spawn(intake.run(shutdown.clone()))));

@@ -1,13 +1,20 @@
-//! The HTTP server (axum): the Telegram webhook, `/healthz` (the process runs) and `/readyz`
-//! (Redis answers). The webhook answers 200 only after the update is in the Redis inbox;
-//! a wrong secret gets 401, a body that is not an update gets 400, Redis down gets 503 so
-//! Telegram delivers the update again later.
+//! The HTTP server (axum): the Telegram webhook, the triage service's callback API, evidence
+//! downloads, `/metrics`, `/healthz` (the process runs) and `/readyz` (Redis answers).
+//!
+//! - The webhook answers 200 only after the update is in the Redis inbox; a wrong secret gets
+//!   401, a body that is not an update gets 400, Redis down gets 503 so Telegram delivers the
+//!   update again later.
+//! - `POST /api/v1/tips/<code>/events` (bearer token): 401 without the right token, 400 for a
+//!   body that is not JSON, 422 for JSON that is not a valid call, 404 for an unknown tip, 409
+//!   when the tip is not in a state the call applies to.
+//! - `GET /api/v1/evidence/<code>/<n>?exp=&sig=`: 403 for a wrong signature, 410 when expired;
+//!   otherwise the file, streamed from the platform as it is read (nothing is stored here).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,13 +29,14 @@ use crate::store::InboxKind;
 struct HttpState {
     shared: Arc<Shared>,
     webhook_secret: Option<String>,
+    api_token: Option<String>,
 }
 
 /// An HTTP error with a JSON body: 4xx say what is wrong, 5xx say only that it failed.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    message: &'static str,
+    message: std::borrow::Cow<'static, str>,
 }
 
 impl IntoResponse for ApiError {
@@ -37,22 +45,33 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn err(status: StatusCode, message: &'static str) -> ApiError {
-    ApiError { status, message }
+fn err(status: StatusCode, message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
+    ApiError {
+        status,
+        message: message.into(),
+    }
 }
 
 /// The routes of one process.
-pub fn router(shared: Arc<Shared>, webhook_secret: Option<String>) -> Router {
+pub fn router(
+    shared: Arc<Shared>,
+    webhook_secret: Option<String>,
+    api_token: Option<String>,
+) -> Router {
     let webhook = (shared.settings.telegram.enabled
         && shared.settings.telegram.mode == TelegramMode::Webhook)
         .then(|| shared.settings.telegram.webhook_path.clone());
     let state = HttpState {
         shared,
         webhook_secret,
+        api_token,
     };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/tips/{code}/events", post(callback))
+        .route("/api/v1/evidence/{code}/{index}", get(evidence));
     if let Some(path) = webhook {
         router = router.route(&path, post(telegram_webhook));
     }
@@ -104,4 +123,176 @@ async fn telegram_webhook(
             err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
         })?;
     Ok(StatusCode::OK)
+}
+
+async fn metrics(State(st): State<HttpState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        st.shared.metrics.render(&st.shared.store).await,
+    )
+        .into_response()
+}
+
+async fn callback(
+    State(st): State<HttpState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (status, body) = match callback_inner(&st, &code, &headers, &body).await {
+        Ok(answer) => answer,
+        Err(e) => (e.status, json!({ "error": e.message })),
+    };
+    st.shared
+        .metrics
+        .callbacks
+        .get_or_create(&vec![("status".to_owned(), status.as_u16().to_string())])
+        .inc();
+    let mut resp = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    resp
+}
+
+async fn callback_inner(
+    st: &HttpState,
+    code: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<crate::callback::Answer, ApiError> {
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .as_bytes();
+    let expected = st.api_token.as_deref().unwrap_or_default().as_bytes();
+    if expected.is_empty() || !bool::from(given.ct_eq(expected)) {
+        tracing::warn!("callback API call with a wrong or missing token refused");
+        return Err(err(
+            StatusCode::UNAUTHORIZED,
+            "wrong or missing bearer token",
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| err(StatusCode::BAD_REQUEST, "body is not JSON"))?;
+    let req: crate::callback::Request = serde_json::from_value(value).map_err(|e| {
+        err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("not a valid call: {e}"),
+        )
+    })?;
+    let once = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map(|k| {
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(format!(
+                "{code}\n{k}"
+            )))
+        });
+    let store = &st.shared.store;
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "callback API call failed");
+        err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
+    };
+    if let Some(key) = &once
+        && let Some(saved) = store
+            .callback_answer(key)
+            .await
+            .map_err(|e| unavailable(&e))?
+    {
+        return Ok(saved);
+    }
+    let answer = crate::callback::handle(&st.shared, code, req, once.as_deref())
+        .await
+        .map_err(|e| unavailable(&format!("{e:#}")))?;
+    if let Some(key) = &once
+        && answer.0.is_success()
+    {
+        store
+            .callback_answer_set(key, &answer)
+            .await
+            .map_err(|e| unavailable(&e))?;
+    }
+    Ok(answer)
+}
+
+#[derive(serde::Deserialize)]
+struct LinkQuery {
+    #[serde(default)]
+    exp: i64,
+    #[serde(default)]
+    sig: String,
+}
+
+async fn evidence(
+    State(st): State<HttpState>,
+    Path((code, index)): Path<(String, usize)>,
+    Query(q): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    use crate::forward::sign::LinkError;
+    let now = st.shared.clock.now_ms() / 1000;
+    match st.shared.links.check(&code, index, q.exp, &q.sig, now) {
+        Ok(()) => {}
+        Err(LinkError::BadSignature) => {
+            tracing::warn!("evidence link with a wrong signature refused");
+            return Err(err(StatusCode::FORBIDDEN, "wrong signature"));
+        }
+        Err(LinkError::Expired) => return Err(err(StatusCode::GONE, "link expired")),
+    }
+    let not_found = || err(StatusCode::NOT_FOUND, "no such file");
+    let parsed = crate::codes::ReceiptCode::parse(&code).map_err(|_| not_found())?;
+    let tip = st
+        .shared
+        .store
+        .tip(&parsed)
+        .await
+        .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable"))?
+        .ok_or_else(not_found)?;
+    let file = tip.evidence.get(index).ok_or_else(not_found)?;
+    let bot = st
+        .shared
+        .telegram()
+        .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "channel disabled"))?;
+    use teloxide::net::Download;
+    use teloxide::prelude::Requester;
+    let meta = bot.get_file(teloxide::types::FileId(file.file_id.clone())).await.map_err(|e| {
+        tracing::warn!(tip = %code, error = crate::channels::telegram::send::describe(&e), "evidence file not available from Telegram");
+        err(StatusCode::BAD_GATEWAY, "the platform did not give the file")
+    })?;
+    let stream = bot.download_file_stream(&meta.path);
+    let mime = file
+        .mime
+        .clone()
+        .unwrap_or_else(|| default_mime(file.kind).to_owned());
+    let mut resp = axum::body::Body::from_stream(stream).into_response();
+    let headers = resp.headers_mut();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&mime) {
+        headers.insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    tracing::info!(tip = %code, index, "evidence file streamed");
+    Ok(resp)
+}
+
+fn default_mime(kind: crate::conversation::EvidenceKind) -> &'static str {
+    use crate::conversation::EvidenceKind as K;
+    match kind {
+        K::Photo => "image/jpeg",
+        K::Video | K::VideoNote => "video/mp4",
+        K::Voice => "audio/ogg",
+        K::Audio => "audio/mpeg",
+        K::Document => "application/octet-stream",
+    }
 }

@@ -245,6 +245,12 @@ pub const REQUIRED: &[&str] = &[
     "desk-ask-how",
     "desk-relay-failed",
     "desk-citizen-replied-minimal",
+    "triage-actor",
+    "desk-triage-note",
+    "desk-hotspot",
+    "card-duplicate",
+    "card-reasons",
+    "card-minimal-excerpt",
 ];
 
 impl Texts {

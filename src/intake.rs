@@ -22,7 +22,7 @@ use crate::conversation::{
 use crate::i18n::{Lang, Msg};
 use crate::privacy::{Channel, Route};
 use crate::store::{
-    Commit, CommitOutcome, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip, TipStatus,
+    Commit, CommitOutcome, Hotspot, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip, TipStatus,
 };
 
 /// Consumer name of the intake in its group.
@@ -395,7 +395,15 @@ impl Intake {
                         replies.push(Reply::text(Msg::new("flood-tips")));
                         replies.extend(prompt(&conv.state, &ctx, conv.lang));
                     } else {
-                        tip = Some(self.new_tip(*draft, alias, route.channel, conv.lang, now));
+                        let recent = sh.store.recent_tips(alias).await?;
+                        tip = Some(self.new_tip(
+                            *draft,
+                            alias,
+                            route.channel,
+                            conv.lang,
+                            now,
+                            &recent,
+                        ));
                     }
                 }
             }
@@ -459,6 +467,7 @@ impl Intake {
             }
         }
         if let Some(t) = &tip {
+            sh.metrics.tips_submitted.inc();
             tracing::info!(
                 tip = %t.tip.code,
                 category = %t.tip.category,
@@ -504,24 +513,43 @@ impl Intake {
         self.send_replies(seen_key, route, &replies).await
     }
 
-    fn new_tip(&self, draft: Draft, alias: &str, channel: Channel, lang: Lang, now: i64) -> NewTip {
+    fn new_tip(
+        &self,
+        draft: Draft,
+        alias: &str,
+        channel: Channel,
+        lang: Lang,
+        now: i64,
+        recent: &[crate::triage::Recent],
+    ) -> NewTip {
         let settings = &self.shared.settings;
-        let decision = crate::triage::prioritise(&draft, settings);
-        let mailbox_commune = draft
-            .mailbox
-            .as_deref()
-            .and_then(|m| settings.mailbox(m))
-            .map(|m| m.commune.clone());
-        let commune = match &draft.place {
-            Some(Place::Commune { id }) => Some(id.clone()),
-            _ => mailbox_commune,
-        };
+        let decision = crate::triage::decide(&draft, settings, &self.shared.rules, recent, now);
+        let commune = crate::triage::draft_commune(&draft, settings);
+        let code = self.shared.next_code();
         let place = draft.place.clone().unwrap_or(Place::Text {
             text: String::new(),
         });
+        let hotspots = &settings.rules.hotspots;
+        let hotspot = commune
+            .as_ref()
+            .filter(|_| hotspots.enabled)
+            .map(|c| Hotspot {
+                commune: c.clone(),
+                category: draft.category.clone().unwrap_or_else(|| "other".into()),
+                window_mins: hotspots.window_mins,
+                count: hotspots.count,
+            });
         NewTip {
+            recent: serde_json::to_string(&crate::triage::Recent::new(
+                code.as_str(),
+                now,
+                &draft.description,
+            ))
+            .unwrap_or_default(),
+            recent_ttl_ms: (settings.rules.duplicates.window_mins * 60_000) as i64,
+            hotspot,
             tip: Tip {
-                code: self.shared.next_code(),
+                code,
                 status: TipStatus::Submitted,
                 received_ms: now,
                 started_ms: draft.started_ms,
@@ -531,7 +559,7 @@ impl Intake {
                 category: draft.category.clone().unwrap_or_else(|| "other".into()),
                 priority: decision.priority,
                 priority_reasons: decision.reasons,
-                emergency: draft.emergency,
+                emergency: decision.emergency,
                 place,
                 commune,
                 mailbox: draft.mailbox.clone(),
@@ -552,6 +580,7 @@ impl Intake {
                 closed_ms: None,
                 closed_by: None,
                 disposition: None,
+                duplicate_of: decision.duplicate_of,
             },
         }
     }

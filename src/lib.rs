@@ -6,29 +6,37 @@
 //! - [`codes`]: receipt codes `TB-XXXX-XXXX`.
 //! - [`privacy`]: aliases for platform ids, sealed routes back to citizens.
 //! - [`conversation`]: the citizen dialogue as a pure state machine.
-//! - [`triage`]: priority of a submitted tip.
+//! - [`rules`]: keyword rules, near-duplicate text, personal-data recognisers.
+//! - [`triage`]: the triage decision on a submitted tip (priority, duplicate, why).
 //! - [`store`]: everything kept in Redis (inbox, conversations, tips, events).
 //! - [`channels`]: platform adapters (Telegram: polling, webhook, sending).
 //! - [`intake`]: the worker that runs updates through the conversation in order.
 //! - [`consumer`]: the loop shared by every consumer group on the events stream.
 //! - [`desk`]: officer cards in the duty groups.
 //! - [`notify`]: notices to citizens when their tip changes state.
-//! - [`http`]: the axum server (webhook, health).
+//! - [`forward`]: signed, ordered, retried delivery of events to the triage service.
+//! - [`callback`]: the triage service's calls back (acknowledge, ask, note, close).
+//! - [`metrics`]: Prometheus counters and backlog gauges.
+//! - [`http`]: the axum server (webhook, callback API, evidence links, health, metrics).
 //! - [`app`]: wiring of one process, start and graceful shutdown.
 
 pub mod app;
 pub mod audit;
+pub mod callback;
 pub mod channels;
 pub mod codes;
 pub mod config;
 pub mod consumer;
 pub mod conversation;
 pub mod desk;
+pub mod forward;
 pub mod http;
 pub mod i18n;
 pub mod intake;
+pub mod metrics;
 pub mod notify;
 pub mod privacy;
+pub mod rules;
 pub mod store;
 pub mod telemetry;
 pub mod triage;

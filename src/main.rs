@@ -40,6 +40,44 @@ enum Cmd {
         #[command(subcommand)]
         action: AuditCmd,
     },
+    /// Events a consumer group gave up on (dead letters): inspect, send again, drop.
+    Dlq {
+        /// The consumer group: forward, desk or notify.
+        #[arg(long, default_value = "forward")]
+        group: String,
+        #[command(subcommand)]
+        action: DlqCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqCmd {
+    /// One line per dead letter, oldest first.
+    List {
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Every field of one dead letter.
+    Show {
+        /// Its id (first column of `list`).
+        id: String,
+    },
+    /// Send dead letters of the forward group to the triage service again, now; each one the
+    /// service takes is removed.
+    Replay {
+        /// Ids to replay.
+        ids: Vec<String>,
+        /// Replay every dead letter, oldest first.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Remove dead letters without sending them.
+    Drop {
+        /// Ids to drop.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -66,7 +104,137 @@ fn main() -> ExitCode {
         Cmd::Audit {
             action: AuditCmd::Verify,
         } => audit_verify(&cli.config),
+        Cmd::Dlq { group, action } => dlq(&cli.config, &group, action),
     }
+}
+
+fn dlq(path: &std::path::Path, group: &str, action: DlqCmd) -> ExitCode {
+    if !matches!(group, "forward" | "desk" | "notify") {
+        eprintln!("--group must be forward, desk or notify");
+        return ExitCode::FAILURE;
+    }
+    let (Some(settings), Some(runtime)) = (settings(path), runtime()) else {
+        return ExitCode::FAILURE;
+    };
+    let secrets = match Secrets::from_env(&settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let actor = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "admin".into())
+    );
+    runtime.block_on(async move {
+        let shared =
+            match tipline::app::Shared::build(settings, &secrets, &Options::default()).await {
+                Ok(s) => std::sync::Arc::new(s),
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    return ExitCode::FAILURE;
+                }
+            };
+        let store = &shared.store;
+        let result: anyhow::Result<bool> = async {
+            match action {
+                DlqCmd::List { limit } => {
+                    let letters = store.dlq_list(group, limit).await?;
+                    for l in &letters {
+                        println!("{}", tipline::forward::dlq::summary(l));
+                    }
+                    println!("{} dead letter(s) in dlq:{group}", letters.len());
+                    Ok(true)
+                }
+                DlqCmd::Show { id } => match store.dlq_get(group, &id).await? {
+                    Some(l) => {
+                        let mut fields: Vec<_> = l.fields.iter().collect();
+                        fields.sort();
+                        println!("id: {}", l.id);
+                        for (k, v) in fields {
+                            println!("{k}: {v}");
+                        }
+                        Ok(true)
+                    }
+                    None => {
+                        eprintln!("no dead letter {id} in dlq:{group}");
+                        Ok(false)
+                    }
+                },
+                DlqCmd::Drop { ids } => {
+                    let mut ok = true;
+                    for id in ids {
+                        if store.dlq_delete(group, &id).await? {
+                            tipline::audit::append(
+                                store,
+                                shared.clock.now_ms(),
+                                &actor,
+                                "dlq_drop",
+                                "",
+                                &format!("{group} {id}"),
+                            )
+                            .await?;
+                            println!("{id}: dropped");
+                        } else {
+                            eprintln!("{id}: no such dead letter");
+                            ok = false;
+                        }
+                    }
+                    Ok(ok)
+                }
+                DlqCmd::Replay { ids, all } => {
+                    if group != "forward" {
+                        anyhow::bail!("only dead letters of the forward group can be replayed");
+                    }
+                    let Some(secret) = secrets.triage_secret.as_ref() else {
+                        anyhow::bail!("TIPLINE_TRIAGE_SECRET is not set");
+                    };
+                    use secrecy::ExposeSecret;
+                    let forwarder = tipline::forward::Forwarder::new(
+                        shared.clone(),
+                        secret.expose_secret().as_bytes(),
+                        shared.links.clone(),
+                    )?;
+                    let ids = if all {
+                        store
+                            .dlq_list(group, 10_000)
+                            .await?
+                            .into_iter()
+                            .map(|l| l.id)
+                            .collect()
+                    } else {
+                        ids
+                    };
+                    let mut ok = true;
+                    for id in ids {
+                        use tipline::forward::dlq::Replay;
+                        match forwarder.replay(&id, &actor).await? {
+                            Replay::Delivered => println!("{id}: delivered"),
+                            Replay::Failed(why) => {
+                                eprintln!("{id}: still refused: {why}");
+                                ok = false;
+                            }
+                            Replay::Unknown => {
+                                eprintln!("{id}: no such dead letter");
+                                ok = false;
+                            }
+                        }
+                    }
+                    Ok(ok)
+                }
+            }
+        }
+        .await;
+        match result {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("{e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 /// Loads the configuration, or prints why it cannot be used.

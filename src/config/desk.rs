@@ -17,6 +17,10 @@ pub struct DeskSettings {
     pub lang: String,
     /// Post only code, category, commune and priority; no description, no files.
     pub minimal_cards: bool,
+    /// Characters of the description a minimal card shows, with phone numbers, citizen ids
+    /// and licence plates blanked out; 0 shows none.
+    #[serde(default)]
+    pub minimal_excerpt_chars: usize,
     /// Routes, tried in order; the first that matches wins.
     #[serde(default)]
     pub routes: Vec<DeskRoute>,
@@ -79,19 +83,27 @@ pub struct DeskRoute {
 impl DeskSettings {
     /// The group for a tip of `category` in `commune` (an id, if known).
     pub fn group_for(&self, settings: &Settings, commune: Option<&str>, category: &str) -> i64 {
+        self.route_index(settings, commune, category)
+            .map_or(self.default_group, |i| self.routes[i].group)
+    }
+
+    /// Which of `routes` a tip of `category` in `commune` takes (the first that matches), or
+    /// `None` for the default group.
+    pub fn route_index(
+        &self,
+        settings: &Settings,
+        commune: Option<&str>,
+        category: &str,
+    ) -> Option<usize> {
         let district = commune
             .and_then(|c| settings.commune(c))
             .map(|c| c.district.as_str());
-        self.routes
-            .iter()
-            .find(|r| {
-                (r.communes.is_empty()
-                    || commune.is_some_and(|c| r.communes.iter().any(|x| x == c)))
-                    && (r.districts.is_empty()
-                        || district.is_some_and(|d| r.districts.iter().any(|x| x == d)))
-                    && (r.categories.is_empty() || r.categories.iter().any(|x| x == category))
-            })
-            .map_or(self.default_group, |r| r.group)
+        self.routes.iter().position(|r| {
+            (r.communes.is_empty() || commune.is_some_and(|c| r.communes.iter().any(|x| x == c)))
+                && (r.districts.is_empty()
+                    || district.is_some_and(|d| r.districts.iter().any(|x| x == d)))
+                && (r.categories.is_empty() || r.categories.iter().any(|x| x == category))
+        })
     }
 
     /// Whether `chat` is one of the configured duty groups.

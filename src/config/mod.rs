@@ -6,7 +6,9 @@
 //! lists every remaining problem with its key, which is what `tipline check-config` prints.
 
 mod desk;
+mod rules;
 mod secrets;
+mod triage;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +18,9 @@ use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
+pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
 pub use secrets::{SecretError, Secrets};
+pub use triage::TriageSettings;
 pub use validate::Problem;
 
 /// Everything tipline reads from its configuration file.
@@ -39,6 +43,12 @@ pub struct Settings {
     pub desk: DeskSettings,
     /// What citizens are told about their tips.
     pub notify: NotifySettings,
+    /// Triage rules applied at submit: keywords, duplicates, hotspots.
+    #[serde(default)]
+    pub rules: RuleSettings,
+    /// Forwarding to the police triage service.
+    #[serde(default)]
+    pub triage: TriageSettings,
     /// Tip categories, in the order the citizen sees them.
     pub categories: Vec<Category>,
     /// Communes and wards a citizen can pick from.
@@ -63,6 +73,10 @@ pub struct AppSettings {
     pub utc_offset_hours: i32,
     /// `pretty` for people, `json` for log collectors.
     pub log_format: String,
+    /// This process's name among replicas (its consumer names in Redis). Empty takes the
+    /// `HOSTNAME` environment variable, else a random name.
+    #[serde(default)]
+    pub instance: String,
 }
 
 /// Where Redis is. `Debug` hides the URL, which may hold a password.
@@ -115,6 +129,10 @@ pub enum TelegramMode {
 pub struct HttpSettings {
     /// Address to listen on, e.g. `0.0.0.0:8080`; port 0 picks a free port.
     pub listen: String,
+    /// The address the outside world reaches this server at (e.g. `https://tipline.example`),
+    /// for the evidence download links sent to the triage service.
+    #[serde(default)]
+    pub public_url: String,
 }
 
 /// Limits that keep tips small and citizens from flooding the line.

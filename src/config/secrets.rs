@@ -16,6 +16,11 @@ pub struct Secrets {
     pub alias_key: SecretString,
     /// `TIPLINE_ROUTE_KEY`: 32-byte key (64 hex characters) that encrypts routes and contacts.
     pub route_key: [u8; 32],
+    /// `TIPLINE_TRIAGE_SECRET`: the key of the `X-Tipline-Signature` HMAC on forwarded events.
+    pub triage_secret: Option<SecretString>,
+    /// `TIPLINE_TRIAGE_API_TOKEN`: the bearer token the triage service calls back with; the
+    /// callback API refuses every call while it is unset.
+    pub triage_api_token: Option<SecretString>,
 }
 
 /// Secrets that are missing or malformed.
@@ -89,6 +94,21 @@ impl Secrets {
             )),
         }
 
+        let triage_secret = non_empty("TIPLINE_TRIAGE_SECRET");
+        if settings.triage.enabled && triage_secret.as_ref().is_none_or(|s| s.len() < 32) {
+            problems.push(Problem::new(
+                "TIPLINE_TRIAGE_SECRET",
+                "must be set to at least 32 characters when triage.enabled (shared with the triage service)",
+            ));
+        }
+        let triage_api_token = non_empty("TIPLINE_TRIAGE_API_TOKEN");
+        if triage_api_token.as_ref().is_some_and(|s| s.len() < 32) {
+            problems.push(Problem::new(
+                "TIPLINE_TRIAGE_API_TOKEN",
+                "must be at least 32 characters when set",
+            ));
+        }
+
         if !problems.is_empty() {
             return Err(SecretError(problems));
         }
@@ -97,6 +117,8 @@ impl Secrets {
             telegram_webhook_secret: telegram_webhook_secret.map(SecretString::from),
             alias_key: SecretString::from(alias_key),
             route_key,
+            triage_secret: triage_secret.map(SecretString::from),
+            triage_api_token: triage_api_token.map(SecretString::from),
         })
     }
 

@@ -106,6 +106,25 @@ impl Settings {
             );
         }
 
+        if !self.http.public_url.is_empty() {
+            match reqwest::Url::parse(&self.http.public_url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => bad("http.public_url", "must be an http(s) URL or empty"),
+            }
+        }
+        if self.app.instance.len() > 64
+            || !self
+                .app
+                .instance
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        {
+            bad(
+                "app.instance",
+                "must be at most 64 characters of A-Z, a-z, 0-9, ., _ or -",
+            );
+        }
+
         let l = &self.limits;
         if !(10..=20_000).contains(&l.description_max_chars) {
             bad(
@@ -235,6 +254,8 @@ impl Settings {
             }
         }
         self.desk.validate(self, &mut p);
+        self.rules.validate(self, &mut p);
+        self.triage.validate(self, &mut p);
         for (i, kind) in self.notify.on.iter().enumerate() {
             if !crate::notify::NOTICES.iter().any(|(k, _)| k == kind) {
                 let known: Vec<&str> = crate::notify::NOTICES.iter().map(|(k, _)| *k).collect();

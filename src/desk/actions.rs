@@ -183,70 +183,18 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
             answer(id).await;
             return Ok(());
         }
-        Press::Ack(code) => (
-            code,
-            Action {
-                event: "acknowledged",
-                from: &[TipStatus::Submitted],
-                to: TipStatus::Acknowledged,
-                fields: vec![("ack_ms", now.to_string()), ("ack_by", name)],
-            },
-            "desk-acked",
-        ),
-        Press::Claim(code) => (
-            code,
-            Action {
-                event: "claimed",
-                from: &[TipStatus::Submitted, TipStatus::Acknowledged],
-                to: TipStatus::InProgress,
-                fields: vec![("claim_ms", now.to_string()), ("claim_by", name)],
-            },
-            "desk-claimed",
-        ),
+        Press::Ack(code) => (code, Verb::Ack, "desk-acked"),
+        Press::Claim(code) => (code, Verb::Claim, "desk-claimed"),
         Press::Close(code, disposition) => {
             if !desk.dispositions.iter().any(|d| d.id == disposition) {
                 answer("desk-stale-button").await;
                 return Ok(());
             }
-            (
-                code,
-                Action {
-                    event: "closed",
-                    from: &[
-                        TipStatus::Submitted,
-                        TipStatus::Acknowledged,
-                        TipStatus::InProgress,
-                    ],
-                    to: TipStatus::Closed,
-                    fields: vec![
-                        ("close_ms", now.to_string()),
-                        ("close_by", name),
-                        ("disposition", disposition),
-                    ],
-                },
-                "desk-closed",
-            )
+            (code, Verb::Close(disposition), "desk-closed")
         }
     };
-    let id = match shared.store.transition(&code, &action, now, &actor).await? {
-        Transition::Done(_) => {
-            tracing::info!(tip = %code, action = action.event, "officer action");
-            let detail = action
-                .fields
-                .iter()
-                .find(|(k, _)| *k == "disposition")
-                .map_or("", |(_, v)| v.as_str());
-            crate::audit::append(
-                &shared.store,
-                now,
-                &actor,
-                action.event,
-                code.as_str(),
-                detail,
-            )
-            .await?;
-            done_id
-        }
+    let id = match apply(shared, &code, action, &actor, name, now).await? {
+        Transition::Done(_) => done_id,
         Transition::NotNow(TipStatus::Closed) => "desk-already-closed",
         Transition::NotNow(TipStatus::InProgress) => "desk-already-claimed",
         Transition::NotNow(_) => "desk-already-acked",
@@ -254,6 +202,76 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
     };
     answer(id).await;
     Ok(())
+}
+
+/// A change of state an officer (or the triage service) can make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verb {
+    /// Acknowledge (submitted → acknowledged).
+    Ack,
+    /// Claim (submitted or acknowledged → in progress).
+    Claim,
+    /// Close with a disposition id (any open state → closed).
+    Close(String),
+}
+
+/// Applies `verb` to tip `code` for `actor` (shown on the card as `name`) and writes the
+/// audit record: the one way tips change state, whether by button or by the callback API.
+pub async fn apply(
+    shared: &Shared,
+    code: &ReceiptCode,
+    verb: Verb,
+    actor: &str,
+    name: String,
+    now: i64,
+) -> anyhow::Result<Transition> {
+    let action = match verb {
+        Verb::Ack => Action {
+            event: "acknowledged",
+            from: &[TipStatus::Submitted],
+            to: TipStatus::Acknowledged,
+            fields: vec![("ack_ms", now.to_string()), ("ack_by", name)],
+        },
+        Verb::Claim => Action {
+            event: "claimed",
+            from: &[TipStatus::Submitted, TipStatus::Acknowledged],
+            to: TipStatus::InProgress,
+            fields: vec![("claim_ms", now.to_string()), ("claim_by", name)],
+        },
+        Verb::Close(disposition) => Action {
+            event: "closed",
+            from: &[
+                TipStatus::Submitted,
+                TipStatus::Acknowledged,
+                TipStatus::InProgress,
+            ],
+            to: TipStatus::Closed,
+            fields: vec![
+                ("close_ms", now.to_string()),
+                ("close_by", name),
+                ("disposition", disposition),
+            ],
+        },
+    };
+    let result = shared.store.transition(code, &action, now, actor).await?;
+    if let Transition::Done(_) = result {
+        tracing::info!(tip = %code, action = action.event, "tip state changed");
+        let detail = action
+            .fields
+            .iter()
+            .find(|(k, _)| *k == "disposition")
+            .map_or("", |(_, v)| v.as_str());
+        crate::audit::append(
+            &shared.store,
+            now,
+            actor,
+            action.event,
+            code.as_str(),
+            detail,
+        )
+        .await?;
+    }
+    Ok(result)
 }
 
 /// Posts the card to the supervisors' group with who sent it up, once per tip, and appends an

@@ -46,8 +46,14 @@ pub fn render(
             |c| c.name.clone(),
         );
     let priority = texts.get(lang, priority_id(tip.priority));
+    let duplicate = tip.duplicate_of.as_ref().map(|code| {
+        format!(
+            "\n{}",
+            texts.render(lang, &Msg::new("card-duplicate").arg("code", code))
+        )
+    });
     if settings.desk.minimal_cards {
-        return texts.render(
+        let mut text = texts.render(
             lang,
             &Msg::new("card-minimal")
                 .arg("marker", marker(tip.priority))
@@ -56,6 +62,22 @@ pub fn render(
                 .arg("commune", commune)
                 .arg("priority", priority),
         );
+        // Minimal cards keep personal data out of the group: a short excerpt, redacted.
+        let max = settings.desk.minimal_excerpt_chars;
+        let redacted = crate::rules::pii::redact(&tip.description);
+        let mut excerpt: String = redacted.chars().take(max).collect();
+        if !excerpt.is_empty() {
+            if redacted.chars().count() > max {
+                excerpt.push('…');
+            }
+            text.push('\n');
+            text.push_str(&texts.render(
+                lang,
+                &Msg::new("card-minimal-excerpt").arg("excerpt", excerpt),
+            ));
+        }
+        text.push_str(duplicate.as_deref().unwrap_or_default());
+        return text;
     }
     let mut place = place_summary(&tip.place, settings, texts, lang);
     if let Place::Pin { lat, lon } = tip.place {
@@ -103,6 +125,14 @@ pub fn render(
         text.push('\n');
         text.push_str(&texts.get(lang, "card-emergency"));
     }
+    if !tip.priority_reasons.is_empty() {
+        text.push('\n');
+        text.push_str(&texts.render(
+            lang,
+            &Msg::new("card-reasons").arg("reasons", tip.priority_reasons.join(", ")),
+        ));
+    }
+    text.push_str(duplicate.as_deref().unwrap_or_default());
     text
 }
 

@@ -27,9 +27,9 @@ use crate::channels::SendError;
 use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
 use crate::consumer::Handler;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Msg};
 use crate::privacy::Channel;
-use crate::store::EventEntry;
+use crate::store::{EventEntry, Tip};
 
 /// The desk's handler of events.
 pub struct Desk {
@@ -52,13 +52,55 @@ impl Handler for Desk {
 }
 
 impl Desk {
+    /// Tells the tip's duty group (under its card) and the supervisors that tips of one
+    /// category are piling up in one commune.
+    async fn post_hotspot(&self, tip: &Tip, event: &EventEntry) -> anyhow::Result<()> {
+        let sh = &self.shared;
+        let lang = Lang::parse(&sh.settings.desk.lang).unwrap_or_default();
+        let commune = sh
+            .settings
+            .commune(event.get("commune"))
+            .map_or_else(|| event.get("commune").to_owned(), |c| c.name.clone());
+        let hours = event
+            .get("window_mins")
+            .parse::<u64>()
+            .unwrap_or(0)
+            .div_ceil(60);
+        let msg = Msg::new("desk-hotspot")
+            .arg("count", event.get("count"))
+            .arg(
+                "category",
+                sh.settings.category_label(event.get("category"), lang),
+            )
+            .arg("commune", commune)
+            .arg("hours", hours)
+            .arg("codes", event.get("codes").replace(',', ", "));
+        relay::post_under_card(sh, tip, &msg).await?;
+        if sh.settings.desk.supervisor_group != 0 {
+            let text = sh.texts.render(lang, &msg);
+            let bot = sh.telegram()?;
+            to_group(sh, sh.settings.desk.supervisor_group, |chat| {
+                bot.send_message(ChatId(chat), text.clone()).send()
+            })
+            .await?;
+        }
+        tracing::info!(tip = %tip.code, "hotspot alert posted");
+        Ok(())
+    }
+
     async fn on_event(&self, event: &EventEntry) -> anyhow::Result<()> {
         let sh = &self.shared;
         let kind = event.get("type");
         if !sh.settings.desk.enabled
             || !matches!(
                 kind,
-                "submitted" | "acknowledged" | "claimed" | "closed" | "citizen_replied"
+                "submitted"
+                    | "acknowledged"
+                    | "claimed"
+                    | "closed"
+                    | "citizen_replied"
+                    | "noted"
+                    | "hotspot"
             )
         {
             return Ok(());
@@ -68,8 +110,21 @@ impl Desk {
             tracing::warn!(tip = %code, "event of an unknown tip; skipped");
             return Ok(());
         };
-        if kind == "citizen_replied" {
-            return relay::post_answer(sh, &tip, event.get("text")).await;
+        match kind {
+            "citizen_replied" => return relay::post_answer(sh, &tip, event.get("text")).await,
+            "noted" => {
+                let text = if sh.settings.desk.minimal_cards {
+                    crate::rules::pii::redact(event.get("text"))
+                } else {
+                    event.get("text").to_owned()
+                };
+                let msg = Msg::new("desk-triage-note")
+                    .arg("code", &tip.code)
+                    .arg("text", text);
+                return relay::post_under_card(sh, &tip, &msg).await;
+            }
+            "hotspot" => return self.post_hotspot(&tip, event).await,
+            _ => {}
         }
         if kind != "submitted" {
             if tip.status == crate::store::TipStatus::Closed

@@ -92,19 +92,28 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
 
 /// Posts a citizen's answer under the tip's card (desk, on `citizen_replied`).
 pub async fn post_answer(shared: &Shared, tip: &Tip, text: &str) -> anyhow::Result<()> {
-    let Some((chat, card, _)) = shared.store.card(tip.code.as_str()).await? else {
-        return Ok(());
-    };
-    let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
     // Units that keep content out of the chat (minimal cards) see only that an answer came.
     let id = if shared.settings.desk.minimal_cards {
         "desk-citizen-replied-minimal"
     } else {
         "desk-citizen-replied"
     };
-    let body = shared
-        .texts
-        .render(lang, &Msg::new(id).arg("code", &tip.code).arg("text", text));
+    post_under_card(
+        shared,
+        tip,
+        &Msg::new(id).arg("code", &tip.code).arg("text", text),
+    )
+    .await
+}
+
+/// Posts `msg` (in the desk's language) as a reply to the tip's card, and remembers the new
+/// message as the tip's so officers can reply to it too.
+pub async fn post_under_card(shared: &Shared, tip: &Tip, msg: &Msg) -> anyhow::Result<()> {
+    let Some((chat, card, _)) = shared.store.card(tip.code.as_str()).await? else {
+        return Ok(());
+    };
+    let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
+    let body = shared.texts.render(lang, msg);
     let bot = shared.telegram()?;
     let sent = with_retries(|| {
         bot.send_message(ChatId(chat), body.clone())

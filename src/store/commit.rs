@@ -37,6 +37,26 @@ pub enum CommitOutcome {
 pub struct NewTip {
     /// The tip.
     pub tip: Tip,
+    /// Its entry in the citizen's recent tips (JSON of [`crate::triage::Recent`]).
+    pub recent: String,
+    /// How long the recent tips are kept (the duplicate window), in ms.
+    pub recent_ttl_ms: i64,
+    /// The hotspot count it joins, when its commune is known and hotspots are on.
+    pub hotspot: Option<Hotspot>,
+}
+
+/// A hotspot rule as it applies to one tip: its commune and category, the window and the
+/// count that raises an alert.
+#[derive(Debug, Clone)]
+pub struct Hotspot {
+    /// Commune id.
+    pub commune: String,
+    /// Category id.
+    pub category: String,
+    /// The window, in minutes.
+    pub window_mins: u64,
+    /// Tips within the window that make a hotspot.
+    pub count: u32,
 }
 
 /// Everything one processed update writes.
@@ -94,6 +114,26 @@ if code ~= '' then
     'actor', ARGV[5], 'at', ARGV[10], 'priority', ARGV[11])
   redis.call('LPUSH', KEYS[8], code)
   redis.call('LTRIM', KEYS[8], 0, 19)
+  if ARGV[15] ~= '' then
+    redis.call('LPUSH', KEYS[11], ARGV[15])
+    redis.call('LTRIM', KEYS[11], 0, 9)
+    redis.call('PEXPIRE', KEYS[11], ARGV[16])
+  end
+  if ARGV[17] ~= '' then
+    local now = tonumber(ARGV[10])
+    local window = tonumber(ARGV[17])
+    redis.call('ZADD', KEYS[12], now, code)
+    redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now - window)
+    redis.call('PEXPIRE', KEYS[12], window)
+    local n = redis.call('ZCARD', KEYS[12])
+    if n >= tonumber(ARGV[18]) and redis.call('SET', KEYS[13], code, 'NX', 'PX', window) then
+      local codes = redis.call('ZRANGE', KEYS[12], 0, -1)
+      local seq = redis.call('HINCRBY', KEYS[5], 'seq', 1)
+      redis.call('XADD', KEYS[7], '*', 'type', 'hotspot', 'code', code, 'seq', seq,
+        'actor', 'system', 'at', ARGV[10], 'commune', ARGV[19], 'category', ARGV[20],
+        'count', n, 'window_mins', ARGV[21], 'codes', table.concat(codes, ','))
+    end
+  end
 end
 if ARGV[12] ~= '' then
   local seq = redis.call('HINCRBY', KEYS[10], 'seq', 1)
@@ -168,6 +208,21 @@ impl Store {
             .arg(commit.answer.as_ref().map_or("", |(code, _)| code.as_str()))
             .arg(commit.answer.as_ref().map_or("", |(_, text)| text.as_str()))
             .arg(commit.conversation.last_activity_ms);
+        let new_tip = commit.tip.as_ref();
+        let hotspot = new_tip.and_then(|t| t.hotspot.as_ref());
+        inv.key(k.recent(commit.alias))
+            .key(hotspot.map_or_else(|| k.tip("-"), |h| k.hotspot(&h.commune, &h.category)))
+            .key(hotspot.map_or_else(
+                || k.tip("-"),
+                |h| k.hotspot_alerted(&h.commune, &h.category),
+            ))
+            .arg(new_tip.map_or("", |t| t.recent.as_str()))
+            .arg(new_tip.map_or(1, |t| t.recent_ttl_ms.max(1)))
+            .arg(hotspot.map_or(String::new(), |h| (h.window_mins * 60_000).to_string()))
+            .arg(hotspot.map_or(0, |h| h.count))
+            .arg(hotspot.map_or("", |h| h.commune.as_str()))
+            .arg(hotspot.map_or("", |h| h.category.as_str()))
+            .arg(hotspot.map_or(0, |h| h.window_mins));
         let done: i64 = inv.invoke_async(&mut self.conn()).await?;
         Ok(match done {
             1 => CommitOutcome::Done,

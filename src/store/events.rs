@@ -58,14 +58,7 @@ impl Store {
             .unwrap_or_default()
             .into_iter()
             .flat_map(|k| k.ids)
-            .map(|id| EventEntry {
-                fields: id
-                    .map
-                    .keys()
-                    .map(|k| (k.clone(), id.get::<String>(k).unwrap_or_default()))
-                    .collect(),
-                stream_id: id.id,
-            })
+            .map(super::forward::entry)
             .collect())
     }
 

@@ -9,6 +9,7 @@
 
 mod commit;
 mod events;
+mod forward;
 mod inbox;
 mod tips;
 
@@ -19,8 +20,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use crate::conversation::{CONVERSATION_VERSION, Conversation};
 use crate::privacy::Channel;
 
-pub use commit::{Commit, CommitOutcome, NewTip, SeenMark};
+pub use commit::{Commit, CommitOutcome, Hotspot, NewTip, SeenMark};
 pub use events::EventEntry;
+pub use forward::{DeadLetter, FORWARD_GROUP, ForwardState};
 pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind};
 pub use tips::{Action, Tip, TipStatus, Transition};
 
@@ -126,6 +128,26 @@ impl Keys {
     /// Events a consumer group gave up on.
     pub fn dlq(&self, group: &str) -> String {
         format!("{}:dlq:{group}", self.ns)
+    }
+    /// Failed deliveries per event of the forward group.
+    pub fn forward_attempts(&self) -> String {
+        format!("{}:fwd:attempts", self.ns)
+    }
+    /// A citizen's recent tips, for duplicate detection.
+    pub fn recent(&self, alias: &str) -> String {
+        format!("{}:recent:{alias}", self.ns)
+    }
+    /// Tips of one category in one commune, scored by time, for hotspot alerts.
+    pub fn hotspot(&self, commune: &str, category: &str) -> String {
+        format!("{}:hot:{commune}:{category}", self.ns)
+    }
+    /// Set while a hotspot alert for a commune and category was raised in the window.
+    pub fn hotspot_alerted(&self, commune: &str, category: &str) -> String {
+        format!("{}:hotalert:{commune}:{category}", self.ns)
+    }
+    /// A callback API request's stored answer, by its idempotency key.
+    pub fn callback(&self, key: &str) -> String {
+        format!("{}:cb:{key}", self.ns)
     }
     /// A rate-limit counter for one window.
     pub fn rate(&self, what: &str, alias: &str, window: i64) -> String {
@@ -686,4 +708,20 @@ fn manager_config(response: Duration) -> ConnectionManagerConfig {
         .set_number_of_retries(3)
         .set_min_delay(Duration::from_millis(50))
         .set_max_delay(Duration::from_secs(2))
+}
+
+impl Store {
+    /// The citizen's recent tips, for duplicate detection (newest first).
+    pub async fn recent_tips(&self, alias: &str) -> redis::RedisResult<Vec<crate::triage::Recent>> {
+        let raw: Vec<String> = redis::cmd("LRANGE")
+            .arg(self.keys.recent(alias))
+            .arg(0)
+            .arg(9)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(raw
+            .iter()
+            .filter_map(|r| serde_json::from_str(r).ok())
+            .collect())
+    }
 }

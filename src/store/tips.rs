@@ -99,6 +99,9 @@ pub struct Tip {
     /// How it was closed (a `desk.dispositions` id).
     #[serde(default)]
     pub disposition: Option<String>,
+    /// The earlier tip of the same citizen this one very likely repeats (triage rules).
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
 }
 
 /// What an officer's action on a tip did.

@@ -1035,3 +1035,23 @@ async fn a_question_that_cannot_reach_the_citizen_is_reported_under_the_card() {
         Some(card)
     );
 }
+
+#[tokio::test]
+async fn a_minimal_card_can_show_an_excerpt_with_personal_data_blanked_out() {
+    let t = spawn_app_with(TelegramMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DEFAULT_GROUP;
+        s.desk.minimal_cards = true;
+        s.desk.minimal_excerpt_chars = 200;
+    })
+    .await;
+    let code = report(&t, 6013, "drugs", "bac-phong", 0).await;
+    wait_cards(&t, DEFAULT_GROUP, 1, 0).await;
+    let card = t.fake.messages_to(DEFAULT_GROUP)[0].text().to_owned();
+    assert!(card.contains(&code), "{card}");
+    assert!(
+        card.contains("Có người bán hàng cấm, số điện thoại [SĐT]"),
+        "{card}"
+    );
+    assert!(!card.contains("0912345678"), "{card}");
+}

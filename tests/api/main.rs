@@ -5,6 +5,7 @@ mod support;
 
 mod audit;
 mod desk;
+mod forward;
 mod process;
 mod report;
 mod resilience;

@@ -52,7 +52,11 @@ fn markup(k: &OutKeyboard) -> Option<ReplyMarkup> {
 pub fn describe(err: &RequestError) -> String {
     match err {
         RequestError::InvalidJson { .. } => "unreadable response from the Bot API".to_owned(),
-        RequestError::Api(e) => format!("Bot API error: {e}"),
+        // Telegram's descriptions can quote the message; personal data is blanked out.
+        RequestError::Api(e) => format!(
+            "Bot API error: {}",
+            crate::rules::pii::redact(&e.to_string())
+        ),
         RequestError::RetryAfter(s) => format!("rate limited for {:?}", s.duration()),
         RequestError::MigrateToChatId(_) => "the group became a supergroup".to_owned(),
         RequestError::Network(e) => format!("network: {e}"),

@@ -2,6 +2,7 @@
 //! the fake Telegram Bot API, with helpers that speak as a citizen would.
 
 pub mod fake_telegram;
+pub mod fake_triage;
 pub mod redis;
 
 use std::path::Path;
@@ -14,9 +15,12 @@ use tipline::app::{App, Clock, Options};
 use tipline::config::{Secrets, Settings, TelegramMode};
 
 pub use fake_telegram::{Call, FakeTelegram, Fault};
+pub use fake_triage::{FakeTriage, Reply};
 pub use redis::RedisServer;
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret_123";
+pub const TRIAGE_SECRET: &str = "triage-shared-secret-0123456789abcdef";
+pub const TRIAGE_TOKEN: &str = "triage-callback-token-0123456789abcdef";
 
 /// A running tipline with its fakes.
 pub struct TestApp {
@@ -53,6 +57,8 @@ pub fn secrets(settings: &Settings) -> Secrets {
         "TIPLINE_ALIAS_KEY" => Some("test-alias-key-test-alias-key-test".into()),
         "TIPLINE_ROUTE_KEY" => Some("11".repeat(32)),
         "TIPLINE_TELEGRAM_WEBHOOK_SECRET" => Some(WEBHOOK_SECRET.into()),
+        "TIPLINE_TRIAGE_SECRET" => Some(TRIAGE_SECRET.into()),
+        "TIPLINE_TRIAGE_API_TOKEN" => Some(TRIAGE_TOKEN.into()),
         _ => None,
     })
     .unwrap()

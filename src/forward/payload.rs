@@ -1,0 +1,194 @@
+//! The body of a request to the triage service (schema `tipline.event.v1`,
+//! `docs/schema/triage-event.v1.json`). Every event carries its tip's code, its per-tip
+//! sequence number and the idempotency key `<code>:<seq>`; a `submitted` event carries the
+//! whole tip; the others carry what changed. Citizens appear only by alias, officers only as
+//! `officer` with their alias; a phone number is included only when the citizen chose to
+//! leave one.
+
+use chrono::{DateTime, SecondsFormat};
+use serde_json::{Map, Value, json};
+
+use crate::config::Settings;
+use crate::conversation::Place;
+use crate::privacy::Vault;
+use crate::store::{EventEntry, Tip};
+
+use super::sign::LinkSigner;
+
+/// The schema name in every body; bumped only with a breaking change.
+pub const SCHEMA: &str = "tipline.event.v1";
+
+/// What building a body needs besides the event.
+pub struct Context<'a> {
+    /// The configuration (labels, communes, links).
+    pub settings: &'a Settings,
+    /// Opens a shared phone number.
+    pub vault: &'a Vault,
+    /// Signs evidence links.
+    pub links: &'a LinkSigner,
+    /// Now, in unix seconds (links expire from here).
+    pub now_unix: i64,
+}
+
+/// `2026-11-26T16:05:09.123Z`.
+pub fn iso(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+fn actor(raw: &str) -> Value {
+    if let Some(alias) = raw.strip_prefix("officer:") {
+        json!({"kind": "officer", "alias": alias})
+    } else if raw == "triage" || raw.starts_with("triage:") {
+        json!({"kind": "triage"})
+    } else if raw == "sla" || raw == "system" {
+        json!({"kind": "system"})
+    } else {
+        json!({"kind": "citizen", "alias": raw})
+    }
+}
+
+/// The body for `event`; `tip` is needed for a `submitted` event.
+pub fn body(event: &EventEntry, tip: Option<&Tip>, ctx: &Context<'_>) -> Value {
+    let kind = event.get("type");
+    let code = event.get("code");
+    let seq: u64 = event.get("seq").parse().unwrap_or(0);
+    let at: i64 = event.get("at").parse().unwrap_or(0);
+    let mut out = json!({
+        "schema": SCHEMA,
+        "id": idempotency_key(event),
+        "type": kind,
+        "code": code,
+        "seq": seq,
+        "at": iso(at),
+        "actor": actor(event.get("actor")),
+    });
+    let mut data = Map::new();
+    let text = |k: &str| Value::String(event.get(k).to_owned());
+    match kind {
+        "submitted" => {
+            if let Some(t) = tip {
+                out["tip"] = tip_json(t, ctx);
+            }
+        }
+        "acknowledged" => {
+            data.insert("status".into(), "acknowledged".into());
+        }
+        "claimed" => {
+            data.insert("status".into(), "in_progress".into());
+        }
+        "closed" => {
+            data.insert("status".into(), "closed".into());
+            data.insert("disposition".into(), text("disposition"));
+        }
+        "info_requested" | "citizen_replied" | "noted" => {
+            data.insert("text".into(), text("text"));
+        }
+        "hotspot" => {
+            data.insert("commune".into(), text("commune"));
+            data.insert("category".into(), text("category"));
+            data.insert(
+                "count".into(),
+                event.get("count").parse::<u64>().unwrap_or(0).into(),
+            );
+            data.insert(
+                "window_mins".into(),
+                event.get("window_mins").parse::<u64>().unwrap_or(0).into(),
+            );
+            data.insert(
+                "codes".into(),
+                event
+                    .get("codes")
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>()
+                    .into(),
+            );
+        }
+        _ => {}
+    }
+    out["data"] = Value::Object(data);
+    out
+}
+
+/// `<code>:<seq>`, the same for every attempt at one event.
+pub fn idempotency_key(event: &EventEntry) -> String {
+    format!("{}:{}", event.get("code"), event.get("seq"))
+}
+
+fn tip_json(tip: &Tip, ctx: &Context<'_>) -> Value {
+    let settings = ctx.settings;
+    let place = match &tip.place {
+        Place::Pin { lat, lon } => json!({"kind": "pin", "lat": lat, "lon": lon}),
+        Place::Commune { id } => json!({
+            "kind": "commune",
+            "id": id,
+            "name": settings.commune(id).map(|c| c.name.as_str()),
+        }),
+        Place::Mailbox { code } => json!({
+            "kind": "mailbox",
+            "code": code,
+            "name": settings.mailbox(code).map(|m| m.name.as_str()),
+        }),
+        Place::Text { text } => json!({"kind": "text", "text": text}),
+    };
+    let commune = tip.commune.as_deref().map(|id| {
+        let c = settings.commune(id);
+        json!({
+            "id": id,
+            "name": c.map(|c| c.name.as_str()),
+            "district": c.map(|c| c.district.as_str()),
+        })
+    });
+    let mailbox = tip
+        .mailbox
+        .as_deref()
+        .map(|code| json!({"code": code, "name": settings.mailbox(code).map(|m| m.name.as_str())}));
+    let exp = ctx.now_unix + ctx.settings.triage.evidence_url_ttl_secs as i64;
+    let base = ctx.settings.http.public_url.trim_end_matches('/');
+    let evidence: Vec<Value> = tip
+        .evidence
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            json!({
+                "index": i,
+                "kind": serde_json::to_value(e.kind).unwrap_or(Value::Null),
+                "mime": e.mime,
+                "size": e.size,
+                "url": format!("{base}{}", ctx.links.path(tip.code.as_str(), i, exp)),
+                "expires_at": iso(exp * 1000),
+            })
+        })
+        .collect();
+    let phone = tip
+        .contact_sealed
+        .as_deref()
+        .and_then(|s| ctx.vault.open(s).ok())
+        .and_then(|b| String::from_utf8(b).ok());
+    let category = settings.category(&tip.category);
+    json!({
+        "code": tip.code.as_str(),
+        "received_at": iso(tip.received_ms),
+        "started_at": iso(tip.started_ms),
+        "channel": serde_json::to_value(tip.channel).unwrap_or(Value::Null),
+        "lang": serde_json::to_value(tip.lang).unwrap_or(Value::Null),
+        "category": {
+            "id": tip.category,
+            "vi": category.map(|c| c.vi.as_str()),
+            "en": category.map(|c| c.en.as_str()),
+        },
+        "priority": serde_json::to_value(tip.priority).unwrap_or(Value::Null),
+        "reasons": tip.priority_reasons,
+        "emergency": tip.emergency,
+        "place": place,
+        "commune": commune,
+        "mailbox": mailbox,
+        "description": tip.description,
+        "evidence": evidence,
+        "contact": phone.map(|p| json!({"phone": p})),
+        "alias": tip.alias,
+        "duplicate_of": tip.duplicate_of.as_deref(),
+    })
+}

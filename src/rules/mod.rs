@@ -1,0 +1,259 @@
+//! Rules applied to a tip's text at submit: keyword rules that raise its priority or flag an
+//! emergency, a similarity measure for near-duplicate tips, and recognisers for personal data
+//! ([`pii`]).
+//!
+//! Citizens often type Vietnamese without diacritics ("co nguoi ban ma tuy"), and write the same
+//! tone mark in two places ("hoà" and "hòa"). A keyword pattern is written once, with diacritics,
+//! and compiled twice:
+//!
+//! - a *toned* form (tone mark position folded, see [`fold_tones`]), matched against text that is
+//!   folded the same way, so diacritics keep their meaning: "bơm xăng" (pump petrol) never
+//!   matches a pattern `bom` (bomb);
+//! - a *plain* form with every diacritic removed ([`fold`]), matched only against text that has
+//!   no Vietnamese letter with a diacritic at all: there "bom xang" may well mean "bơm xăng", but
+//!   we cannot tell, and a missed weapon report costs more than a raised priority.
+//!
+//! Regex syntax is ASCII, so both forms are made by folding the pattern's non-ASCII characters
+//! one by one, leaving every ASCII character (and so every escape such as `\D`) as written.
+
+pub mod pii;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+
+use regex::{Regex, RegexBuilder};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::config::{Priority, RuleSettings};
+use crate::conversation::fold_tones;
+
+/// The keyword rules, compiled once at start.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    rules: Vec<Compiled>,
+}
+
+/// A keyword rule that matched a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The rule's name, as configured.
+    pub rule: String,
+    /// The priority it raises the tip to at least, if any.
+    pub priority: Option<Priority>,
+    /// Whether it flags the tip as an emergency.
+    pub emergency: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Compiled {
+    name: String,
+    pattern: Pattern,
+    priority: Option<Priority>,
+    emergency: bool,
+    categories: Vec<String>,
+}
+
+/// One keyword pattern in both of its forms (see the module documentation).
+#[derive(Debug, Clone)]
+struct Pattern {
+    toned: Regex,
+    plain: Regex,
+}
+
+/// A text prepared once for matching against every pattern.
+struct Prepared {
+    toned: String,
+    /// The fully folded text, present only when the text has no diacritics at all.
+    plain: Option<String>,
+}
+
+impl Rules {
+    /// Compiles the configured keyword rules; the error names the rule whose pattern fails.
+    pub fn compile(settings: &RuleSettings) -> Result<Rules, String> {
+        let rules = settings
+            .keywords
+            .iter()
+            .map(|k| {
+                let pattern = Pattern::new(&k.pattern)
+                    .map_err(|e| format!("keyword rule \"{}\": {e}", k.name))?;
+                Ok(Compiled {
+                    name: k.name.clone(),
+                    pattern,
+                    priority: k.priority,
+                    emergency: k.emergency,
+                    categories: k.categories.clone(),
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Rules { rules })
+    }
+
+    /// The rules that apply to a tip of `category` and match `text`, in configuration order.
+    pub fn evaluate(&self, category: &str, text: &str) -> Vec<Hit> {
+        let text = Prepared::new(text);
+        self.rules
+            .iter()
+            .filter(|r| r.categories.is_empty() || r.categories.iter().any(|c| c == category))
+            .filter(|r| r.pattern.is_match(&text))
+            .map(|r| Hit {
+                rule: r.name.clone(),
+                priority: r.priority,
+                emergency: r.emergency,
+            })
+            .collect()
+    }
+}
+
+/// Whether `pattern` compiles as a keyword pattern, with the reason when it does not; used by
+/// configuration checks so that they compile exactly as [`Rules::compile`] does.
+pub fn check_pattern(pattern: &str) -> Result<(), String> {
+    let compiled = Pattern::new(pattern)?;
+    if compiled.toned.is_match("") || compiled.plain.is_match("") {
+        return Err("matches the empty text, so it would match every tip".to_owned());
+    }
+    Ok(())
+}
+
+impl Pattern {
+    fn new(pattern: &str) -> Result<Pattern, String> {
+        let build = |form: String, which: &str| {
+            RegexBuilder::new(&form)
+                .case_insensitive(true)
+                .build()
+                .map_err(|e| format!("is not a valid regular expression ({which} form): {e}"))
+        };
+        Ok(Pattern {
+            toned: build(toned_pattern(pattern), "written")?,
+            plain: build(plain_pattern(pattern), "without diacritics")?,
+        })
+    }
+
+    fn is_match(&self, text: &Prepared) -> bool {
+        self.toned.is_match(&text.toned)
+            || text
+                .plain
+                .as_deref()
+                .is_some_and(|t| self.plain.is_match(t))
+    }
+}
+
+impl Prepared {
+    fn new(text: &str) -> Prepared {
+        let nfc: String = text.nfc().collect();
+        let plain = (!has_diacritics(&nfc)).then(|| fold(&nfc));
+        Prepared {
+            toned: fold_tones(&nfc.to_lowercase()),
+            plain,
+        }
+    }
+}
+
+/// The pattern with non-ASCII letters lowercased and composed, tone marks folded like text.
+fn toned_pattern(pattern: &str) -> String {
+    let mut lowered = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        if c.is_ascii() {
+            lowered.push(c);
+        } else {
+            lowered.extend(c.to_lowercase());
+        }
+    }
+    fold_tones(&lowered.nfc().collect::<String>())
+}
+
+/// The pattern with every non-ASCII character folded as [`fold`] does; ASCII kept as written.
+fn plain_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            fold_char(c, &mut out);
+        }
+    }
+    out
+}
+
+/// The full fold used for matching text typed without diacritics and for comparing texts:
+/// lowercase, every diacritic removed, `đ` → `d`. "Đồng Hới" → "dong hoi".
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        fold_char(c, &mut out);
+    }
+    out
+}
+
+fn fold_char(c: char, out: &mut String) {
+    for lower in c.to_lowercase() {
+        for d in std::iter::once(lower).nfd() {
+            match d {
+                'đ' => out.push('d'),
+                d if is_combining_mark(d) => {}
+                d => out.push(d),
+            }
+        }
+    }
+}
+
+/// Whether `text` (in NFC) holds a Latin letter with a diacritic, such as `ơ`, `ấ` or `đ`.
+fn has_diacritics(text: &str) -> bool {
+    text.chars().any(|c| {
+        !c.is_ascii()
+            && c.is_alphabetic()
+            && (matches!(c, 'đ' | 'Đ')
+                || std::iter::once(c)
+                    .nfd()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic()))
+    })
+}
+
+/// A text reduced for duplicate detection: [`fold`]ed, every run of characters that are not
+/// letters or digits replaced by one space, trimmed. "Có  người bán ma túy!!" → "co nguoi ban
+/// ma tuy".
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut gap = false;
+    for c in fold(text).chars() {
+        if c.is_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            out.push(c);
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
+/// How alike two texts are, from 0 (nothing in common) to 1 (the same once [`normalise`]d):
+/// the Jaccard index of the sets of character trigrams of the normalised texts. Texts shorter
+/// than three characters after normalising are 1 when equal and 0 otherwise. Linear in the
+/// length of the texts.
+pub fn similarity(a: &str, b: &str) -> f64 {
+    let (a, b) = (normalise(a), normalise(b));
+    if a.chars().nth(2).is_none() || b.chars().nth(2).is_none() {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    let (ta, tb) = (trigrams(&a), trigrams(&b));
+    let (small, large) = if ta.len() <= tb.len() {
+        (&ta, &tb)
+    } else {
+        (&tb, &ta)
+    };
+    let common = small.iter().filter(|t| large.contains(*t)).count();
+    let union = ta.len() + tb.len() - common;
+    // Both sets are non-empty here (each text has at least three characters).
+    common as f64 / union as f64
+}
+
+fn trigrams(text: &str) -> HashSet<[char; 3]> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
+}

@@ -1,0 +1,626 @@
+//! Forwarding to the triage service: signed, in order per tip, retried, dead-lettered,
+//! recovered after a crash; and the callback API and evidence links it relies on.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+use tipline::config::TelegramMode;
+
+use crate::support::{
+    FakeTriage, Reply, TRIAGE_SECRET, TRIAGE_TOKEN, TestApp, receipt_code, spawn_app_with,
+};
+
+const PUBLIC_URL: &str = "https://tipline.test";
+
+async fn forwarding_app(
+    triage: &FakeTriage,
+    tweak: impl FnOnce(&mut tipline::config::Settings),
+) -> TestApp {
+    let url = triage.url();
+    spawn_app_with(TelegramMode::Polling, move |s| {
+        s.triage.enabled = true;
+        s.triage.url = url;
+        s.triage.backoff_initial_ms = 20;
+        s.triage.backoff_max_secs = 600;
+        s.triage.reclaim_after_secs = 1;
+        s.http.public_url = PUBLIC_URL.into();
+        tweak(s);
+    })
+    .await
+}
+
+/// A whole report by citizen `id`, with one photo and the citizen's own phone number.
+async fn report(t: &TestApp, id: i64, text: &str) -> String {
+    let mut c = t.citizen(id);
+    c.says("/report").await;
+    c.presses("cat:drugs").await;
+    c.presses("com:thung-nai").await;
+    c.says(text).await;
+    c.presses("go:next").await;
+    c.sends_photo(&format!("AgAD-{id}"), 52_000, None).await;
+    c.presses("go:next").await;
+    c.shares_contact("+84912345678", true).await;
+    receipt_code(&c.presses("rv:send").await).expect("a receipt")
+}
+
+/// The receiver's check, written from docs/triage-api.md and nothing else: split the header
+/// at commas into `t=` and `v1=`, HMAC-SHA256 the bytes `"<t>.<body>"` with the shared secret,
+/// compare hex.
+fn verify_as_documented(header: &str, body: &[u8], secret: &str) -> bool {
+    let mut t = "";
+    let mut v1 = "";
+    for part in header.split(',') {
+        if let Some(v) = part.strip_prefix("t=") {
+            t = v;
+        } else if let Some(v) = part.strip_prefix("v1=") {
+            v1 = v;
+        }
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(t.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let fresh = t.parse::<i64>().is_ok_and(|t| {
+        (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            - t)
+            .abs()
+            < 300
+    });
+    fresh && hex::encode(mac.finalize().into_bytes()) == v1
+}
+
+fn pending(t: &TestApp, group: &str) -> u64 {
+    let summary: Vec<::redis::Value> = ::redis::cmd("XPENDING")
+        .arg(format!("{}:events", t.ns()))
+        .arg(group)
+        .query(&mut t.redis())
+        .unwrap();
+    match summary.first() {
+        Some(::redis::Value::Int(n)) => *n as u64,
+        _ => 0,
+    }
+}
+
+fn dlq_len(t: &TestApp) -> u64 {
+    ::redis::cmd("XLEN")
+        .arg(format!("{}:dlq:forward", t.ns()))
+        .query(&mut t.redis())
+        .unwrap()
+}
+
+async fn call_api(t: &TestApp, code: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+    let mut req = t
+        .http
+        .post(format!("{}/api/v1/tips/{code}/events", t.base_url()))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(tok) = token {
+        req = req.bearer_auth(tok);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_tip_is_forwarded_signed_whole_and_without_the_citizens_identity() {
+    let triage = FakeTriage::start().await;
+    let t = forwarding_app(&triage, |_| {}).await;
+    let code = report(
+        &t,
+        4242,
+        "Có người bán ma túy ở quán nước đầu xóm, tối nào cũng có",
+    )
+    .await;
+    triage.wait_delivered(1).await;
+
+    let got = &triage.delivered()[0];
+    assert_eq!(got.key, format!("{code}:1"));
+    assert_eq!(got.content_type, "application/json");
+    assert!(
+        verify_as_documented(&got.signature, &got.body, TRIAGE_SECRET),
+        "signature {} does not verify",
+        got.signature
+    );
+    assert!(!verify_as_documented(&got.signature, b"{}", TRIAGE_SECRET));
+
+    let b = &got.json;
+    assert_eq!(b["schema"], "tipline.event.v1");
+    assert_eq!(b["id"], format!("{code}:1"));
+    assert_eq!(b["type"], "submitted");
+    assert_eq!(b["seq"], 1);
+    assert_eq!(b["actor"]["kind"], "citizen");
+    let tip = &b["tip"];
+    assert_eq!(tip["code"], code);
+    assert_eq!(tip["category"]["id"], "drugs");
+    assert_eq!(tip["category"]["vi"], "Ma túy");
+    assert_eq!(tip["priority"], "high");
+    assert_eq!(tip["place"]["kind"], "commune");
+    assert_eq!(tip["commune"]["name"], "Xã Thung Nai");
+    assert_eq!(
+        tip["description"],
+        "Có người bán ma túy ở quán nước đầu xóm, tối nào cũng có"
+    );
+    assert_eq!(tip["contact"]["phone"], "+84912345678");
+    let ev = &tip["evidence"][0];
+    assert_eq!(ev["kind"], "photo");
+    assert_eq!(ev["size"], 52_000);
+    assert!(
+        ev["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{PUBLIC_URL}/api/v1/evidence/{code}/0?exp=")),
+        "{ev}"
+    );
+    // The citizen's Telegram id and name appear nowhere; the alias does.
+    let raw = String::from_utf8(got.body.clone()).unwrap();
+    assert!(!raw.contains("4242"), "{raw}");
+    assert!(!raw.contains("Nguyễn"), "{raw}");
+    assert!(tip["alias"].as_str().unwrap().starts_with('c'));
+
+    // Acknowledged and pending nothing.
+    t.fake.wait_until("idle", |_| true).await;
+    for _ in 0..100 {
+        if pending(&t, "forward") == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(pending(&t, "forward"), 0);
+    assert_eq!(t.tip(&code)["seq"], 1);
+}
+
+#[tokio::test]
+async fn two_server_errors_then_success_deliver_once_under_one_key() {
+    let triage = FakeTriage::start().await;
+    triage.fail_next(&[Reply::Status(500), Reply::RetryAfter(503, 0)]);
+    let t = forwarding_app(&triage, |_| {}).await;
+    let code = report(&t, 5001, "Nhóm thanh niên tụ tập bán ma túy ở bãi sông").await;
+    triage.wait_delivered(1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let all = triage.received();
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(all.iter().all(|r| r.key == format!("{code}:1")));
+    assert_eq!(
+        all.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [500, 503, 200]
+    );
+    // The same event each time: only the signature's timestamp may differ.
+    assert_eq!(all[0].json, all[2].json);
+    assert_eq!(pending(&t, "forward"), 0);
+    assert_eq!(dlq_len(&t), 0);
+    let attempts: u64 = ::redis::cmd("HLEN")
+        .arg(format!("{}:fwd:attempts", t.ns()))
+        .query(&mut t.redis())
+        .unwrap();
+    assert_eq!(attempts, 0, "attempt counters are cleared on delivery");
+}
+
+#[tokio::test]
+async fn a_client_error_dead_letters_at_once_later_events_still_go_and_replay_delivers() {
+    let triage = FakeTriage::start().await;
+    triage.fail_next(&[Reply::Status(400)]);
+    let t = forwarding_app(&triage, |_| {}).await;
+    let code = report(&t, 5002, "Có người lạ cất giấu hàng cấm trong kho").await;
+    triage
+        .wait_until("the refusal", |r| r.iter().any(|r| r.status == 400))
+        .await;
+    for _ in 0..100 {
+        if dlq_len(&t) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(dlq_len(&t), 1);
+    assert_eq!(triage.received().len(), 1, "a 400 is not retried");
+
+    // The tip's next event is not held back by the dead letter.
+    let (status, _) = call_api(&t, &code, Some(TRIAGE_TOKEN), r#"{"type":"acknowledge"}"#).await;
+    assert_eq!(status, 200);
+    triage.wait_delivered(1).await;
+    assert_eq!(triage.delivered()[0].key, format!("{code}:2"));
+
+    // The dead letter says what happened, and replaying it delivers it.
+    let shared = t.app().shared.clone();
+    let letters = shared.store.dlq_list("forward", 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].get("code"), code);
+    assert_eq!(letters[0].get("type"), "submitted");
+    assert!(
+        letters[0].get("error").contains("HTTP 400"),
+        "{:?}",
+        letters[0]
+    );
+    let forwarder = tipline::forward::Forwarder::new(
+        shared.clone(),
+        TRIAGE_SECRET.as_bytes(),
+        shared.links.clone(),
+    )
+    .unwrap();
+    let replay = forwarder
+        .replay(&letters[0].id, "admin:test")
+        .await
+        .unwrap();
+    assert!(
+        matches!(replay, tipline::forward::dlq::Replay::Delivered),
+        "{replay:?}"
+    );
+    let delivered = triage.delivered();
+    assert_eq!(delivered.len(), 2);
+    assert_eq!(delivered[1].key, format!("{code}:1"));
+    assert_eq!(delivered[1].json["tip"]["code"], code);
+    assert_eq!(dlq_len(&t), 0);
+    let unknown = forwarder.replay("1-1", "admin:test").await.unwrap();
+    assert!(matches!(unknown, tipline::forward::dlq::Replay::Unknown));
+}
+
+#[tokio::test]
+async fn a_long_outage_is_ridden_out_and_the_backlog_arrives_in_order_per_tip() {
+    let triage = FakeTriage::start().await;
+    triage.set_default(Some(Reply::Status(503)));
+    let t = forwarding_app(&triage, |s| {
+        s.triage.backoff_initial_ms = 1000;
+        s.triage.concurrency = 2;
+        s.rules.hotspots.enabled = false; // three tips in one commune would raise one
+    })
+    .await;
+    let mut codes = Vec::new();
+    for id in 0..3 {
+        let code = report(&t, 6000 + id, &format!("Điểm bán ma túy số {id} ở chợ")).await;
+        for body in [
+            r#"{"type":"acknowledge","officer":"Đại úy Hà"}"#,
+            r#"{"type":"note","text":"Đã chuyển tổ trinh sát"}"#,
+            r#"{"type":"close","disposition":"handled"}"#,
+        ] {
+            let (status, _) = call_api(&t, &code, Some(TRIAGE_TOKEN), body).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        codes.push(code);
+    }
+    // Three hours of outage, in ten-minute steps of the app's clock.
+    for _ in 0..18 {
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        t.clock.advance(Duration::from_secs(600));
+    }
+    let tries = triage.received().len();
+    assert!(tries >= 18, "kept trying through the outage: {tries}");
+    assert!(triage.delivered().is_empty());
+    assert_eq!(dlq_len(&t), 0, "nothing given up on");
+
+    triage.set_default(None);
+    t.clock.advance(Duration::from_secs(600));
+    triage.wait_delivered(12).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let delivered = triage.delivered();
+    assert_eq!(delivered.len(), 12, "each event once");
+    for code in &codes {
+        let seqs: Vec<u64> = delivered
+            .iter()
+            .filter(|r| r.code() == code)
+            .map(|r| r.seq())
+            .collect();
+        assert_eq!(seqs, [1, 2, 3, 4], "tip {code} out of order");
+        let kinds: Vec<&str> = delivered
+            .iter()
+            .filter(|r| r.code() == code)
+            .map(|r| r.json["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["submitted", "acknowledged", "noted", "closed"]);
+    }
+    assert_eq!(pending(&t, "forward"), 0);
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_delivery_is_taken_over_and_nothing_is_lost() {
+    let triage = FakeTriage::start().await;
+    triage.fail_next(&[Reply::Hang]);
+    let mut t = forwarding_app(&triage, |s| {
+        s.app.instance = "first".into();
+        s.triage.timeout_secs = 120;
+    })
+    .await;
+    let code = report(&t, 7001, "Có kẻ gạ gẫm bán ma túy cho học sinh").await;
+    triage
+        .wait_until("the hung request", |r| r.iter().any(|r| r.status == 0))
+        .await;
+    let (status, _) = call_api(&t, &code, Some(TRIAGE_TOKEN), r#"{"type":"acknowledge"}"#).await;
+    assert_eq!(status, 200);
+    t.kill();
+
+    // Another worker, under another name, takes the stuck events over.
+    t.settings.app.instance = "second".into();
+    t.start().await;
+    triage.wait_delivered(2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let delivered = triage.delivered();
+    let keys: Vec<&str> = delivered.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, [format!("{code}:1"), format!("{code}:2")]);
+    assert_eq!(pending(&t, "forward"), 0);
+}
+
+const GROUP: i64 = -1_001_000_000_001;
+
+async fn desk_app() -> TestApp {
+    spawn_app_with(TelegramMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = GROUP;
+        s.notify.on = vec!["acknowledged".into(), "closed".into()];
+    })
+    .await
+}
+
+fn event_count(t: &TestApp) -> usize {
+    t.events().len()
+}
+
+#[tokio::test]
+async fn the_callback_api_refuses_bad_calls_and_changes_nothing() {
+    let t = desk_app().await;
+    let code = report(&t, 8001, "Có người bán ma túy trong ngõ 5").await;
+    let before = event_count(&t);
+    let ack = r#"{"type":"acknowledge"}"#;
+    for (token, body, want) in [
+        (None, ack, 401),
+        (Some("wrong-token-wrong-token-wrong-token!"), ack, 401),
+        (Some(TRIAGE_TOKEN), "this is not json", 400),
+        (Some(TRIAGE_TOKEN), r#"{"type":"explode"}"#, 422),
+        (Some(TRIAGE_TOKEN), r#"{"type":"close"}"#, 422),
+        (
+            Some(TRIAGE_TOKEN),
+            r#"{"type":"close","disposition":"burn"}"#,
+            422,
+        ),
+        (Some(TRIAGE_TOKEN), r#"{"type":"ask"}"#, 422),
+        (Some(TRIAGE_TOKEN), r#"{"type":"note","text":"   "}"#, 422),
+        (Some(TRIAGE_TOKEN), r#"{"kind":"acknowledge"}"#, 422),
+        (
+            Some(TRIAGE_TOKEN),
+            r#"{"type":"acknowledge","extra":1}"#,
+            422,
+        ),
+        (Some(TRIAGE_TOKEN), r#"[1,2]"#, 422),
+    ] {
+        let (status, json) = call_api(&t, &code, token, body).await;
+        assert_eq!(status, want, "{body}: {json}");
+        assert!(json["error"].is_string(), "{body}: a JSON error: {json}");
+    }
+    let long = format!(r#"{{"type":"ask","text":"{}"}}"#, "a".repeat(1001));
+    assert_eq!(call_api(&t, &code, Some(TRIAGE_TOKEN), &long).await.0, 422);
+    for unknown in ["TB-0000-0000", "nonsense"] {
+        let (status, json) = call_api(&t, unknown, Some(TRIAGE_TOKEN), ack).await;
+        assert_eq!(status, 404, "{unknown}: {json}");
+    }
+    assert_eq!(event_count(&t), before, "nothing was appended");
+    assert_eq!(t.tip(&code)["status"], "submitted");
+}
+
+#[tokio::test]
+async fn the_callback_api_acts_as_an_officer_would() {
+    let t = desk_app().await;
+    let mut citizen = t.citizen(8002);
+    let code = report(&t, 8002, "Có người bán ma túy trong ngõ 7").await;
+    t.fake
+        .wait_until("the card", |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "sendmessage" && c.chat_id() == Some(GROUP))
+        })
+        .await;
+    citizen.new_messages();
+
+    let (status, json) = call_api(
+        &t,
+        &code,
+        Some(TRIAGE_TOKEN),
+        r#"{"type":"acknowledge","officer":"Đại úy Hà"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, json["status"].as_str()),
+        (200, Some("acknowledged")),
+        "{json}"
+    );
+    assert_eq!(json["seq"], 2);
+    t.fake
+        .wait_until("the card redrawn and the citizen told", |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "editmessagetext" && c.text().contains("Đại úy Hà"))
+                && calls.iter().any(|c| {
+                    c.chat_id() == Some(8002) && c.text().contains("đã được cán bộ tiếp nhận")
+                })
+        })
+        .await;
+
+    // A question, sent twice with one idempotency key, reaches the citizen once.
+    let ask = r#"{"type":"ask","text":"Người bán thường đến lúc mấy giờ?"}"#;
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let resp = t
+            .http
+            .post(format!("{}/api/v1/tips/{code}/events", t.base_url()))
+            .bearer_auth(TRIAGE_TOKEN)
+            .header("Idempotency-Key", "question-1")
+            .body(ask)
+            .send()
+            .await
+            .unwrap();
+        answers.push((resp.status().as_u16(), resp.json::<Value>().await.unwrap()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 200);
+    t.fake
+        .wait_until("the question", |calls| {
+            calls
+                .iter()
+                .any(|c| c.chat_id() == Some(8002) && c.text().contains("lúc mấy giờ"))
+        })
+        .await;
+    t.settle().await;
+    let questions = t
+        .events()
+        .iter()
+        .filter(|e| e["type"] == "info_requested")
+        .count();
+    assert_eq!(questions, 1);
+
+    // The citizen's answer comes back under the card, as for an officer's question.
+    citizen.says("Khoảng 9 giờ tối").await;
+    t.fake
+        .wait_until("the answer under the card", |calls| {
+            calls
+                .iter()
+                .any(|c| c.chat_id() == Some(GROUP) && c.text().contains("Khoảng 9 giờ tối"))
+        })
+        .await;
+
+    let (status, _) = call_api(
+        &t,
+        &code,
+        Some(TRIAGE_TOKEN),
+        r#"{"type":"note","text":"Đã giao tổ trinh sát số 2"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    t.fake
+        .wait_until("the note under the card", |calls| {
+            calls.iter().any(|c| {
+                c.chat_id() == Some(GROUP) && c.text().contains("Đã giao tổ trinh sát số 2")
+            })
+        })
+        .await;
+
+    let close = r#"{"type":"close","disposition":"handled"}"#;
+    let (status, json) = call_api(&t, &code, Some(TRIAGE_TOKEN), close).await;
+    assert_eq!(
+        (status, json["status"].as_str()),
+        (200, Some("closed")),
+        "{json}"
+    );
+    let (status, json) = call_api(&t, &code, Some(TRIAGE_TOKEN), close).await;
+    assert_eq!(
+        (status, json["status"].as_str()),
+        (409, Some("closed")),
+        "{json}"
+    );
+    assert_eq!(t.tip(&code)["status"], "closed");
+
+    // Audited like an officer's buttons.
+    let audit: ::redis::streams::StreamRangeReply = ::redis::cmd("XRANGE")
+        .arg(format!("{}:audit", t.ns()))
+        .arg("-")
+        .arg("+")
+        .query(&mut t.redis())
+        .unwrap();
+    let actions: Vec<(String, String)> = audit
+        .ids
+        .iter()
+        .map(|id| {
+            (
+                id.get::<String>("actor").unwrap_or_default(),
+                id.get::<String>("action").unwrap_or_default(),
+            )
+        })
+        .collect();
+    for want in ["acknowledged", "info_requested", "noted", "closed"] {
+        assert!(
+            actions.iter().any(|(a, x)| a == "triage" && x == want),
+            "{want} missing from {actions:?}"
+        );
+    }
+    let audit_ok = tipline::audit::verify(&t.app().shared.store).await.unwrap();
+    assert!(audit_ok.is_ok());
+}
+
+#[tokio::test]
+async fn evidence_links_stream_the_file_and_refuse_bad_or_expired_ones() {
+    let triage = FakeTriage::start().await;
+    let t = forwarding_app(&triage, |_| {}).await;
+    let code = report(&t, 8003, "Ảnh chụp nơi cất giấu ma túy").await;
+    triage.wait_delivered(1).await;
+    let url = triage.delivered()[0].json["tip"]["evidence"][0]["url"]
+        .as_str()
+        .unwrap()
+        .replace(PUBLIC_URL, &t.base_url());
+
+    let resp = t.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/jpeg");
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.starts_with("file:"),
+        "streamed from the platform: {body}"
+    );
+    assert!(t.fake.calls_of("getFile").len() == 1);
+
+    let get = |u: String| {
+        let http = t.http.clone();
+        async move { http.get(u).send().await.unwrap().status().as_u16() }
+    };
+    let mut bad_sig = url.clone();
+    let last = bad_sig.pop().unwrap();
+    bad_sig.push(if last == '0' { '1' } else { '0' });
+    assert_eq!(get(bad_sig).await, 403);
+    assert_eq!(
+        get(url.replace(&format!("{code}/0"), &format!("{code}/1"))).await,
+        403
+    );
+    assert_eq!(
+        get(url.split("&sig=").next().unwrap().to_owned()).await,
+        403
+    );
+    let later_exp = url.replace("exp=", "exp=9");
+    assert_eq!(
+        get(later_exp).await,
+        403,
+        "a longer life is a different link"
+    );
+
+    t.clock.advance(Duration::from_secs(8 * 24 * 3600));
+    assert_eq!(get(url).await, 410);
+    assert_eq!(
+        t.fake.calls_of("getFile").len(),
+        1,
+        "refused links fetch nothing"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_deliveries_retries_and_dead_letters() {
+    let triage = FakeTriage::start().await;
+    triage.fail_next(&[Reply::Status(502), Reply::Status(422)]);
+    let t = forwarding_app(&triage, |_| {}).await;
+    let code = report(&t, 8004, "Nhóm người lạ mặt bán ma túy ở bến xe").await;
+    triage
+        .wait_until("the refusal", |r| r.iter().any(|r| r.status == 422))
+        .await;
+    let (status, _) = call_api(&t, &code, Some(TRIAGE_TOKEN), r#"{"type":"acknowledge"}"#).await;
+    assert_eq!(status, 200);
+    triage.wait_delivered(1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let text = t
+        .http
+        .get(format!("{}/metrics", t.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "tipline_forward_delivered_total 1",
+        "tipline_forward_retried_total 1",
+        "tipline_forward_dead_lettered_total 1",
+        "tipline_queue_backlog{group=\"forward\",state=\"pending\"} 0",
+        "tipline_callbacks_total{status=\"200\"} 1",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+}
