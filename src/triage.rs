@@ -145,3 +145,239 @@ pub fn draft_commune(draft: &Draft, settings: &Settings) -> Option<String> {
             .map(|m| m.commune.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use figment::providers::Env;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::config::DeskRoute;
+    use crate::conversation::Place;
+
+    fn fixture() -> &'static (Settings, Rules) {
+        static F: std::sync::OnceLock<(Settings, Rules)> = std::sync::OnceLock::new();
+        F.get_or_init(|| {
+            let s = settings();
+            let rules = Rules::compile(&s.rules).unwrap();
+            (s, rules)
+        })
+    }
+
+    fn settings() -> Settings {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut s = Settings::load_with(
+            &root.join("config/tipline.toml"),
+            Env::prefixed("TIPLINE_TEST_NOTHING__"),
+        )
+        .unwrap();
+        s.desk.enabled = true;
+        s.desk.default_group = -1;
+        s.desk.routes = vec![
+            DeskRoute {
+                group: -2,
+                districts: vec![],
+                communes: vec!["thung-nai".into()],
+                categories: vec!["drugs".into()],
+            },
+            DeskRoute {
+                group: -3,
+                districts: vec!["Cao Phong".into()],
+                communes: vec![],
+                categories: vec![],
+            },
+        ];
+        s
+    }
+
+    /// (category, commune, text, emergency from the conversation) → (priority, reasons, duplicate)
+    type Case<'a> = (
+        &'a str,
+        Option<&'a str>,
+        &'a str,
+        bool,
+        Priority,
+        &'a [&'a str],
+        Option<&'a str>,
+    );
+
+    fn draft(category: &str, commune: Option<&str>, text: &str, emergency: bool) -> Draft {
+        Draft {
+            category: Some(category.into()),
+            place: commune.map(|c| Place::Commune { id: c.into() }),
+            description: text.into(),
+            emergency,
+            ..Draft::default()
+        }
+    }
+
+    #[test]
+    fn decisions_and_their_reasons() {
+        let s = settings();
+        let rules = Rules::compile(&s.rules).unwrap();
+        let now = 1_800_000_000_000;
+        let recent = vec![
+            Recent::new(
+                "TB-AAAA-AAAA",
+                now - 3_600_000,
+                "Có người bán ma túy ở quán nước đầu xóm Bưng",
+            ),
+            Recent::new(
+                "TB-BBBB-BBBB",
+                now - 3 * 86_400_000,
+                "Trộm chó ban đêm ở xóm Trên",
+            ),
+        ];
+        // (category, commune, text, emergency from the conversation) → (priority, reasons, duplicate)
+        let cases: &[Case] = &[
+            (
+                "fraud",
+                None,
+                "Gọi điện giả danh công an",
+                false,
+                Priority::Normal,
+                &["category:fraud=normal", "route:default"],
+                None,
+            ),
+            (
+                "drugs",
+                Some("thung-nai"),
+                "Người lạ hay đến đây",
+                false,
+                Priority::High,
+                &["category:drugs=high", "route:desk.routes[0]"],
+                None,
+            ),
+            (
+                "theft",
+                Some("thung-nai"),
+                "Mất trộm gà",
+                false,
+                Priority::Normal,
+                &["category:theft=normal", "route:desk.routes[1]"],
+                None,
+            ),
+            (
+                "other",
+                None,
+                "Bọn trẻ con bị dụ dỗ",
+                false,
+                Priority::High,
+                &[
+                    "category:other=low",
+                    "keyword:children=high",
+                    "route:default",
+                ],
+                None,
+            ),
+            (
+                "other",
+                None,
+                "bon tre con bi du do",
+                false,
+                Priority::High,
+                &[
+                    "category:other=low",
+                    "keyword:children=high",
+                    "route:default",
+                ],
+                None,
+            ),
+            (
+                "other",
+                None,
+                "Có người đang đánh nhau",
+                true,
+                Priority::Urgent,
+                &["category:other=low", "emergency=urgent", "route:default"],
+                None,
+            ),
+            (
+                "other",
+                None,
+                "Họ giấu súng trong nhà kho",
+                false,
+                Priority::Urgent,
+                &[
+                    "category:other=low",
+                    "keyword:weapons-now=urgent",
+                    "keyword:weapons-now=emergency",
+                    "route:default",
+                ],
+                None,
+            ),
+            // drug-dealing applies to the drugs category only.
+            (
+                "other",
+                None,
+                "Họ bán ma túy ngoài chợ",
+                false,
+                Priority::Low,
+                &["category:other=low", "route:default"],
+                None,
+            ),
+            (
+                "drugs",
+                None,
+                "co nguoi ban ma tuy o quan nuoc dau xom Bung",
+                false,
+                Priority::High,
+                &[
+                    "category:drugs=high",
+                    "keyword:drug-dealing=high",
+                    "duplicate-of:TB-AAAA-AAAA(1.00)",
+                    "route:default",
+                ],
+                Some("TB-AAAA-AAAA"),
+            ),
+            // Outside the window, however similar.
+            (
+                "theft",
+                None,
+                "Trộm chó ban đêm ở xóm Trên",
+                false,
+                Priority::Normal,
+                &["category:theft=normal", "route:default"],
+                None,
+            ),
+        ];
+        for (cat, commune, text, emergency, priority, reasons, dup) in cases {
+            let d = decide(
+                &draft(cat, *commune, text, *emergency),
+                &s,
+                &rules,
+                &recent,
+                now,
+            );
+            assert_eq!(d.priority, *priority, "{text}: {d:?}");
+            assert_eq!(d.reasons, *reasons, "{text}");
+            assert_eq!(d.duplicate_of.as_deref(), *dup, "{text}");
+            assert_eq!(
+                d.emergency,
+                *emergency || d.reasons.iter().any(|r| r.ends_with("=emergency"))
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_rules_only_ever_raise_the_category_priority(text in "\\PC{0,200}", cat in 0usize..10) {
+            let (s, rules) = fixture();
+            let category = &s.categories[cat];
+            let d = decide(&draft(&category.id, None, &text, false), s, rules, &[], 0);
+            prop_assert!(d.priority >= category.priority);
+            prop_assert_eq!(&d.reasons[0], &format!("category:{}={}", category.id, name(category.priority)));
+        }
+
+        #[test]
+        fn a_tip_always_duplicates_its_own_text_within_the_window(text in "[a-zđơưâêôăà-ỹ ]{3,120}") {
+            prop_assume!(!normalise(&text).is_empty());
+            let (s, rules) = fixture();
+            let recent = [Recent::new("TB-AAAA-AAAA", 0, &text)];
+            let d = decide(&draft("other", None, &text, false), s, rules, &recent, 60_000);
+            prop_assert_eq!(d.duplicate_of.as_deref(), Some("TB-AAAA-AAAA"));
+        }
+    }
+}

@@ -395,6 +395,44 @@ mod tests {
     }
 
     #[test]
+    fn forwarding_settings_are_checked() {
+        let text = shipped()
+            .replace(
+                "[triage]\n# Forward every tip and every change of it to the police triage service (docs/triage-api.md).\nenabled = false\nurl = \"\"",
+                "[triage]\nenabled = true\nurl = \"ftp://x\"",
+            )
+            .replace("concurrency = 8", "concurrency = 0")
+            .replace("backoff_initial_ms = 1000", "backoff_initial_ms = 0")
+            .replace("evidence_url_ttl_secs = 604800", "evidence_url_ttl_secs = 5");
+        let err = load_text(&text).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "triage.url",
+                "http.public_url",
+                "triage.concurrency",
+                "triage.backoff_initial_ms",
+                "triage.evidence_url_ttl_secs"
+            ],
+            "{err}"
+        );
+        let mut s = load_text(&shipped()).unwrap();
+        s.triage.enabled = true;
+        let err = Secrets::from_lookup(&s, |k| match k {
+            "TIPLINE_TELEGRAM_TOKEN" => Some("1:x".into()),
+            "TIPLINE_ALIAS_KEY" => Some("k".repeat(32)),
+            "TIPLINE_ROUTE_KEY" => Some("ab".repeat(32)),
+            "TIPLINE_TRIAGE_SECRET" => Some("short".into()),
+            "TIPLINE_TRIAGE_API_TOKEN" => Some("short".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["TIPLINE_TRIAGE_SECRET", "TIPLINE_TRIAGE_API_TOKEN"]);
+    }
+
+    #[test]
     fn a_wrong_type_or_unknown_key_names_the_key() {
         let err = load_text(&shipped().replace("tips_per_hour = 5", "tips_per_hour = \"five\""))
             .unwrap_err();

@@ -106,6 +106,12 @@ impl Forwarder {
         let mut task_tip: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         let force_after_ms = (settings.reclaim_after_secs * 2000) as i64;
+        // Events waiting here behind their tip's earlier ones are ours too: tell Redis now and
+        // then, so no other worker takes them over (and sends them early) while we live.
+        let mut keep_alive = tokio::time::interval(Duration::from_millis(
+            (settings.reclaim_after_secs * 1000 / 3).max(100),
+        ));
+        keep_alive.tick().await;
 
         loop {
             while running.len() < concurrency {
@@ -175,6 +181,18 @@ impl Forwarder {
                     if !busy.contains(&tip) {
                         ready.push_back(tip);
                     }
+                }
+                _ = keep_alive.tick() => {
+                    let ids: Vec<String> = known.iter().cloned().collect();
+                    let me = this.clone();
+                    tokio::spawn(async move {
+                        for chunk in ids.chunks(500) {
+                            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                            if let Err(e) = me.shared.store.events_touch_many(FORWARD_GROUP, &me.consumer, &refs).await {
+                                tracing::debug!(error = %e, "keeping events claimed failed");
+                            }
+                        }
+                    });
                 }
                 _ = tick.tick() => {
                     let now = tokio::time::Instant::now();

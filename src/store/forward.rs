@@ -207,12 +207,25 @@ impl Store {
         consumer: &str,
         stream_id: &str,
     ) -> redis::RedisResult<()> {
+        self.events_touch_many(group, consumer, &[stream_id]).await
+    }
+
+    /// [`Store::events_touch`] for many events at once.
+    pub async fn events_touch_many(
+        &self,
+        group: &str,
+        consumer: &str,
+        stream_ids: &[&str],
+    ) -> redis::RedisResult<()> {
+        if stream_ids.is_empty() {
+            return Ok(());
+        }
         let _: redis::Value = redis::cmd("XCLAIM")
             .arg(self.keys.events())
             .arg(group)
             .arg(consumer)
             .arg(0)
-            .arg(stream_id)
+            .arg(stream_ids)
             .arg("JUSTID")
             .query_async(&mut self.conn())
             .await?;

@@ -9,5 +9,6 @@ mod forward;
 mod process;
 mod report;
 mod resilience;
+mod rules;
 mod status;
 mod webhook;
