@@ -140,6 +140,12 @@ pub async fn handle(
             }
         },
         None => {
+            if req.kind == "ask" && !shared.settings.notify.enabled {
+                return Ok((
+                    StatusCode::CONFLICT,
+                    json!({"error": "unavailable", "detail": "questions cannot reach citizens: notify.enabled is false", "status": tip.status}),
+                ));
+            }
             if tip.status == TipStatus::Closed && req.kind == "ask" {
                 return Ok((
                     StatusCode::CONFLICT,
@@ -163,7 +169,10 @@ pub async fn handle(
                     &[("text", text)],
                 )
                 .await?;
-            crate::audit::append(&shared.store, now, actor, kind, code.as_str(), "").await?;
+            // 0: this call was carried out before (same idempotency key); nothing new.
+            if seq > 0 {
+                crate::audit::append(&shared.store, now, actor, kind, code.as_str(), "").await?;
+            }
             seq
         }
     };

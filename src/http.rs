@@ -194,8 +194,11 @@ async fn callback_inner(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.len() <= 200)
         .map(|k| {
+            // The same tip however the URL spells its code.
+            let canonical = crate::codes::ReceiptCode::parse(code)
+                .map_or_else(|_| code.to_owned(), |c| c.as_str().to_owned());
             hex::encode(<sha2::Sha256 as sha2::Digest>::digest(format!(
-                "{code}\n{k}"
+                "{canonical}\n{k}"
             )))
         });
     let store = &st.shared.store;

@@ -98,6 +98,19 @@ impl Vault {
         format!("c{}", hex::encode(&digest[..10]))
     }
 
+    /// The actor name of an officer: `officer:o…`, an alias kept apart from citizens' aliases
+    /// (another HMAC domain), so that an officer who once reported a tip as a citizen cannot be
+    /// linked to it through the events.
+    pub fn officer_actor(&self, channel: Channel, user_id: &str) -> String {
+        let mut mac = self.alias_mac.clone();
+        mac.update(b"officer:");
+        mac.update(channel.short().as_bytes());
+        mac.update(b":");
+        mac.update(user_id.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        format!("officer:o{}", hex::encode(&digest[..10]))
+    }
+
     /// Seals bytes: base64url of a random 24-byte nonce followed by the ciphertext.
     pub fn seal(&self, plain: &[u8]) -> String {
         let mut nonce = [0u8; 24];

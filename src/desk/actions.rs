@@ -163,12 +163,9 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
         answer("desk-stale-button").await;
         return Ok(());
     }
-    let actor = format!(
-        "officer:{}",
-        shared
-            .vault
-            .alias(Channel::Telegram, &press.user_id.to_string())
-    );
+    let actor = shared
+        .vault
+        .officer_actor(Channel::Telegram, &press.user_id.to_string());
     let now = shared.clock.now_ms();
     let name = press.first_name.clone();
     let (code, action, done_id) = match parsed {

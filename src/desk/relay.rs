@@ -43,12 +43,9 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
     } else if reply.text.chars().count() > QUESTION_MAX {
         "desk-relay-too-long"
     } else {
-        let actor = format!(
-            "officer:{}",
-            shared
-                .vault
-                .alias(Channel::Telegram, &reply.user_id.to_string())
-        );
+        let actor = shared
+            .vault
+            .officer_actor(Channel::Telegram, &reply.user_id.to_string());
         // Once per officer message, however often the update is retried.
         let once = format!(
             "{}:relayed:{}:{}",

@@ -27,7 +27,10 @@ impl Forwarder {
         };
         let event = letter.event();
         let tip = match crate::codes::ReceiptCode::parse(event.get("code")) {
-            Ok(code) if event.get("type") == "submitted" => store.tip(&code).await?,
+            Ok(code) if event.get("type") == "submitted" => match store.tip(&code).await? {
+                Some(t) => Some(t),
+                None => return Ok(Replay::Failed("the tip is no longer stored".into())),
+            },
             _ => None,
         };
         let now_ms = self.shared.clock.now_ms();

@@ -73,6 +73,8 @@ impl Forwarder {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(shared.settings.triage.timeout_secs))
             .user_agent(concat!("tipline/", env!("CARGO_PKG_VERSION")))
+            // A redirect would turn the POST into a bodiless GET; a 3xx is an error instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the HTTP client for the triage service")?;
         let consumer = format!("forward-{}", shared.instance);
@@ -123,6 +125,8 @@ impl Forwarder {
                     queues.remove(&tip);
                     continue;
                 };
+                // An earlier event that stays missing for long, with no live worker holding
+                // the tip, was lost for good (e.g. a trimmed stream): send on without it.
                 let force = blocked_since
                     .get(&tip)
                     .is_some_and(|since| this.shared.clock.now_ms() - since > force_after_ms);
@@ -311,12 +315,29 @@ impl Forwarder {
                 return Ok(Outcome::Skipped);
             }
             if state.delivered_seq + 1 < seq {
-                if !force {
+                if !force || store.forward_busy(code).await? {
                     return Ok(Outcome::Blocked);
                 }
                 tracing::warn!(tip = %code, seq, "an earlier event never came; sending this one anyway");
             }
         }
+        let lease_ms = self.shared.settings.triage.reclaim_after_secs * 2000;
+        store.forward_hold(code, &self.consumer, lease_ms).await?;
+        let outcome = self.attempt_until_done(event, code, seq).await;
+        if let Err(e) = store.forward_release(code).await {
+            tracing::debug!(error = %e, "releasing the tip's forwarding lease failed");
+        }
+        outcome
+    }
+
+    /// Sends until the event is delivered or given up on.
+    async fn attempt_until_done(
+        &self,
+        event: &EventEntry,
+        code: &str,
+        seq: u64,
+    ) -> anyhow::Result<Outcome> {
+        let store = &self.shared.store;
         let tip = match (event.get("type"), ReceiptCode::parse(code)) {
             ("submitted", Ok(c)) => match store.tip(&c).await? {
                 Some(t) => Some(t),
@@ -373,7 +394,7 @@ impl Forwarder {
                                 .min(Duration::from_secs(3600)),
                         );
                     tracing::warn!(tip = %code, seq, attempts, error = %why, ?wait, "triage service did not take the event; retrying");
-                    self.wait(wait, &event.stream_id).await?;
+                    self.wait(wait, &event.stream_id, code).await?;
                 }
             }
         }
@@ -459,7 +480,7 @@ impl Forwarder {
     }
 
     /// Waits `d` on the app clock, telling Redis now and then that the event is still ours.
-    async fn wait(&self, d: Duration, stream_id: &str) -> anyhow::Result<()> {
+    async fn wait(&self, d: Duration, stream_id: &str, code: &str) -> anyhow::Result<()> {
         let chunk = Duration::from_millis(
             (self.shared.settings.triage.reclaim_after_secs * 1000 / 3).max(100),
         );
@@ -476,6 +497,14 @@ impl Forwarder {
             self.shared
                 .store
                 .events_touch(FORWARD_GROUP, &self.consumer, stream_id)
+                .await?;
+            self.shared
+                .store
+                .forward_hold(
+                    code,
+                    &self.consumer,
+                    self.shared.settings.triage.reclaim_after_secs * 2000,
+                )
                 .await?;
         }
     }

@@ -97,6 +97,36 @@ impl Store {
         })
     }
 
+    /// Marks tip `code` as being delivered by `consumer` for `lease_ms` (renewed while it
+    /// retries), so that no other worker sends a later event of it first.
+    pub async fn forward_hold(
+        &self,
+        code: &str,
+        consumer: &str,
+        lease_ms: u64,
+    ) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(self.keys.forward_busy(code))
+            .arg(consumer)
+            .arg("PX")
+            .arg(lease_ms.max(1))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Ends [`Store::forward_hold`].
+    pub async fn forward_release(&self, code: &str) -> redis::RedisResult<()> {
+        redis::cmd("DEL")
+            .arg(self.keys.forward_busy(code))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Whether some live worker is delivering an event of tip `code`.
+    pub async fn forward_busy(&self, code: &str) -> redis::RedisResult<bool> {
+        self.exists(&self.keys.forward_busy(code)).await
+    }
+
     /// Counts one more failed delivery of the event; returns the count.
     pub async fn forward_failed(&self, stream_id: &str) -> redis::RedisResult<u32> {
         redis::cmd("HINCRBY")
@@ -340,7 +370,7 @@ impl Store {
 }
 
 /// Seconds a callback API answer is kept for its idempotency key.
-const CALLBACK_ANSWER_TTL: u64 = 24 * 3600;
+const CALLBACK_ANSWER_TTL: u64 = 7 * 24 * 3600;
 
 impl Store {
     /// The stored answer to a callback API call with this (hashed) idempotency key.

@@ -133,6 +133,10 @@ impl Keys {
     pub fn forward_attempts(&self) -> String {
         format!("{}:fwd:attempts", self.ns)
     }
+    /// Held while a worker delivers an event of the tip.
+    pub fn forward_busy(&self, code: &str) -> String {
+        format!("{}:fwd:busy:{code}", self.ns)
+    }
     /// A citizen's recent tips, for duplicate detection.
     pub fn recent(&self, alias: &str) -> String {
         format!("{}:recent:{alias}", self.ns)

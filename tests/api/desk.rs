@@ -243,7 +243,7 @@ async fn acknowledging_edits_the_card_and_the_citizen_sees_the_status() {
     assert_eq!(events[1]["type"], "acknowledged");
     assert_eq!(events[1]["seq"], "2");
     assert!(
-        events[1]["actor"].starts_with("officer:c"),
+        events[1]["actor"].starts_with("officer:o"),
         "{:?}",
         events[1]
     );
@@ -828,7 +828,7 @@ async fn an_officer_asks_and_the_citizen_answers_without_either_seeing_the_other
         ]
     );
     assert_eq!(t.events()[2]["text"], "Xe Wave màu xanh, biển 28B1");
-    assert!(t.events()[1]["actor"].starts_with("officer:c"));
+    assert!(t.events()[1]["actor"].starts_with("officer:o"));
 
     // After closing, a question is refused.
     t.fake.push_update(officer_press(

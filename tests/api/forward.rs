@@ -624,3 +624,207 @@ async fn metrics_count_deliveries_retries_and_dead_letters() {
         assert!(text.contains(line), "{line} missing from\n{text}");
     }
 }
+
+fn schema(name: &str) -> Value {
+    let path = format!("{}/docs/schema/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn validator(schema: &Value) -> jsonschema::Validator {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap()
+}
+
+/// `schema` with its root replaced by one of its `$defs` (keeping the `$defs` for references).
+fn sub_schema(schema: &Value, def: &str) -> Value {
+    let mut sub = schema["$defs"][def].clone();
+    sub["$defs"] = schema["$defs"].clone();
+    sub["$schema"] = schema["$schema"].clone();
+    sub
+}
+
+fn assert_valid(v: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match the schema: {errors:?}\n{instance:#}"
+    );
+}
+
+#[tokio::test]
+async fn every_payload_and_callback_matches_the_published_schemas() {
+    let triage = FakeTriage::start().await;
+    let t = forwarding_app(&triage, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = GROUP;
+        s.rules.hotspots.count = 2;
+    })
+    .await;
+    let events = validator(&schema("triage-event.v1.json"));
+    let callback_schema = schema("triage-callback.v1.json");
+    let calls = validator(&callback_schema);
+    let responses = validator(&sub_schema(&callback_schema, "response"));
+    let errors = validator(&sub_schema(&callback_schema, "error"));
+
+    // Two tips in one commune (a hotspot), the second a near-duplicate with a typed place.
+    let first = report(
+        &t,
+        8101,
+        "Có người bán ma túy ở quán nước đầu xóm, tối nào cũng có",
+    )
+    .await;
+    let second = report(
+        &t,
+        8101,
+        "Co nguoi ban ma tuy o quan nuoc dau xom, toi nao cung co!",
+    )
+    .await;
+    let mut c = t.citizen(8102);
+    c.says("/report").await;
+    c.presses("cat:fraud").await;
+    c.says("Chợ Cao Phong, cổng phía đông").await;
+    c.says("Nhắn tin giả danh ngân hàng đòi mã OTP").await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let third = receipt_code(&c.presses("rv:send").await).unwrap();
+
+    let mut bodies = vec![
+        (
+            first.as_str(),
+            r#"{"type":"acknowledge","officer":"Đại úy Hà"}"#,
+        ),
+        (first.as_str(), r#"{"type":"claim"}"#),
+        (
+            first.as_str(),
+            r#"{"type":"ask","text":"Quán nước tên gì?"}"#,
+        ),
+        (
+            first.as_str(),
+            r#"{"type":"note","text":"Đã giao tổ trinh sát"}"#,
+        ),
+        (
+            second.as_str(),
+            r#"{"type":"close","disposition":"duplicate"}"#,
+        ),
+        (
+            third.as_str(),
+            r#"{"type":"close","disposition":"transferred","officer":"Trung úy Lan"}"#,
+        ),
+    ];
+    for (code, body) in bodies.drain(..) {
+        let call: Value = serde_json::from_str(body).unwrap();
+        assert_valid(&calls, &call, body);
+        let (status, answer) = call_api(&t, code, Some(TRIAGE_TOKEN), body).await;
+        assert_eq!(status, 200, "{body}: {answer}");
+        assert_valid(&responses, &answer, "a 200 answer");
+    }
+    // The citizen answers the question.
+    t.fake
+        .wait_until("the question", |calls| {
+            calls
+                .iter()
+                .any(|c| c.chat_id() == Some(8101) && c.text().contains("Quán nước tên gì?"))
+        })
+        .await;
+    t.citizen(8101).says("Quán Bà Tư").await;
+    for (code, body) in [
+        (first.as_str(), r#"{"type":"explode"}"#),
+        ("TB-0000-0000", r#"{"type":"acknowledge"}"#),
+        (second.as_str(), r#"{"type":"close","disposition":"spam"}"#),
+    ] {
+        let (status, answer) = call_api(&t, code, Some(TRIAGE_TOKEN), body).await;
+        assert!(status >= 400, "{body}");
+        assert_valid(&errors, &answer, &format!("the {status} answer"));
+    }
+
+    // submitted ×3, hotspot, acknowledged, claimed, info_requested, noted, citizen_replied,
+    // closed ×2.
+    triage.wait_delivered(11).await;
+    let delivered = triage.delivered();
+    let mut kinds: Vec<&str> = delivered
+        .iter()
+        .map(|r| r.json["type"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "acknowledged",
+            "citizen_replied",
+            "claimed",
+            "closed",
+            "closed",
+            "hotspot",
+            "info_requested",
+            "noted",
+            "submitted",
+            "submitted",
+            "submitted"
+        ]
+    );
+    for r in &delivered {
+        assert_valid(&events, &r.json, &format!("{} {}", r.key, r.json["type"]));
+    }
+    let dup = delivered
+        .iter()
+        .find(|r| r.json["type"] == "submitted" && r.code() == second)
+        .unwrap();
+    assert_eq!(dup.json["tip"]["duplicate_of"], first.as_str());
+    // A body that breaks the contract is caught (the check can fail).
+    let mut broken = delivered[0].json.clone();
+    broken["surprise"] = Value::Bool(true);
+    assert!(!events.is_valid(&broken));
+}
+
+#[tokio::test]
+async fn the_documented_python_recipe_verifies_a_real_signature() {
+    let Ok(out) = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+    else {
+        eprintln!("python3 is not installed: the Rust recipe test above covers the signature");
+        return;
+    };
+    assert!(out.status.success());
+    let doc = std::fs::read_to_string(format!("{}/docs/triage-api.md", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    let code = doc
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a ```python block in docs/triage-api.md");
+
+    let triage = FakeTriage::start().await;
+    let t = forwarding_app(&triage, |_| {}).await;
+    report(&t, 8201, "Có người bán ma túy ở bến xe, tối nào cũng thấy").await;
+    triage.wait_delivered(1).await;
+    let got = &triage.delivered()[0];
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("body.bin"), &got.body).unwrap();
+    let script = format!(
+        "{code}\n\nimport sys\nbody = open(sys.argv[1], 'rb').read()\nsecret = sys.argv[2].encode()\nheader = sys.argv[3]\nprint(verify(secret, header, body), verify(secret, header, body + b' '), verify(b'wrong', header, body))\n"
+    );
+    std::fs::write(dir.path().join("check.py"), script).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(dir.path().join("check.py"))
+        .arg(dir.path().join("body.bin"))
+        .arg(TRIAGE_SECRET)
+        .arg(&got.signature)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim(), "True False False");
+    drop(t);
+}
