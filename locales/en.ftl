@@ -201,3 +201,20 @@ desk-hotspot = 🔥 Hotspot: { $count } tips of kind “{ $category }” in { $c
 card-duplicate = 🔁 Probably repeats tip { $code } from the same reporter (nearly the same text).
 card-reasons = Triage reasons: { $reasons }
 card-minimal-excerpt = Summary (personal data hidden): { $excerpt }
+
+# Admins: exports, statistics, the weekly report, posters
+admin-refused = This command is for the tip line's administrators only.
+admin-bad-week = “{ $arg }” is not a week. For example: /export 2026-W47 (week 47 of 2026).
+admin-export-caption = Tip log for week { $week } ({ $from } – { $to }): { $count } tips. The CSV file opens in Excel.
+admin-stats-title = Tips per day, week { $week }
+admin-weekly-header = 📊 Report for week { $week } ({ $from } – { $to })
+admin-failed = The report could not be made; please try again in a few minutes.
+poster-title = ANTT 4.0 MAILBOX
+poster-step-1 = 1. Open Telegram and scan this QR code.
+poster-step-2 = 2. Press “Start” and choose what happened.
+poster-step-3 = 3. Tell us what happened; send photos or videos if you have them.
+poster-step-4 = 4. Keep the tip code to follow it up.
+poster-promise = The identity of whoever reports is kept strictly confidential. You may report anonymously.
+poster-emergency = Emergency: call 113 now
+poster-scan = Scan with Telegram
+poster-zalo = Or scan with Zalo

@@ -201,3 +201,20 @@ desk-hotspot = 🔥 Điểm nóng: { $count } tin báo loại “{ $category }�
 card-duplicate = 🔁 Có thể trùng với tin báo { $code } của cùng người báo (nội dung gần giống).
 card-reasons = Căn cứ phân loại: { $reasons }
 card-minimal-excerpt = Tóm tắt (đã che thông tin cá nhân): { $excerpt }
+
+# Admins: exports, statistics, the weekly report, posters
+admin-refused = Lệnh này chỉ dành cho quản trị viên của đường dây tin báo.
+admin-bad-week = “{ $arg }” không phải là một tuần. Ví dụ: /export 2026-W47 (tuần 47 năm 2026).
+admin-export-caption = Nhật ký tin báo tuần { $week } ({ $from } – { $to }): { $count } tin. Tệp CSV mở được bằng Excel.
+admin-stats-title = Tin báo theo ngày, tuần { $week }
+admin-weekly-header = 📊 Báo cáo tuần { $week } ({ $from } – { $to })
+admin-failed = Chưa tạo được báo cáo, xin thử lại sau ít phút.
+poster-title = HÒM THƯ ANTT 4.0
+poster-step-1 = 1. Mở ứng dụng Telegram, quét mã QR này.
+poster-step-2 = 2. Bấm “Bắt đầu” và chọn loại vụ việc.
+poster-step-3 = 3. Kể lại sự việc, gửi ảnh hoặc video nếu có.
+poster-step-4 = 4. Nhận mã tin báo để theo dõi kết quả.
+poster-promise = Danh tính người báo tin được giữ bí mật tuyệt đối. Bạn có thể báo tin ẩn danh.
+poster-emergency = Trường hợp khẩn cấp: gọi ngay 113
+poster-scan = Quét mã bằng Telegram
+poster-zalo = Hoặc quét bằng Zalo

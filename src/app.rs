@@ -50,6 +50,13 @@ impl Clock {
         self.moved.notify_waiters();
     }
 
+    /// Sets this clock (and its clones) so that now is `ms` (tests start at a chosen time).
+    pub fn jump_to(&self, ms: i64) {
+        let wall = self.now_ms() - self.offset_ms.load(Ordering::Relaxed);
+        self.offset_ms.store(ms - wall, Ordering::Relaxed);
+        self.moved.notify_waiters();
+    }
+
     /// Waits until this clock has moved on by `d`: in real time, or at once when a test
     /// advances it past the end. Backoff waits use it, so a test can skip hours.
     pub async fn sleep(&self, d: Duration) {
@@ -312,6 +319,16 @@ impl App {
                 shared.links.clone(),
             )?;
             tasks.push(("forward", tokio::spawn(forwarder.run(shutdown.clone()))));
+        }
+        if shared.settings.admin.weekly_report && shared.tg.is_some() {
+            tasks.push((
+                "weekly",
+                tokio::spawn(crate::admin::run_weekly(
+                    shared.clone(),
+                    opts.sweep_every,
+                    shutdown.clone(),
+                )),
+            ));
         }
         let intake = Intake::new(shared.clone()).await?;
         tasks.push(("intake", tokio::spawn(intake.run(shutdown.clone()))));

@@ -222,6 +222,11 @@ impl Intake {
             }
             None => {}
         }
+        if let Some(command) = parse::parse_admin_command(&update) {
+            crate::admin::on_command(sh, command).await?;
+            sh.store.mark_seen(&seen_key).await?;
+            return Ok(());
+        }
         let Some(inb) = inbound else {
             if let Some(press) = parse::parse_officer(&update) {
                 crate::desk::actions::on_press(sh, press).await?;

@@ -16,10 +16,15 @@
 //! - [`notify`]: notices to citizens when their tip changes state.
 //! - [`forward`]: signed, ordered, retried delivery of events to the triage service.
 //! - [`callback`]: the triage service's calls back (acknowledge, ask, note, close).
+//! - [`export`]: weekly tip logs (CSV, XLSX, JSONL) and their summary.
+//! - [`render`]: Hòm thư QR posters and charts (SVG, PNG).
 //! - [`metrics`]: Prometheus counters and backlog gauges.
 //! - [`http`]: the axum server (webhook, callback API, evidence links, health, metrics).
+//! - [`admin`]: `/export` and `/stats` for admins, the weekly report.
+//! - [`posters`]: Hòm thư posters for every configured mailbox.
 //! - [`app`]: wiring of one process, start and graceful shutdown.
 
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod callback;
@@ -29,13 +34,16 @@ pub mod config;
 pub mod consumer;
 pub mod conversation;
 pub mod desk;
+pub mod export;
 pub mod forward;
 pub mod http;
 pub mod i18n;
 pub mod intake;
 pub mod metrics;
 pub mod notify;
+pub mod posters;
 pub mod privacy;
+pub mod render;
 pub mod rules;
 pub mod store;
 pub mod telemetry;

@@ -40,6 +40,46 @@ enum Cmd {
         #[command(subcommand)]
         action: AuditCmd,
     },
+    /// Write the tip log of a week (or of days) as CSV, XLSX or JSON Lines (docs/export.md).
+    Export {
+        /// An ISO week, e.g. 2026-W48 (Monday 00:00 to Monday 00:00 local time). Without it
+        /// and without --from/--to: the last full week.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        week: Option<String>,
+        /// First day, YYYY-MM-DD (local), with --to.
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (local, included), with --from.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// csv (UTF-8 with BOM, for Excel), xlsx or jsonl.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// The file to write; `-` writes to standard output (csv and jsonl).
+        #[arg(long)]
+        out: PathBuf,
+        /// Only this commune id.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Only this category id.
+        #[arg(long)]
+        category: Option<String>,
+        /// Only tips in this state: submitted, acknowledged, in_progress, closed.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Write printable Hòm thư ANTT 4.0 posters (SVG and PNG, A4) with each mailbox's QR code.
+    Qr {
+        /// One mailbox, by code.
+        #[arg(long, required_unless_present = "all")]
+        mailbox: Option<String>,
+        /// Every configured mailbox.
+        #[arg(long)]
+        all: bool,
+        /// Folder to write into.
+        #[arg(long, default_value = "posters")]
+        out: PathBuf,
+    },
     /// Events a consumer group gave up on (dead letters): inspect, send again, drop.
     Dlq {
         /// The consumer group: forward, desk or notify.
@@ -105,7 +145,185 @@ fn main() -> ExitCode {
             action: AuditCmd::Verify,
         } => audit_verify(&cli.config),
         Cmd::Dlq { group, action } => dlq(&cli.config, &group, action),
+        Cmd::Export {
+            week,
+            from,
+            to,
+            format,
+            out,
+            commune,
+            category,
+            status,
+        } => export(
+            &cli.config,
+            ExportArgs {
+                week,
+                days: from.zip(to),
+                format,
+                out,
+                commune,
+                category,
+                status,
+            },
+        ),
+        Cmd::Qr { mailbox, all, out } => qr(&cli.config, mailbox, all, &out),
     }
+}
+
+struct ExportArgs {
+    week: Option<String>,
+    days: Option<(String, String)>,
+    format: String,
+    out: PathBuf,
+    commune: Option<String>,
+    category: Option<String>,
+    status: Option<String>,
+}
+
+fn export(path: &std::path::Path, args: ExportArgs) -> ExitCode {
+    use tipline::export::source::{Filter, export};
+    use tipline::export::{Format, Output, Writer, week};
+    let (Some(settings), Some(runtime)) = (settings(path), runtime()) else {
+        return ExitCode::FAILURE;
+    };
+    let offset = settings.app.utc_offset_hours;
+    let fail = |msg: String| {
+        eprintln!("{msg}");
+        ExitCode::FAILURE
+    };
+    let format: Format = match args.format.parse() {
+        Ok(f) => f,
+        Err(_) => {
+            return fail(format!(
+                "--format {} is not csv, xlsx or jsonl",
+                args.format
+            ));
+        }
+    };
+    let status = match args.status.as_deref().map(|s| {
+        serde_json::from_value::<tipline::store::TipStatus>(serde_json::Value::String(s.into()))
+    }) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(_)) => {
+            return fail("--status must be submitted, acknowledged, in_progress or closed".into());
+        }
+    };
+    if let Some(c) = &args.commune
+        && settings.commune(c).is_none()
+    {
+        return fail(format!("--commune {c} is not a configured commune id"));
+    }
+    if let Some(c) = &args.category
+        && settings.category(c).is_none()
+    {
+        return fail(format!("--category {c} is not a configured category id"));
+    }
+    let secrets = match Secrets::from_env(&settings) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    let actor = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "admin".into())
+    );
+    runtime.block_on(async move {
+        let shared =
+            match tipline::app::Shared::build(settings, &secrets, &Options::default()).await {
+                Ok(s) => s,
+                Err(e) => return fail(format!("{e:#}")),
+            };
+        let range = match (&args.week, &args.days) {
+            (Some(w), _) => week::iso_week(w, offset),
+            (None, Some((from, to))) => week::days(from, to, offset),
+            (None, None) => Ok(week::last_full_week(shared.clock.now_ms(), offset)),
+        };
+        let range = match range {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        let to_stdout = args.out.as_os_str() == "-";
+        if to_stdout && format == Format::Xlsx {
+            return fail("an XLSX export needs --out FILE".into());
+        }
+        let output = if to_stdout {
+            Output::stream(std::io::stdout())
+        } else {
+            Output::path(&args.out)
+        };
+        let filter = Filter {
+            commune: args.commune,
+            category: args.category,
+            status,
+        };
+        let result = async {
+            let mut writer = Writer::new(format, output, &shared.settings.export)?;
+            let n = export(&shared, &range, &filter, &mut [&mut writer], None, &actor).await?;
+            writer.finish()?;
+            anyhow::Ok(n)
+        }
+        .await;
+        match result {
+            Ok(n) => {
+                eprintln!(
+                    "{}: {n} tips ({}, {format})",
+                    range.label,
+                    args.out.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                if !to_stdout {
+                    let _ = std::fs::remove_file(&args.out);
+                }
+                fail(format!("export failed: {e:#}"))
+            }
+        }
+    })
+}
+
+fn qr(
+    path: &std::path::Path,
+    mailbox: Option<String>,
+    all: bool,
+    out: &std::path::Path,
+) -> ExitCode {
+    let Some(settings) = settings(path) else {
+        return ExitCode::FAILURE;
+    };
+    let texts = match tipline::i18n::Texts::load(&settings.app.locales_dir) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let chosen: Vec<&tipline::config::Mailbox> = if all {
+        settings.mailboxes.iter().collect()
+    } else {
+        let code = mailbox.unwrap_or_default();
+        match settings.mailbox(&code) {
+            Some(m) => vec![m],
+            None => {
+                eprintln!("no mailbox {code} in the configuration");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    for m in chosen {
+        match tipline::posters::write_poster(&settings, &texts, m, out) {
+            Ok(files) => {
+                for f in files {
+                    println!("{}", f.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("{}: {e:#}", m.code);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn dlq(path: &std::path::Path, group: &str, action: DlqCmd) -> ExitCode {

@@ -181,12 +181,14 @@ mod tests {
                 districts: vec![],
                 communes: vec!["thung-nai".into()],
                 categories: vec!["drugs".into()],
+                unit: String::new(),
             },
             DeskRoute {
                 group: -3,
                 districts: vec!["Cao Phong".into()],
                 communes: vec![],
                 categories: vec![],
+                unit: String::new(),
             },
         ];
         s

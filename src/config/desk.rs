@@ -21,6 +21,9 @@ pub struct DeskSettings {
     /// and licence plates blanked out; 0 shows none.
     #[serde(default)]
     pub minimal_excerpt_chars: usize,
+    /// The unit of the default group, as exports name it.
+    #[serde(default)]
+    pub default_unit: String,
     /// Routes, tried in order; the first that matches wins.
     #[serde(default)]
     pub routes: Vec<DeskRoute>,
@@ -78,6 +81,10 @@ pub struct DeskRoute {
     /// Category ids; empty matches any.
     #[serde(default)]
     pub categories: Vec<String>,
+    /// The unit this group belongs to, as exports name it (e.g. "Đội CSMT Công an huyện Cao
+    /// Phong").
+    #[serde(default)]
+    pub unit: String,
 }
 
 impl DeskSettings {

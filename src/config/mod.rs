@@ -5,6 +5,7 @@
 //! Loading fails on the first value of a wrong type (with its key); [`Settings::validate`] then
 //! lists every remaining problem with its key, which is what `tipline check-config` prints.
 
+mod admin;
 mod desk;
 mod rules;
 mod secrets;
@@ -17,6 +18,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use admin::{AdminSettings, PosterSettings};
 pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
 pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
 pub use secrets::{SecretError, Secrets};
@@ -49,6 +51,15 @@ pub struct Settings {
     /// Forwarding to the police triage service.
     #[serde(default)]
     pub triage: TriageSettings,
+    /// Admins: exports and statistics in chat, the weekly report.
+    #[serde(default)]
+    pub admin: AdminSettings,
+    /// Hòm thư ANTT 4.0 posters.
+    #[serde(default)]
+    pub posters: PosterSettings,
+    /// What exports may reveal.
+    #[serde(default)]
+    pub export: crate::export::ExportOptions,
     /// Tip categories, in the order the citizen sees them.
     pub categories: Vec<Category>,
     /// Communes and wards a citizen can pick from.
@@ -380,12 +391,14 @@ mod tests {
                 districts: vec![],
                 communes: vec!["thung-nai".into()],
                 categories: vec!["drugs".into()],
+                unit: String::new(),
             },
             DeskRoute {
                 group: -3,
                 districts: vec!["Cao Phong".into()],
                 communes: vec![],
                 categories: vec![],
+                unit: String::new(),
             },
         ];
         assert_eq!(s.desk.group_for(&s, Some("thung-nai"), "drugs"), -2);

@@ -256,6 +256,8 @@ impl Settings {
         self.desk.validate(self, &mut p);
         self.rules.validate(self, &mut p);
         self.triage.validate(self, &mut p);
+        self.admin.validate(self, &mut p);
+        self.posters.validate(&mut p);
         for (i, kind) in self.notify.on.iter().enumerate() {
             if !crate::notify::NOTICES.iter().any(|(k, _)| k == kind) {
                 let known: Vec<&str> = crate::notify::NOTICES.iter().map(|(k, _)| *k).collect();

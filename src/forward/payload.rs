@@ -145,7 +145,10 @@ fn tip_json(tip: &Tip, ctx: &Context<'_>) -> Value {
         .mailbox
         .as_deref()
         .map(|code| json!({"code": code, "name": settings.mailbox(code).map(|m| m.name.as_str())}));
-    let exp = ctx.now_unix + ctx.settings.triage.evidence_url_ttl_secs as i64;
+    // Valid for the configured time from the tip's submission, so that every retry of the
+    // event carries the same body; an event delivered late still gets at least half of it.
+    let ttl = ctx.settings.triage.evidence_url_ttl_secs as i64;
+    let exp = (tip.received_ms / 1000 + ttl).max(ctx.now_unix + ttl / 2);
     let base = ctx.settings.http.public_url.trim_end_matches('/');
     let evidence: Vec<Value> = tip
         .evidence

@@ -149,6 +149,10 @@ impl Keys {
     pub fn hotspot_alerted(&self, commune: &str, category: &str) -> String {
         format!("{}:hotalert:{commune}:{category}", self.ns)
     }
+    /// The weekly report of one week: leased while it is being sent, then `done`.
+    pub fn weekly(&self, label: &str) -> String {
+        format!("{}:weekly:{label}", self.ns)
+    }
     /// A callback API request's stored answer, by its idempotency key.
     pub fn callback(&self, key: &str) -> String {
         format!("{}:cb:{key}", self.ns)
@@ -727,5 +731,45 @@ impl Store {
             .iter()
             .filter_map(|r| serde_json::from_str(r).ok())
             .collect())
+    }
+}
+
+impl Store {
+    /// Takes the weekly report of week `label` for this process for `lease_ms`: `false` when it
+    /// was sent already or another replica is sending it.
+    pub async fn weekly_claim(
+        &self,
+        label: &str,
+        instance: &str,
+        lease_ms: u64,
+    ) -> redis::RedisResult<bool> {
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.keys.weekly(label))
+            .arg(format!("lease:{instance}"))
+            .arg("NX")
+            .arg("PX")
+            .arg(lease_ms)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Records that the weekly report of week `label` went out (kept 400 days).
+    pub async fn weekly_done(&self, label: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(self.keys.weekly(label))
+            .arg("done")
+            .arg("EX")
+            .arg(400 * 24 * 3600)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Gives the weekly report of week `label` back after a failure, so it is tried again.
+    pub async fn weekly_release(&self, label: &str) -> redis::RedisResult<()> {
+        redis::cmd("DEL")
+            .arg(self.keys.weekly(label))
+            .query_async(&mut self.conn())
+            .await
     }
 }

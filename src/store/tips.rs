@@ -175,29 +175,64 @@ impl Store {
             .arg(self.keys.tip(code.as_str()))
             .query_async(&mut self.conn())
             .await?;
-        let Some(mut tip) = fields
-            .get("json")
-            .and_then(|j| serde_json::from_str::<Tip>(j).ok())
-        else {
-            return Ok(None);
-        };
-        if let Some(status) = fields.get("status").and_then(|s| parse_status(s)) {
-            tip.status = status;
-        }
-        if let Some(seq) = fields.get("seq").and_then(|s| s.parse().ok()) {
-            tip.seq = seq;
-        }
-        let ms = |k: &str| fields.get(k).and_then(|s| s.parse().ok());
-        tip.acknowledged_ms = ms("ack_ms");
-        tip.acknowledged_by = fields.get("ack_by").cloned();
-        tip.claimed_ms = ms("claim_ms");
-        tip.claimed_by = fields.get("claim_by").cloned();
-        tip.closed_ms = ms("close_ms");
-        tip.closed_by = fields.get("close_by").cloned();
-        tip.disposition = fields.get("disposition").cloned();
-        Ok(Some(tip))
+        Ok(tip_from_fields(&fields))
     }
 
+    /// Tips received in `[from_ms, to_ms)`, oldest first, a page of at most `count` after
+    /// skipping `offset` (one round trip for the codes, one pipeline for the tips).
+    pub async fn tips_page(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisResult<Vec<Tip>> {
+        let codes: Vec<String> = redis::cmd("ZRANGE")
+            .arg(self.keys.tips())
+            .arg(from_ms)
+            .arg(format!("({to_ms}"))
+            .arg("BYSCORE")
+            .arg("LIMIT")
+            .arg(offset)
+            .arg(count)
+            .query_async(&mut self.conn())
+            .await?;
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for code in &codes {
+            pipe.cmd("HGETALL").arg(self.keys.tip(code));
+        }
+        let all: Vec<std::collections::HashMap<String, String>> =
+            pipe.query_async(&mut self.conn()).await?;
+        Ok(all.iter().filter_map(tip_from_fields).collect())
+    }
+}
+
+/// A tip from its hash's fields: the JSON as submitted, with the fields that changed since.
+fn tip_from_fields(fields: &std::collections::HashMap<String, String>) -> Option<Tip> {
+    let mut tip = fields
+        .get("json")
+        .and_then(|j| serde_json::from_str::<Tip>(j).ok())?;
+    if let Some(status) = fields.get("status").and_then(|s| parse_status(s)) {
+        tip.status = status;
+    }
+    if let Some(seq) = fields.get("seq").and_then(|s| s.parse().ok()) {
+        tip.seq = seq;
+    }
+    let ms = |k: &str| fields.get(k).and_then(|s| s.parse().ok());
+    tip.acknowledged_ms = ms("ack_ms");
+    tip.acknowledged_by = fields.get("ack_by").cloned();
+    tip.claimed_ms = ms("claim_ms");
+    tip.claimed_by = fields.get("claim_by").cloned();
+    tip.closed_ms = ms("close_ms");
+    tip.closed_by = fields.get("close_by").cloned();
+    tip.disposition = fields.get("disposition").cloned();
+    Some(tip)
+}
+
+impl Store {
     /// Applies an officer action and appends its event, atomically: of several presses at
     /// once, only the first finds the tip in a state the action applies to.
     pub async fn transition(

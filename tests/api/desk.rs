@@ -19,6 +19,7 @@ async fn desk_app(minimal: bool) -> TestApp {
             districts: vec!["Cao Phong".into()],
             communes: vec![],
             categories: vec!["drugs".into()],
+            unit: String::new(),
         }];
     })
     .await

@@ -5,6 +5,7 @@ mod support;
 
 mod audit;
 mod desk;
+mod export;
 mod forward;
 mod process;
 mod report;

@@ -190,6 +190,35 @@ pub fn parse_group_command(update: &Update) -> Option<GroupCommand> {
     })
 }
 
+/// The admin commands: `/export [week]` and `/stats [week]`.
+pub const ADMIN_COMMANDS: [&str; 2] = ["export", "stats"];
+
+/// Parses an admin command (`/export`, `/stats`) typed in a private chat, whoever sent it (the
+/// caller checks who may); `None` for anything else.
+pub fn parse_admin_command(update: &Update) -> Option<GroupCommand> {
+    let UpdateKind::Message(msg) = &update.kind else {
+        return None;
+    };
+    let from = msg.from.as_ref()?;
+    if !msg.chat.is_private() || from.is_bot {
+        return None;
+    }
+    let rest = msg.text()?.trim().strip_prefix('/')?;
+    let (head, arg) = match rest.split_once(char::is_whitespace) {
+        Some((h, a)) => (h, Some(a.trim().to_owned()).filter(|a| !a.is_empty())),
+        None => (rest, None),
+    };
+    let name = head.split('@').next().unwrap_or(head).to_ascii_lowercase();
+    ADMIN_COMMANDS
+        .contains(&name.as_str())
+        .then_some(GroupCommand {
+            chat_id: msg.chat.id.0,
+            user_id: from.id.0,
+            name,
+            arg,
+        })
+}
+
 /// Parses a button press in a group chat; `None` for anything else.
 pub fn parse_officer(update: &Update) -> Option<OfficerPress> {
     let UpdateKind::CallbackQuery(q) = &update.kind else {

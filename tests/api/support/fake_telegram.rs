@@ -32,7 +32,18 @@ pub struct Call {
 
 impl Call {
     pub fn chat_id(&self) -> Option<i64> {
-        self.body.get("chat_id").and_then(Value::as_i64)
+        // Uploads come as multipart forms, where every field is text.
+        self.body.get("chat_id").and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    }
+    /// The file name of an upload (`sendDocument`, `sendPhoto`).
+    pub fn file_name(&self) -> Option<String> {
+        self.body
+            .get("_filename")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     }
     pub fn text(&self) -> &str {
         self.body.get("text").and_then(Value::as_str).unwrap_or("")
@@ -324,11 +335,29 @@ fn multipart_fields(content_type: &str, body: &[u8]) -> Value {
             continue;
         };
         let value = value.trim_end_matches("\r\n");
+        if let Some(file) = head
+            .split("filename=\"")
+            .nth(1)
+            .and_then(|n| n.split('"').next())
+        {
+            fields.insert("_filename".to_owned(), json!(file));
+        }
         let parsed = serde_json::from_str(value)
             .ok()
             .filter(|v: &Value| v.is_array() || v.is_object())
             .unwrap_or_else(|| json!(value));
         fields.insert(name.to_owned(), parsed);
+    }
+    // Uploads name their file part by reference: `"document": "attach://<part>"`.
+    let attached: Vec<(String, Value)> = fields
+        .iter()
+        .filter_map(|(k, v)| {
+            let part = v.as_str()?.strip_prefix("attach://")?;
+            Some((k.clone(), fields.get(part)?.clone()))
+        })
+        .collect();
+    for (k, v) in attached {
+        fields.insert(k, v);
     }
     Value::Object(fields)
 }

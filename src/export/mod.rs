@@ -1,0 +1,80 @@
+//! Tip logs for administrators: the tips of a week (or any range) as CSV, XLSX or JSON Lines,
+//! with a summary of counts and response times. This is the end of the pipeline's read side:
+//! tips come out of the store, become [`Row`]s here, and leave as a file an admin opens in
+//! Excel or a script reads. The columns are a contract documented in `docs/export.md`.
+//!
+//! The writers are pure and streaming: they hold one row at a time (XLSX rows go to a temporary
+//! file through `rust_xlsxwriter`'s constant-memory mode), so memory does not grow with the
+//! number of tips; only the [`Summary`] keeps two numbers per tip for its percentiles.
+//!
+//! Privacy: a row never holds a platform identity (tips do not have one), officers' names or
+//! evidence file ids. The citizen's alias appears only with `include_alias`, the description
+//! only as [`DescriptionMode`] allows.
+//!
+//! Failures are I/O, CSV, JSON or XLSX errors ([`ExportError`]); a failed export may leave a
+//! partial file behind, which the caller removes.
+
+mod columns;
+mod csv_out;
+mod jsonl_out;
+mod row;
+pub mod source;
+mod summary;
+pub mod week;
+mod writer;
+mod xlsx_out;
+mod xlsx_summary;
+
+#[cfg(test)]
+mod tests;
+
+use serde::Deserialize;
+
+pub use columns::Col;
+pub use csv_out::unguard;
+pub use row::{Row, RowContext};
+pub use summary::{Durations, Summary};
+pub use writer::{Format, Output, UnknownFormat, Writer};
+
+/// How much of a tip's description an export carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DescriptionMode {
+    /// As the citizen wrote it.
+    Full,
+    /// With phone numbers, citizen ids and licence plates blanked out (`rules::pii::redact`).
+    #[default]
+    Redacted,
+    /// Not at all: the column stays, every value in it is empty.
+    Omit,
+}
+
+/// What an export may reveal; from the `[export]` settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportOptions {
+    /// How much of the description is exported.
+    #[serde(default)]
+    pub description: DescriptionMode,
+    /// Whether the citizen's alias is exported (as the last column); without it the column is
+    /// absent.
+    #[serde(default)]
+    pub include_alias: bool,
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Writing the output failed.
+    #[error("writing the export failed")]
+    Io(#[from] std::io::Error),
+    /// The CSV writer failed (it wraps I/O errors too).
+    #[error("writing CSV failed")]
+    Csv(#[from] ::csv::Error),
+    /// Serialising a JSON line failed.
+    #[error("writing JSON Lines failed")]
+    Json(#[from] serde_json::Error),
+    /// The XLSX writer failed (too many rows, temporary file, saving).
+    #[error("writing XLSX failed")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
