@@ -71,7 +71,10 @@ pub async fn build(shared: &Shared, range: &Range, actor: &str) -> anyhow::Resul
         lang(shared),
         &Msg::new("admin-stats-title").arg("week", &range.label),
     );
-    let chart = crate::render::chart::chart_png(&daily.series(range, &shared.settings, title))?;
+    let series = daily.series(range, &shared.settings, title);
+    // Rasterising takes a moment of CPU: off the async threads.
+    let chart =
+        tokio::task::spawn_blocking(move || crate::render::chart::chart_png(&series)).await??;
     Ok(Report {
         range: range.clone(),
         summary,

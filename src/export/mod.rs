@@ -2,6 +2,8 @@
 //! with a summary of counts and response times. This is the end of the pipeline's read side:
 //! tips come out of the store, become [`Row`]s here, and leave as a file an admin opens in
 //! Excel or a script reads. The columns are a contract documented in `docs/export.md`.
+//! [`week`] turns `2026-W48` or a pair of days into a range of received times; [`source`] reads
+//! the tips of a range from the store into the writers.
 //!
 //! The writers are pure and streaming: they hold one row at a time (XLSX rows go to a temporary
 //! file through `rust_xlsxwriter`'s constant-memory mode), so memory does not grow with the

@@ -192,7 +192,9 @@ pub fn poster_svg(p: &Poster) -> anyhow::Result<String> {
     let room = PAGE_H - fixed;
     anyhow::ensure!(
         room >= QR_MIN,
-        "the poster texts are too long: the QR code would be {room:.0} units wide, below {QR_MIN}"
+        "the poster texts are too long: the QR code would be {:.0} mm wide, below {:.0} mm",
+        room / 10.0,
+        QR_MIN / 10.0
     );
     let qr_size = room.min(QR_MAX);
     let extra = (room - qr_size) / gaps.len() as f32;

@@ -321,21 +321,3 @@ fn y_axes_use_round_steps() {
         assert_eq!(nice_axis(max), want, "max {max}");
     }
 }
-
-#[test]
-#[ignore]
-fn zz_samples() {
-    std::fs::write("/tmp/p1.svg", poster_svg(&poster("Nhà văn hóa xóm Bưng", None)).unwrap()).unwrap();
-    std::fs::write("/tmp/c1.png", chart_png(&week()).unwrap()).unwrap();
-    std::fs::write("/tmp/c0.png", chart_png(&DaySeries { series: vec![], ..week() }).unwrap()).unwrap();
-    let days: Vec<String> = (1..=31).map(|d| format!("Thứ Hai {d:02}/12/2025")).collect();
-    let series: Vec<(String, Vec<u32>)> = (0..15)
-        .map(|c| (format!("Loại {c}"), (0..31).map(|d| (d * 7 + c * 13) % 40).collect()))
-        .collect();
-    std::fs::write("/tmp/c2.png", chart_png(&DaySeries { title: "Tin báo theo ngày, tháng 12 năm 2025, toàn tỉnh Hòa Bình và các huyện lân cận".into(), days, series }).unwrap()).unwrap();
-    let days: Vec<String> = (1..=14).map(|d| format!("{d:02}/12")).collect();
-    let series: Vec<(String, Vec<u32>)> = (0..3)
-        .map(|c| (format!("Loại {c}"), (0..14).map(|d| (d * 7 + c * 13) % 40 * 30).collect()))
-        .collect();
-    std::fs::write("/tmp/c3.png", chart_png(&DaySeries { title: "Hai tuần".into(), days, series }).unwrap()).unwrap();
-}
