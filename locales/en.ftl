@@ -218,3 +218,43 @@ poster-promise = The identity of whoever reports is kept strictly confidential. 
 poster-emergency = Emergency: call 113 now
 poster-scan = Scan with Telegram
 poster-zalo = Or scan with Zalo
+
+## Zalo: no buttons, so choices are numbered; these replace the texts of the same id without
+## "-zalo" when the citizen writes on Zalo.
+zalo-menu-hint = 👉 Reply with the number (for example 1) or type the choice.
+welcome-zalo =
+    👋 This is the provincial police's tip line for crime, security and public order (Hòm thư ANTT 4.0) on Zalo. You are talking to an automated system, not to a person.
+
+    🔒 Your identity stays confidential: officers do not see your name, Zalo account or phone number, unless you choose to leave your number.
+    📋 We collect and keep: the kind of incident, the place, what you describe, the photos and voice notes you send, and your phone number if you agree; only to handle your tip. Messages travel through Zalo.
+    🚨 In an emergency, call 113 now.
+ask-category-zalo = What kind of incident do you want to report?
+ask-place-zalo =
+    📍 Where did it happen? Type the address (hamlet, street, commune/ward), or pick a commune/ward from the list.
+ask-description-zalo =
+    ✍️ Describe what happened: what, when, who was involved, how to recognise them, vehicles…
+    You can send several messages (at most { $max } characters), then choose «Next».
+description-added-zalo = ✅ Noted. Write more ({ $left } characters left) or choose «Next».
+ask-evidence-zalo =
+    📎 Do you have photos or voice notes as evidence? Send them here (at most { $max } files).
+    If not, choose «Skip».
+evidence-added-zalo = 📎 Received { $count }/{ $max } files. Send more or choose below.
+ask-contact-zalo =
+    📞 Do you want to stay anonymous, or leave a phone number so an officer can call you back? To leave it, type your phone number; otherwise choose «Anonymous».
+    A number you leave is encrypted and used only about this tip.
+expect-contact-zalo = ⚠️ Type your phone number, or choose «Anonymous».
+review-zalo =
+    📝 Please check your tip:
+    • Kind: { $category }
+    • Place: { $place }
+    • Description: { $description }
+    • Attachments: { $evidence }
+    • Contact: { $contact }
+unsupported-message-zalo = ⚠️ Zalo does not let us see this message (its kind, or the sender's account protection). Please type it, or send a photo or a voice note.
+notify-question-zalo =
+    ❓ The duty officer asks about your tip { $code }:
+    «{ $text }»
+    Answer by typing here (your identity stays confidential). When you are done, choose «Done».
+answer-sent-zalo = 📨 Your answer went to the officer (tip { $code }). Write more, or choose «Done».
+expect-evidence-zalo = ⚠️ At this step, send photos or voice notes, or choose from the list to go on.
+expect-description-zalo = ⚠️ Please type what happened, then choose «Next».

@@ -218,3 +218,43 @@ poster-promise = Danh tính người báo tin được giữ bí mật tuyệt �
 poster-emergency = Trường hợp khẩn cấp: gọi ngay 113
 poster-scan = Quét mã bằng Telegram
 poster-zalo = Hoặc quét bằng Zalo
+
+## Zalo: no buttons, so choices are numbered; these replace the texts of the same id without
+## "-zalo" when the citizen writes on Zalo.
+zalo-menu-hint = 👉 Trả lời bằng số thứ tự (ví dụ 1) hoặc gõ tên lựa chọn.
+welcome-zalo =
+    👋 Đây là Hòm thư tố giác tội phạm, tin báo về an ninh, trật tự (Hòm thư ANTT 4.0) của Công an tỉnh trên Zalo. Bạn đang trao đổi với một hệ thống tự động, không phải với người.
+
+    🔒 Danh tính của bạn được giữ bí mật: cán bộ tiếp nhận không thấy tên, tài khoản Zalo hay số điện thoại của bạn, trừ khi bạn tự chọn để lại số điện thoại.
+    📋 Hệ thống thu thập và lưu: loại vụ việc, địa điểm, nội dung bạn mô tả, ảnh và ghi âm bạn gửi, và số điện thoại nếu bạn đồng ý; chỉ dùng để xử lý tin báo. Tin nhắn đi qua Zalo.
+    🚨 Trường hợp khẩn cấp, hãy gọi ngay 113.
+ask-category-zalo = Vụ việc bạn muốn báo thuộc loại nào?
+ask-place-zalo =
+    📍 Việc xảy ra ở đâu? Gõ địa chỉ (thôn/xóm, đường, xã/phường), hoặc chọn xã/phường trong danh sách.
+ask-description-zalo =
+    ✍️ Hãy mô tả sự việc: chuyện gì, khi nào, những ai liên quan, đặc điểm nhận dạng, phương tiện…
+    Bạn có thể gửi nhiều tin nhắn (tối đa { $max } ký tự), rồi chọn «Tiếp tục».
+description-added-zalo = ✅ Đã ghi nhận. Bạn có thể viết thêm (còn { $left } ký tự) hoặc chọn «Tiếp tục».
+ask-evidence-zalo =
+    📎 Bạn có ảnh hay ghi âm làm bằng chứng không? Gửi vào đây (tối đa { $max } tệp).
+    Nếu không có, chọn «Bỏ qua».
+evidence-added-zalo = 📎 Đã nhận { $count }/{ $max } tệp. Gửi thêm hoặc chọn bên dưới.
+ask-contact-zalo =
+    📞 Bạn muốn gửi ẩn danh, hay để lại số điện thoại để cán bộ gọi lại khi cần? Muốn để lại số thì gõ số điện thoại của bạn; không thì chọn «Ẩn danh».
+    Số điện thoại (nếu có) được mã hóa và chỉ dùng để liên hệ về tin báo này.
+expect-contact-zalo = ⚠️ Hãy gõ số điện thoại của bạn, hoặc chọn «Ẩn danh».
+review-zalo =
+    📝 Kiểm tra lại tin báo:
+    • Loại: { $category }
+    • Địa điểm: { $place }
+    • Nội dung: { $description }
+    • Tệp đính kèm: { $evidence }
+    • Liên hệ: { $contact }
+unsupported-message-zalo = ⚠️ Zalo không cho hệ thống xem nội dung tin nhắn này (có thể do loại tin nhắn hoặc cài đặt bảo vệ tài khoản). Hãy gõ bằng chữ, hoặc gửi ảnh hay ghi âm.
+notify-question-zalo =
+    ❓ Cán bộ trực hỏi thêm về tin báo { $code } của bạn:
+    «{ $text }»
+    Hãy trả lời bằng cách gõ tin nhắn tại đây (danh tính của bạn vẫn được giữ kín). Khi trả lời xong, chọn «Xong».
+answer-sent-zalo = 📨 Đã chuyển câu trả lời của bạn cho cán bộ (tin báo { $code }). Có thể viết thêm, hoặc chọn «Xong».
+expect-evidence-zalo = ⚠️ Ở bước này hãy gửi ảnh hoặc ghi âm, hoặc chọn một mục trong danh sách để tiếp tục.
+expect-description-zalo = ⚠️ Hãy gõ nội dung sự việc bằng chữ, rồi chọn «Tiếp tục».

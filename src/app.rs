@@ -93,6 +93,10 @@ pub struct Shared {
     pub store: Store,
     /// Telegram client for sending, when the channel is enabled.
     pub tg: Option<Bot>,
+    /// Zalo client, when the channel is enabled.
+    pub zalo: Option<crate::channels::zalo::client::ZaloClient>,
+    /// HTTP client for fetching files by URL (Zalo images and voice notes).
+    pub http: reqwest::Client,
     /// Language for citizens whose app says neither vi nor en.
     pub default_lang: Lang,
     /// The clock.
@@ -133,6 +137,18 @@ impl Shared {
             )?),
             _ => None,
         };
+        let zalo = match (settings.zalo.enabled, secrets.zalo_token_str()) {
+            (true, Some(token)) => Some(crate::channels::zalo::client::ZaloClient::new(
+                &settings.zalo.api_url,
+                token,
+                Duration::from_secs(u64::from(settings.zalo.poll_timeout_secs) + 15),
+            )?),
+            _ => None,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .context("building the HTTP client")?;
         let default_lang = Lang::parse(&settings.app.default_lang).unwrap_or_default();
         let instance = match settings.app.instance.as_str() {
             "" => std::env::var("HOSTNAME")
@@ -152,6 +168,8 @@ impl Shared {
             rules,
             store,
             tg,
+            zalo,
+            http,
             default_lang,
             clock: opts.clock.clone(),
             instance,
@@ -253,6 +271,10 @@ impl App {
                 .triage_api_token
                 .as_ref()
                 .map(|s| s.expose_secret().to_owned()),
+            secrets
+                .zalo_webhook_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned()),
         );
         let token = shutdown.clone();
         tasks.push((
@@ -290,6 +312,37 @@ impl App {
             }
         }
 
+        if let Some(zalo) = &shared.zalo {
+            let zs = &shared.settings.zalo;
+            match zs.mode {
+                TelegramMode::Polling => {
+                    if let Err(e) = zalo.delete_webhook().await {
+                        tracing::warn!(error = %e, "zalo deleteWebhook failed; polling anyway");
+                    }
+                    tasks.push((
+                        "zalo-poll",
+                        tokio::spawn(crate::channels::zalo::poll::run(
+                            zalo.clone(),
+                            shared.store.clone(),
+                            u64::from(zs.poll_timeout_secs),
+                            shutdown.clone(),
+                        )),
+                    ));
+                }
+                TelegramMode::Webhook if !zs.webhook_url.is_empty() => {
+                    let secret = secrets
+                        .zalo_webhook_secret
+                        .as_ref()
+                        .map(|s| s.expose_secret().to_owned())
+                        .unwrap_or_default();
+                    zalo.set_webhook(&zs.webhook_url, &secret)
+                        .await
+                        .context("zalo setWebhook")?;
+                    tracing::info!("zalo webhook registered");
+                }
+                TelegramMode::Webhook => {}
+            }
+        }
         if shared.settings.desk.enabled && shared.tg.is_some() {
             let desk =
                 Consumer::new(shared.clone(), crate::desk::Desk::new(shared.clone())).await?;

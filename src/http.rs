@@ -30,6 +30,7 @@ struct HttpState {
     shared: Arc<Shared>,
     webhook_secret: Option<String>,
     api_token: Option<String>,
+    zalo_secret: Option<String>,
 }
 
 /// An HTTP error with a JSON body: 4xx say what is wrong, 5xx say only that it failed.
@@ -57,7 +58,10 @@ pub fn router(
     shared: Arc<Shared>,
     webhook_secret: Option<String>,
     api_token: Option<String>,
+    zalo_secret: Option<String>,
 ) -> Router {
+    let zalo = (shared.settings.zalo.enabled && shared.settings.zalo.mode == TelegramMode::Webhook)
+        .then(|| shared.settings.zalo.webhook_path.clone());
     let webhook = (shared.settings.telegram.enabled
         && shared.settings.telegram.mode == TelegramMode::Webhook)
         .then(|| shared.settings.telegram.webhook_path.clone());
@@ -65,6 +69,7 @@ pub fn router(
         shared,
         webhook_secret,
         api_token,
+        zalo_secret,
     };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -74,6 +79,9 @@ pub fn router(
         .route("/api/v1/evidence/{code}/{index}", get(evidence));
     if let Some(path) = webhook {
         router = router.route(&path, post(telegram_webhook));
+    }
+    if let Some(path) = zalo {
+        router = router.route(&path, post(zalo_webhook));
     }
     router
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
@@ -261,6 +269,38 @@ async fn evidence(
         .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable"))?
         .ok_or_else(not_found)?;
     let file = tip.evidence.get(index).ok_or_else(not_found)?;
+    let mime = file
+        .mime
+        .clone()
+        .unwrap_or_else(|| default_mime(file.kind).to_owned());
+    if tip.channel == crate::privacy::Channel::Zalo {
+        // A Zalo file is a URL on Zalo's servers: streamed through while it still works.
+        let resp = st
+            .shared
+            .http
+            .get(&file.file_id)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| {
+                tracing::warn!(tip = %code, error = %e.without_url(), "evidence file not available from Zalo");
+                err(StatusCode::BAD_GATEWAY, "the platform did not give the file")
+            })?;
+        let stream = futures_util::stream::unfold(resp, |mut resp| async move {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => Some((Ok::<_, reqwest::Error>(chunk), resp)),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), resp)),
+            }
+        });
+        let mut out = axum::body::Body::from_stream(stream).into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&mime) {
+            out.headers_mut()
+                .insert(axum::http::header::CONTENT_TYPE, v);
+        }
+        tracing::info!(tip = %code, index, "evidence file streamed");
+        return Ok(out);
+    }
     let bot = st
         .shared
         .telegram()
@@ -272,10 +312,6 @@ async fn evidence(
         err(StatusCode::BAD_GATEWAY, "the platform did not give the file")
     })?;
     let stream = bot.download_file_stream(&meta.path);
-    let mime = file
-        .mime
-        .clone()
-        .unwrap_or_else(|| default_mime(file.kind).to_owned());
     let mut resp = axum::body::Body::from_stream(stream).into_response();
     let headers = resp.headers_mut();
     if let Ok(v) = axum::http::HeaderValue::from_str(&mime) {
@@ -298,4 +334,42 @@ fn default_mime(kind: crate::conversation::EvidenceKind) -> &'static str {
         K::Audio => "audio/mpeg",
         K::Document => "application/octet-stream",
     }
+}
+
+async fn zalo_webhook(
+    State(st): State<HttpState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    use crate::channels::zalo::{self, parse::ParseError};
+    let given = headers
+        .get(zalo::SECRET_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if !zalo::verify_secret(given, st.zalo_secret.as_deref().unwrap_or_default()) {
+        tracing::warn!("zalo webhook call with a wrong secret refused");
+        return Err(err(StatusCode::FORBIDDEN, "wrong secret token"));
+    }
+    let inbound = match zalo::parse::parse(&body) {
+        Ok(inb) => inb,
+        Err(ParseError::NotACitizen(why)) => {
+            // Understood and not ours: acknowledged, so Zalo does not send it again.
+            tracing::debug!(why, "zalo event not from a citizen; ignored");
+            return Ok(StatusCode::OK);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, bytes = body.len(), "zalo webhook body is not an event");
+            return Err(err(StatusCode::BAD_REQUEST, "body is not a Zalo event"));
+        }
+    };
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| err(StatusCode::BAD_REQUEST, "body is not UTF-8"))?;
+    st.shared
+        .store
+        .inbox_append(InboxKind::Zalo, &inbound.message_id, text)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "zalo event could not be stored");
+            err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
+        })?;
+    Ok(StatusCode::OK)
 }

@@ -246,6 +246,8 @@ pub const REQUIRED: &[&str] = &[
     "desk-relay-failed",
     "desk-citizen-replied-minimal",
     "triage-actor",
+    "zalo-menu-hint",
+    "welcome-zalo",
     "admin-refused",
     "admin-bad-week",
     "admin-export-caption",
@@ -312,6 +314,14 @@ impl Texts {
         let mut errors = Vec::new();
         let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
         text.nfc().collect()
+    }
+
+    /// Whether `id` is in the locale files of `lang`.
+    pub fn has(&self, lang: Lang, id: &str) -> bool {
+        match lang {
+            Lang::Vi => self.vi.has_message(id),
+            Lang::En => self.en.has_message(id),
+        }
     }
 
     /// Shortcut for a message without arguments.

@@ -13,8 +13,9 @@ use teloxide::types::Update;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
+use crate::channels::outbound::render_for;
 use crate::channels::telegram::{parse, send};
-use crate::channels::{Outgoing, SendError, render};
+use crate::channels::{Outgoing, SendError};
 use crate::codes::ReceiptCode;
 use crate::conversation::{
     self, Conversation, Ctx, Draft, Effect, Keyboard, Phone, Place, Reply, State, prompt,
@@ -146,6 +147,12 @@ impl Intake {
     fn order_key(&self, entry: &InboxEntry) -> (String, Option<Update>) {
         match entry.kind {
             Some(InboxKind::Tick) => (entry.key.clone(), None),
+            Some(InboxKind::Zalo) => {
+                match crate::channels::zalo::parse::parse(entry.body.as_bytes()) {
+                    Ok(inb) => (self.shared.vault.alias(Channel::Zalo, &inb.user_id), None),
+                    Err(_) => (entry.stream_id.clone(), None),
+                }
+            }
             Some(InboxKind::Telegram) => match serde_json::from_str::<Update>(&entry.body) {
                 Ok(update) => {
                     let key = match (parse::parse(&update), parse::parse_officer(&update)) {
@@ -194,6 +201,7 @@ impl Intake {
                 Ok(())
             }
             (Some(InboxKind::Tick), _) => self.tick(entry).await,
+            (Some(InboxKind::Zalo), _) => self.zalo(entry).await,
             (None, _) => {
                 tracing::warn!(entry = %entry.stream_id, "inbox entry of unknown kind; dropped");
                 Ok(())
@@ -266,6 +274,129 @@ impl Intake {
         self.converse(&alias, &route, lang, input, &seen_key).await
     }
 
+    /// A Zalo event: the same conversation as on Telegram, with choices typed as numbers or
+    /// labels instead of pressed.
+    async fn zalo(&self, entry: &InboxEntry) -> anyhow::Result<()> {
+        use crate::channels::zalo::parse::{self as zparse, ZaloKind};
+        let sh = &self.shared;
+        let seen_key = sh.store.keys().seen("zl", &entry.key);
+        let inb = match zparse::parse(entry.body.as_bytes()) {
+            Ok(inb) => inb,
+            Err(e) => {
+                tracing::warn!(entry = %entry.stream_id, error = %e, "unreadable Zalo event; dropped");
+                return Ok(());
+            }
+        };
+        let route = Route {
+            channel: Channel::Zalo,
+            chat: inb.chat_id.clone(),
+        };
+        match sh.store.seen(&seen_key).await? {
+            Some(SeenMark::Done) => return Ok(()),
+            Some(SeenMark::Pending(json)) => return self.resend(&seen_key, &route, &json).await,
+            None => {}
+        }
+        let alias = sh.vault.alias(Channel::Zalo, &inb.user_id);
+        let stored = sh.store.conversation(Channel::Zalo, &alias).await?;
+        let lang = stored.as_ref().map_or(sh.default_lang, |c| c.lang);
+        if self.flooded(&alias, &route, lang, &seen_key).await? {
+            return Ok(());
+        }
+        let input = match &inb.kind {
+            ZaloKind::Text(text) => match self
+                .zalo_choice(&alias, &inb.chat_id, stored.as_ref(), text)
+                .await?
+            {
+                Some(data) => Some(conversation::Input::Button(data)),
+                // No contact button on Zalo: at the contact step a typed number is the share.
+                None if matches!(stored.as_ref().map(|c| &c.state), Some(State::Contact(_)))
+                    && typed_phone(text).is_some() =>
+                {
+                    typed_phone(text).map(|number| conversation::Input::Contact {
+                        phone: Phone::Plain { number },
+                        own: true,
+                    })
+                }
+                None => zparse::to_input(&inb.kind),
+            },
+            ZaloKind::Sticker => Some(conversation::Input::Sticker),
+            ZaloKind::Unsupported => Some(conversation::Input::Unsupported),
+            _ => zparse::to_input(&inb.kind),
+        };
+        let Some(input) = input else {
+            sh.store.mark_seen(&seen_key).await?;
+            return Ok(());
+        };
+        // Zalo's terms: say up front that this is an automated system and what it keeps.
+        let starts = matches!(
+            input,
+            conversation::Input::Command(conversation::Command::Start(_))
+        );
+        if stored.is_none() && !starts {
+            let intro = render_for(
+                Channel::Zalo,
+                &Reply::text(Msg::new("welcome")),
+                lang,
+                &sh.texts,
+            );
+            self.deliver(&route, &[intro]).await.map_err(|(_, e)| e)?;
+        }
+        self.converse(&alias, &route, lang, input, &seen_key).await
+    }
+
+    /// The button a Zalo citizen's typed reply chooses, from the menu they were last shown:
+    /// the prompt of their conversation's state, or «Xong» while answering an officer.
+    async fn zalo_choice(
+        &self,
+        alias: &str,
+        chat: &str,
+        stored: Option<&Conversation>,
+        text: &str,
+    ) -> anyhow::Result<Option<String>> {
+        use crate::channels::zalo::menu;
+        let sh = &self.shared;
+        let shown = sh
+            .store
+            .zalo_menu(&sh.vault.alias(Channel::Zalo, chat))
+            .await?;
+        if let Some(options) = shown {
+            return Ok(menu::resolve(&options, text));
+        }
+        let lang = stored.map_or(sh.default_lang, |c| c.lang);
+        let state = stored.map_or(&State::Idle, |c| &c.state);
+        let ctx = Ctx {
+            settings: &sh.settings,
+            texts: &sh.texts,
+            emergency: &sh.emergency,
+            now_ms: sh.clock.now_ms(),
+        };
+        let replies = match state {
+            State::Idle if sh.store.answering(alias).await?.is_some() => {
+                vec![Reply::with(
+                    Msg::new("answer-sent"),
+                    Keyboard::Inline(vec![vec![conversation::Button {
+                        label: conversation::Label::Msg(Msg::new("button-answer-done")),
+                        data: "qa:done".into(),
+                    }]]),
+                )]
+            }
+            State::Idle => vec![Reply::with(
+                Msg::new("help"),
+                Keyboard::Inline(vec![vec![conversation::Button {
+                    label: conversation::Label::Msg(Msg::new("button-report")),
+                    data: "go:report".into(),
+                }]]),
+            )],
+            other => prompt(other, &ctx, lang),
+        };
+        let options = replies
+            .iter()
+            .map(|r| menu::options(&render_for(Channel::Zalo, r, lang, &sh.texts)))
+            .rfind(|o| !o.is_empty())
+            .unwrap_or_default();
+        Ok(menu::resolve(&options, text))
+    }
+
     /// Seals a shared phone number before it reaches the conversation and Redis.
     fn seal_input(&self, input: conversation::Input) -> conversation::Input {
         match input {
@@ -309,7 +440,8 @@ impl Intake {
                 .conversation(route.channel, alias)
                 .await?
                 .map_or(lang, |c| c.lang);
-            replies.push(render(
+            replies.push(render_for(
+                route.channel,
                 &Reply::text(Msg::new("flood-messages")),
                 lang,
                 &sh.texts,
@@ -432,10 +564,11 @@ impl Intake {
         loop {
             outgoing = replies
                 .iter()
-                .map(|r| render(r, conv.lang, &sh.texts))
+                .map(|r| render_for(route.channel, r, conv.lang, &sh.texts))
                 .collect();
             if let Some(t) = &tip {
-                outgoing.push(render(
+                outgoing.push(render_for(
+                    route.channel,
                     &Reply::with(
                         Msg::new("receipt").arg("code", &t.tip.code),
                         Keyboard::Remove,
@@ -679,35 +812,40 @@ impl Intake {
         route: &Route,
         replies: &[Outgoing],
     ) -> Result<(), (usize, anyhow::Error)> {
-        match route.channel {
-            Channel::Telegram => {
-                let tg = self.shared.telegram().map_err(|e| (0, e))?;
-                let chat: i64 = route
-                    .chat
-                    .parse()
-                    .map_err(|_| (0, anyhow::anyhow!("unreadable telegram chat id")))?;
-                for (i, out) in replies.iter().enumerate() {
-                    match send::send(tg, chat, out).await {
-                        Ok(()) => {}
-                        Err(SendError::Blocked) => {
-                            tracing::info!("citizen blocked the bot; replies dropped");
-                            return Ok(());
-                        }
-                        Err(SendError::Refused(e)) => {
-                            tracing::error!(msg = %out.id, error = %e, "telegram refused a reply");
-                        }
-                        // A private chat does not migrate; treat it as a refusal.
-                        Err(SendError::Migrated(_)) => {
-                            tracing::error!(msg = %out.id, "telegram says a private chat moved");
-                        }
-                        Err(e @ SendError::Transient(_)) => return Err((i, e.into())),
-                    }
+        for (i, out) in replies.iter().enumerate() {
+            match crate::channels::outbound::send(&self.shared, route, out).await {
+                Ok(()) => {}
+                Err(SendError::Blocked) => {
+                    tracing::info!("citizen blocked the bot; replies dropped");
+                    return Ok(());
                 }
-                Ok(())
+                Err(SendError::Refused(e)) => {
+                    tracing::error!(msg = %out.id, error = %e, "the platform refused a reply");
+                }
+                // A private chat does not migrate; treat it as a refusal.
+                Err(SendError::Migrated(_)) => {
+                    tracing::error!(msg = %out.id, "the platform says a private chat moved");
+                }
+                Err(e @ SendError::Transient(_)) => return Err((i, e.into())),
             }
-            Channel::Zalo => Err((0, anyhow::anyhow!("the Zalo channel is not built yet"))),
         }
+        Ok(())
     }
+}
+
+/// A Vietnamese phone number that is (nearly) all a message says, in its digits.
+fn typed_phone(text: &str) -> Option<String> {
+    let found = crate::rules::pii::find(text);
+    let (_, range) = found
+        .iter()
+        .find(|(kind, _)| *kind == crate::rules::pii::Kind::Phone)?;
+    let rest = text.len() - range.len();
+    (rest <= 4).then(|| {
+        text[range.clone()]
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect()
+    })
 }
 
 /// The outcome of a message that answered an officer instead of going through the

@@ -10,12 +10,12 @@ use anyhow::Context;
 use teloxide::prelude::*;
 
 use crate::app::Shared;
-use crate::channels::telegram::send;
-use crate::channels::{OutKeyboard, Outgoing, SendError};
+use crate::channels::SendError;
+use crate::channels::outbound::render_for;
 use crate::codes::ReceiptCode;
 use crate::consumer::Handler;
+use crate::conversation::{Button, Keyboard, Label, Reply};
 use crate::i18n::Msg;
-use crate::privacy::Channel;
 use crate::store::EventEntry;
 
 /// Event types a citizen can be told about, with the message that tells them.
@@ -107,33 +107,30 @@ impl Handler for Notify {
             Some(sealed) => sh.vault.open_route(&sealed).ok(),
             None => None,
         };
-        let Some(route) = route.filter(|r| r.channel == Channel::Telegram) else {
+        let Some(route) = route else {
             tracing::warn!(tip = %code, "no route back to the citizen; not notified");
             return self.undelivered(&tip, kind).await;
         };
         let question = kind == "info_requested";
-        let out = Outgoing {
-            id: msg_id.to_owned(),
-            text: sh.texts.render(
-                tip.lang,
-                &Msg::new(msg_id)
-                    .arg("code", &code)
-                    .arg("text", event.get("text")),
-            ),
-            keyboard: if question {
-                OutKeyboard::Inline(vec![vec![(
-                    sh.texts.get(tip.lang, "button-answer-done"),
-                    "qa:done".to_owned(),
-                )]])
-            } else {
-                OutKeyboard::None
-            },
+        let msg = Msg::new(msg_id)
+            .arg("code", &code)
+            .arg("text", event.get("text"));
+        let reply = if question {
+            Reply::with(
+                msg,
+                Keyboard::Inline(vec![vec![Button {
+                    label: Label::Msg(Msg::new("button-answer-done")),
+                    data: "qa:done".into(),
+                }]]),
+            )
+        } else {
+            Reply::text(msg)
         };
+        let out = render_for(route.channel, &reply, tip.lang, &sh.texts);
         if question {
             sh.store.answering_set(&tip.alias, code.as_str()).await?;
         }
-        let chat: i64 = route.chat.parse().context("telegram chat id")?;
-        match send::send(sh.telegram()?, chat, &out).await {
+        match crate::channels::outbound::send(sh, &route, &out).await {
             Ok(()) => {}
             Err(SendError::Blocked) => {
                 tracing::info!(tip = %code, "citizen unreachable (blocked the bot)");
@@ -141,7 +138,7 @@ impl Handler for Notify {
                 return self.undelivered(&tip, kind).await;
             }
             Err(SendError::Refused(e)) => {
-                tracing::error!(tip = %code, error = %e, "notice refused by Telegram");
+                tracing::error!(tip = %code, error = %e, "notice refused by the platform");
                 return self.undelivered(&tip, kind).await;
             }
             Err(e) => return Err(e.into()),

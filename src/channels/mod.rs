@@ -4,7 +4,9 @@
 //!
 //! [`Input`]: crate::conversation::Input
 
+pub mod outbound;
 pub mod telegram;
+pub mod zalo;
 
 use serde::{Deserialize, Serialize};
 

@@ -35,6 +35,9 @@ pub struct Settings {
     pub redis: RedisSettings,
     /// The Telegram channel.
     pub telegram: TelegramSettings,
+    /// The Zalo channel.
+    #[serde(default)]
+    pub zalo: ZaloSettings,
     /// The HTTP server (webhooks, health).
     pub http: HttpSettings,
     /// Per-citizen limits on what a tip may hold and how fast they may write.
@@ -124,7 +127,40 @@ pub struct TelegramSettings {
     pub webhook_path: String,
 }
 
-/// How updates arrive from Telegram.
+/// How tipline talks to the Zalo Bot Platform.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZaloSettings {
+    /// Whether the Zalo channel runs at all.
+    pub enabled: bool,
+    /// Base URL of the Bot API (`https://bot-api.zaloplatforms.com`; the older
+    /// `https://bot-api.zapps.me` also answers).
+    pub api_url: String,
+    /// `webhook` (production: Zalo posts to tipline) or `polling` (development).
+    pub mode: TelegramMode,
+    /// Seconds a `getUpdates` call waits in polling mode.
+    pub poll_timeout_secs: u32,
+    /// Public HTTPS URL Zalo posts to; tipline registers it at start (empty: registered by
+    /// hand).
+    pub webhook_url: String,
+    /// Path of the webhook route on tipline's own HTTP server.
+    pub webhook_path: String,
+}
+
+impl Default for ZaloSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            api_url: crate::channels::zalo::client::DEFAULT_BASE.into(),
+            mode: TelegramMode::Webhook,
+            poll_timeout_secs: 25,
+            webhook_url: String::new(),
+            webhook_path: "/zalo/webhook".into(),
+        }
+    }
+}
+
+/// How updates arrive from Telegram (and Zalo).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TelegramMode {

@@ -16,6 +16,10 @@ pub struct Secrets {
     pub alias_key: SecretString,
     /// `TIPLINE_ROUTE_KEY`: 32-byte key (64 hex characters) that encrypts routes and contacts.
     pub route_key: [u8; 32],
+    /// `TIPLINE_ZALO_TOKEN`: the Zalo bot's token.
+    pub zalo_token: Option<SecretString>,
+    /// `TIPLINE_ZALO_WEBHOOK_SECRET`: the `X-Bot-Api-Secret-Token` Zalo sends with each event.
+    pub zalo_webhook_secret: Option<SecretString>,
     /// `TIPLINE_TRIAGE_SECRET`: the key of the `X-Tipline-Signature` HMAC on forwarded events.
     pub triage_secret: Option<SecretString>,
     /// `TIPLINE_TRIAGE_API_TOKEN`: the bearer token the triage service calls back with; the
@@ -94,6 +98,31 @@ impl Secrets {
             )),
         }
 
+        let zalo_token = non_empty("TIPLINE_ZALO_TOKEN");
+        if settings.zalo.enabled && zalo_token.is_none() {
+            problems.push(Problem::new(
+                "TIPLINE_ZALO_TOKEN",
+                "is not set (the Zalo bot's token)",
+            ));
+        }
+        let zalo_webhook_secret = non_empty("TIPLINE_ZALO_WEBHOOK_SECRET");
+        if let Some(s) = &zalo_webhook_secret
+            && !(8..=256).contains(&s.len())
+        {
+            problems.push(Problem::new(
+                "TIPLINE_ZALO_WEBHOOK_SECRET",
+                "must be 8-256 characters (Zalo's rule)",
+            ));
+        }
+        if settings.zalo.enabled
+            && settings.zalo.mode == TelegramMode::Webhook
+            && zalo_webhook_secret.is_none()
+        {
+            problems.push(Problem::new(
+                "TIPLINE_ZALO_WEBHOOK_SECRET",
+                "is not set, and the Zalo webhook needs it",
+            ));
+        }
         let triage_secret = non_empty("TIPLINE_TRIAGE_SECRET");
         if settings.triage.enabled && triage_secret.as_ref().is_none_or(|s| s.len() < 32) {
             problems.push(Problem::new(
@@ -117,9 +146,16 @@ impl Secrets {
             telegram_webhook_secret: telegram_webhook_secret.map(SecretString::from),
             alias_key: SecretString::from(alias_key),
             route_key,
+            zalo_token: zalo_token.map(SecretString::from),
+            zalo_webhook_secret: zalo_webhook_secret.map(SecretString::from),
             triage_secret: triage_secret.map(SecretString::from),
             triage_api_token: triage_api_token.map(SecretString::from),
         })
+    }
+
+    /// The Zalo token as text, for the Zalo client only.
+    pub fn zalo_token_str(&self) -> Option<&str> {
+        self.zalo_token.as_ref().map(|s| s.expose_secret())
     }
 
     /// The bot token as text, for the Telegram client only.

@@ -99,6 +99,29 @@ impl Settings {
                 ),
             }
         }
+        let z = &self.zalo;
+        match reqwest::Url::parse(&z.api_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => bad("zalo.api_url", "must be an http(s) URL"),
+        }
+        if !(1..=50).contains(&z.poll_timeout_secs) {
+            bad("zalo.poll_timeout_secs", "must be between 1 and 50");
+        }
+        if !z.webhook_path.starts_with('/') {
+            bad("zalo.webhook_path", "must start with /");
+        }
+        if z.enabled && z.webhook_path == tg.webhook_path {
+            bad(
+                "zalo.webhook_path",
+                "must differ from telegram.webhook_path",
+            );
+        }
+        if !z.webhook_url.is_empty() && !z.webhook_url.starts_with("https://") {
+            bad(
+                "zalo.webhook_url",
+                "must be an https URL (Zalo posts only to HTTPS)",
+            );
+        }
         if self.http.listen.parse::<SocketAddr>().is_err() {
             bad(
                 "http.listen",

@@ -163,6 +163,9 @@ impl Desk {
         if desk.minimal_cards || copied >= tip.evidence.len() {
             return Ok(());
         }
+        if tip.channel == Channel::Zalo {
+            return self.upload_files(&tip, chat, card, copied).await;
+        }
         let from = match sh.store.route(&tip.alias).await? {
             Some(sealed) => sh.vault.open_route(&sealed).ok(),
             None => None,
@@ -197,6 +200,61 @@ impl Desk {
 }
 
 impl Desk {
+    /// Zalo files are links that do not last: each is fetched now and uploaded under the card
+    /// (Telegram cannot copy a Zalo message), so the group keeps it.
+    async fn upload_files(
+        &self,
+        tip: &Tip,
+        chat: i64,
+        card: i32,
+        copied: usize,
+    ) -> anyhow::Result<()> {
+        use teloxide::types::InputFile;
+        let sh = &self.shared;
+        let bot = sh.telegram()?;
+        for (i, evidence) in tip.evidence.iter().enumerate().skip(copied) {
+            let bytes = match fetch(sh, &evidence.file_id).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(tip = %tip.code, error = %e, "a Zalo file could not be fetched; skipped");
+                    sh.store.card_copied(tip.code.as_str()).await?;
+                    continue;
+                }
+            };
+            let name = format!("{}-{}", tip.code, i + 1);
+            let reply = ReplyParameters::new(MessageId(card));
+            let res = match evidence.kind {
+                crate::conversation::EvidenceKind::Photo => {
+                    let file = InputFile::memory(bytes).file_name(format!("{name}.jpg"));
+                    with_retries(|| {
+                        bot.send_photo(ChatId(chat), file.clone())
+                            .reply_parameters(reply.clone())
+                            .send()
+                    })
+                    .await
+                }
+                _ => {
+                    let file = InputFile::memory(bytes).file_name(format!("{name}.m4a"));
+                    with_retries(|| {
+                        bot.send_document(ChatId(chat), file.clone())
+                            .reply_parameters(reply.clone())
+                            .send()
+                    })
+                    .await
+                }
+            };
+            match res {
+                Ok(_) => {}
+                Err(SendError::Refused(_)) | Err(SendError::Blocked) => {
+                    tracing::warn!(tip = %tip.code, "a file could not be uploaded; skipped");
+                }
+                Err(e) => return Err(e.into()),
+            }
+            sh.store.card_copied(tip.code.as_str()).await?;
+        }
+        Ok(())
+    }
+
     /// Edits a card to show the tip's state now (who acted, when, how long after it came
     /// in); the buttons follow the state.
     async fn refresh_card(&self, tip: &crate::store::Tip) -> anyhow::Result<()> {
@@ -285,4 +343,30 @@ pub async fn post_to_supervisors(
         return Err(e);
     }
     Ok(())
+}
+
+/// Fetches a file the platform gave as a URL, at most `limits.evidence_max_bytes`.
+pub async fn fetch(shared: &Shared, url: &str) -> anyhow::Result<Vec<u8>> {
+    let mut resp = shared
+        .http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("fetching failed: {}", e.without_url()))?
+        .error_for_status()
+        .map_err(|e| anyhow::anyhow!("fetching failed: {}", e.without_url()))?;
+    let max = shared.settings.limits.evidence_max_bytes as usize;
+    let mut out = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| anyhow::anyhow!("fetching failed: {}", e.without_url()))?
+    {
+        out.extend_from_slice(&chunk);
+        anyhow::ensure!(
+            out.len() <= max,
+            "the file is larger than limits.evidence_max_bytes"
+        );
+    }
+    Ok(out)
 }

@@ -17,6 +17,8 @@ pub enum InboxKind {
     Telegram,
     /// A draft timer for one alias (reminder or expiry), from the sweeper.
     Tick,
+    /// A Zalo event (its JSON, either envelope).
+    Zalo,
 }
 
 impl InboxKind {
@@ -24,12 +26,14 @@ impl InboxKind {
         match self {
             Self::Telegram => "tg",
             Self::Tick => "tick",
+            Self::Zalo => "zl",
         }
     }
     fn parse(s: &str) -> Option<Self> {
         match s {
             "tg" => Some(Self::Telegram),
             "tick" => Some(Self::Tick),
+            "zl" => Some(Self::Zalo),
             _ => None,
         }
     }

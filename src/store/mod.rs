@@ -149,6 +149,10 @@ impl Keys {
     pub fn hotspot_alerted(&self, commune: &str, category: &str) -> String {
         format!("{}:hotalert:{commune}:{category}", self.ns)
     }
+    /// The numbered menu last shown to a Zalo chat (keyed by its alias).
+    pub fn zalo_menu(&self, chat_alias: &str) -> String {
+        format!("{}:zmenu:{chat_alias}", self.ns)
+    }
     /// The weekly report of one week: leased while it is being sent, then `done`.
     pub fn weekly(&self, label: &str) -> String {
         format!("{}:weekly:{label}", self.ns)
@@ -771,5 +775,53 @@ impl Store {
             .arg(self.keys.weekly(label))
             .query_async(&mut self.conn())
             .await
+    }
+}
+
+impl Store {
+    /// Keeps the menu last shown to a Zalo chat (two days), or forgets it when the last
+    /// message had none.
+    pub async fn zalo_menu_set(
+        &self,
+        chat_alias: &str,
+        options: &[crate::channels::zalo::menu::MenuOption],
+    ) -> redis::RedisResult<()> {
+        let key = self.keys.zalo_menu(chat_alias);
+        if options.is_empty() {
+            return redis::cmd("DEL")
+                .arg(key)
+                .query_async(&mut self.conn())
+                .await;
+        }
+        let pairs: Vec<(&str, &str)> = options
+            .iter()
+            .map(|o| (o.label.as_str(), o.data.as_str()))
+            .collect();
+        redis::cmd("SET")
+            .arg(key)
+            .arg(serde_json::to_string(&pairs).unwrap_or_default())
+            .arg("EX")
+            .arg(2 * 24 * 3600)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The menu last shown to a Zalo chat, if it had one.
+    pub async fn zalo_menu(
+        &self,
+        chat_alias: &str,
+    ) -> redis::RedisResult<Option<Vec<crate::channels::zalo::menu::MenuOption>>> {
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(self.keys.zalo_menu(chat_alias))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(raw
+            .and_then(|r| serde_json::from_str::<Vec<(String, String)>>(&r).ok())
+            .map(|pairs| {
+                pairs
+                    .into_iter()
+                    .map(|(label, data)| crate::channels::zalo::menu::MenuOption { label, data })
+                    .collect()
+            }))
     }
 }

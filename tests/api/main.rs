@@ -13,3 +13,4 @@ mod resilience;
 mod rules;
 mod status;
 mod webhook;
+mod zalo;

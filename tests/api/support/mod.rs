@@ -3,6 +3,7 @@
 
 pub mod fake_telegram;
 pub mod fake_triage;
+pub mod fake_zalo;
 pub mod redis;
 
 use std::path::Path;
@@ -19,6 +20,7 @@ pub use fake_triage::{FakeTriage, Reply};
 pub use redis::RedisServer;
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret_123";
+pub const ZALO_SECRET: &str = "zalo-webhook-secret-123";
 pub const TRIAGE_SECRET: &str = "triage-shared-secret-0123456789abcdef";
 pub const TRIAGE_TOKEN: &str = "triage-callback-token-0123456789abcdef";
 
@@ -59,6 +61,8 @@ pub fn secrets(settings: &Settings) -> Secrets {
         "TIPLINE_TELEGRAM_WEBHOOK_SECRET" => Some(WEBHOOK_SECRET.into()),
         "TIPLINE_TRIAGE_SECRET" => Some(TRIAGE_SECRET.into()),
         "TIPLINE_TRIAGE_API_TOKEN" => Some(TRIAGE_TOKEN.into()),
+        "TIPLINE_ZALO_TOKEN" => Some(fake_zalo::TOKEN.into()),
+        "TIPLINE_ZALO_WEBHOOK_SECRET" => Some(ZALO_SECRET.into()),
         _ => None,
     })
     .unwrap()

@@ -1,0 +1,30 @@
+//! The Zalo Bot Platform (`bot.zaloplatforms.com`), a Telegram-like Bot API without buttons,
+//! locations or files: turning updates into conversation inputs ([`parse`]), drawing replies as
+//! numbered menus and reading the citizen's typed choice back ([`menu`]), and calling the API
+//! ([`client`]). Updates arrive by webhook (checked with [`verify_secret`]) or by `getUpdates`,
+//! one at a time and without an offset, so the caller dedupes on the message id.
+
+pub mod client;
+pub mod menu;
+pub mod parse;
+pub mod poll;
+#[cfg(test)]
+mod tests;
+
+use subtle::ConstantTimeEq;
+
+/// Header in which Zalo echoes the `secret_token` given to `setWebhook`.
+pub const SECRET_HEADER: &str = "x-bot-api-secret-token";
+
+/// Longest text or caption Zalo takes in one message, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// Whether a webhook call's secret header matches `expected`. The header is trimmed (some
+/// proxies pad it) and compared in constant time; an empty `expected` matches nothing, so a
+/// missing configuration never opens the webhook.
+pub fn verify_secret(given: Option<&str>, expected: &str) -> bool {
+    let Some(given) = given else {
+        return false;
+    };
+    !expected.is_empty() && bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes()))
+}
