@@ -273,7 +273,16 @@ async fn evidence(
         .mime
         .clone()
         .unwrap_or_else(|| default_mime(file.kind).to_owned());
-    if tip.channel == crate::privacy::Channel::Zalo {
+    let copy = if tip.channel == crate::privacy::Channel::Zalo {
+        st.shared
+            .store
+            .telegram_copy(tip.code.as_str(), index)
+            .await
+            .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable"))?
+    } else {
+        None
+    };
+    if tip.channel == crate::privacy::Channel::Zalo && copy.is_none() {
         // A Zalo file is a URL on Zalo's servers: streamed through while it still works.
         let resp = st
             .shared
@@ -307,7 +316,8 @@ async fn evidence(
         .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "channel disabled"))?;
     use teloxide::net::Download;
     use teloxide::prelude::Requester;
-    let meta = bot.get_file(teloxide::types::FileId(file.file_id.clone())).await.map_err(|e| {
+    let file_id = copy.unwrap_or_else(|| file.file_id.clone());
+    let meta = bot.get_file(teloxide::types::FileId(file_id)).await.map_err(|e| {
         tracing::warn!(tip = %code, error = crate::channels::telegram::send::describe(&e), "evidence file not available from Telegram");
         err(StatusCode::BAD_GATEWAY, "the platform did not give the file")
     })?;

@@ -244,7 +244,19 @@ impl Desk {
                 }
             };
             match res {
-                Ok(_) => {}
+                Ok(msg) => {
+                    // Telegram keeps the upload: evidence links serve it once Zalo's URL is gone.
+                    let kept = msg
+                        .photo()
+                        .and_then(|sizes| sizes.last())
+                        .map(|p| p.file.id.0.clone())
+                        .or_else(|| msg.document().map(|d| d.file.id.0.clone()));
+                    if let Some(file_id) = kept {
+                        sh.store
+                            .telegram_copy_set(tip.code.as_str(), i, &file_id)
+                            .await?;
+                    }
+                }
                 Err(SendError::Refused(_)) | Err(SendError::Blocked) => {
                     tracing::warn!(tip = %tip.code, "a file could not be uploaded; skipped");
                 }

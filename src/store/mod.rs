@@ -149,6 +149,10 @@ impl Keys {
     pub fn hotspot_alerted(&self, commune: &str, category: &str) -> String {
         format!("{}:hotalert:{commune}:{category}", self.ns)
     }
+    /// Telegram file ids of a Zalo tip's files, uploaded under its card.
+    pub fn telegram_copies(&self, code: &str) -> String {
+        format!("{}:tgcopy:{code}", self.ns)
+    }
     /// The numbered menu last shown to a Zalo chat (keyed by its alias).
     pub fn zalo_menu(&self, chat_alias: &str) -> String {
         format!("{}:zmenu:{chat_alias}", self.ns)
@@ -823,5 +827,35 @@ impl Store {
                     .map(|(label, data)| crate::channels::zalo::menu::MenuOption { label, data })
                     .collect()
             }))
+    }
+}
+
+impl Store {
+    /// Records the Telegram file id of file `index` of tip `code` (uploaded under its card).
+    pub async fn telegram_copy_set(
+        &self,
+        code: &str,
+        index: usize,
+        file_id: &str,
+    ) -> redis::RedisResult<()> {
+        redis::cmd("HSET")
+            .arg(self.keys.telegram_copies(code))
+            .arg(index)
+            .arg(file_id)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The Telegram file id of file `index` of tip `code`, if it was uploaded.
+    pub async fn telegram_copy(
+        &self,
+        code: &str,
+        index: usize,
+    ) -> redis::RedisResult<Option<String>> {
+        redis::cmd("HGET")
+            .arg(self.keys.telegram_copies(code))
+            .arg(index)
+            .query_async(&mut self.conn())
+            .await
     }
 }

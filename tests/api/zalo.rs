@@ -368,3 +368,67 @@ async fn a_message_over_2000_characters_goes_in_parts() {
     assert!(parts.last().unwrap().contains("1. ✅ Xong"));
     assert_eq!(joined.matches("1. ✅ Xong").count(), 1);
 }
+
+#[tokio::test]
+async fn a_zalo_photo_stays_downloadable_for_the_triage_service_through_its_telegram_copy() {
+    let z = FakeZalo::start().await;
+    let triage = crate::support::FakeTriage::start().await;
+    let url = z.url();
+    let triage_url = triage.url();
+    let t = spawn_app_with(TelegramMode::Polling, move |s| {
+        s.zalo.enabled = true;
+        s.zalo.api_url = url;
+        s.zalo.mode = TelegramMode::Polling;
+        s.zalo.poll_timeout_secs = 1;
+        s.desk.enabled = true;
+        s.desk.default_group = GROUP;
+        s.triage.enabled = true;
+        s.triage.url = triage_url;
+        s.http.public_url = "https://tipline.test".into();
+    })
+    .await;
+    let mut c = Citizen::new(&t, &z, "ev1");
+    report(&mut c, "Ảnh chụp kẻ bán ma túy ở bến xe").await;
+    t.fake
+        .wait_until("the photo under the card", |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "sendphoto" && c.chat_id() == Some(GROUP))
+        })
+        .await;
+    triage.wait_delivered(1).await;
+    let link = triage.delivered()[0].json["tip"]["evidence"][0]["url"]
+        .as_str()
+        .unwrap()
+        .replace("https://tipline.test", &t.base_url());
+    // Wait until the desk recorded the copy (it does so right after the upload).
+    for _ in 0..100 {
+        let copy: Option<String> = ::redis::cmd("HGET")
+            .arg(format!(
+                "{}:tgcopy:{}",
+                t.ns(),
+                triage.delivered()[0].code()
+            ))
+            .arg(0)
+            .query(&mut t.redis())
+            .unwrap();
+        if copy.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let resp = t.http.get(&link).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.starts_with("file:"),
+        "served from Telegram's copy, not Zalo's link: {body}"
+    );
+    let asked = t.fake.calls_of("getFile");
+    assert!(asked.iter().any(|c| {
+        c.body["file_id"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("tgcopy-")
+    }));
+}

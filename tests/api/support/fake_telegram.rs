@@ -418,6 +418,19 @@ async fn api(
             if let Some(t) = body.get("text") {
                 msg["text"] = t.clone();
             }
+            // An upload comes back with the file id Telegram now keeps it under.
+            match method.as_str() {
+                "sendphoto" => {
+                    msg["photo"] = json!([{"file_id": format!("tgcopy-{id}"),
+                        "file_unique_id": format!("u{id}"), "width": 1280, "height": 960,
+                        "file_size": 1000}]);
+                }
+                "senddocument" => {
+                    msg["document"] = json!({"file_id": format!("tgcopy-{id}"),
+                        "file_unique_id": format!("u{id}")});
+                }
+                _ => {}
+            }
             fake.record(&method, body, Some(id));
             ok(msg)
         }
