@@ -254,7 +254,7 @@ unsupported-message-zalo = ⚠️ Zalo does not let us see this message (its kin
 notify-question-zalo =
     ❓ The duty officer asks about your tip { $code }:
     «{ $text }»
-    Answer by typing here (your identity stays confidential). When you are done, choose «Done».
-answer-sent-zalo = 📨 Your answer went to the officer (tip { $code }). Write more, or choose «Done».
+    Answer by typing here (your identity stays confidential). When you are done, type «Done».
+answer-sent-zalo = 📨 Your answer went to the officer (tip { $code }). Write more, or type «Done» to finish.
 expect-evidence-zalo = ⚠️ At this step, send photos or voice notes, or choose from the list to go on.
 expect-description-zalo = ⚠️ Please type what happened, then choose «Next».

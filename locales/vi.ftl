@@ -254,7 +254,7 @@ unsupported-message-zalo = ⚠️ Zalo không cho hệ thống xem nội dung ti
 notify-question-zalo =
     ❓ Cán bộ trực hỏi thêm về tin báo { $code } của bạn:
     «{ $text }»
-    Hãy trả lời bằng cách gõ tin nhắn tại đây (danh tính của bạn vẫn được giữ kín). Khi trả lời xong, chọn «Xong».
-answer-sent-zalo = 📨 Đã chuyển câu trả lời của bạn cho cán bộ (tin báo { $code }). Có thể viết thêm, hoặc chọn «Xong».
+    Hãy trả lời bằng cách gõ tin nhắn tại đây (danh tính của bạn vẫn được giữ kín). Khi trả lời xong, gõ «Xong».
+answer-sent-zalo = 📨 Đã chuyển câu trả lời của bạn cho cán bộ (tin báo { $code }). Có thể viết thêm, hoặc gõ «Xong» để kết thúc.
 expect-evidence-zalo = ⚠️ Ở bước này hãy gửi ảnh hoặc ghi âm, hoặc chọn một mục trong danh sách để tiếp tục.
 expect-description-zalo = ⚠️ Hãy gõ nội dung sự việc bằng chữ, rồi chọn «Tiếp tục».

@@ -167,11 +167,21 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
             return send_text(shared, cmd.chat_id, shared.texts.get(lang, "admin-failed")).await;
         }
     };
-    if cmd.name == "stats" {
-        send_text(shared, cmd.chat_id, summary_text(shared, &report)).await?;
-        send_chart(shared, cmd.chat_id, &report).await
+    let res = if cmd.name == "stats" {
+        match send_text(shared, cmd.chat_id, summary_text(shared, &report)).await {
+            Ok(()) => send_chart(shared, cmd.chat_id, &report).await,
+            Err(e) => Err(e),
+        }
     } else {
         send_files(shared, cmd.chat_id, &report).await
+    };
+    match res {
+        // Telegram will not take it (blocked, too large): retrying the update would not help.
+        Err(e) if refused(&e) => {
+            tracing::warn!(error = format!("{e:#}"), "admin report refused by Telegram");
+            Ok(())
+        }
+        other => other,
     }
 }
 
@@ -186,6 +196,14 @@ fn summary_text(shared: &Shared, report: &Report) -> String {
             .arg("to", to),
     );
     format!("{header}\n{}", report.summary.text(&shared.settings, lang))
+}
+
+/// Whether `e` is the platform refusing the message for good (not worth a retry).
+fn refused(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<crate::channels::SendError>(),
+        Some(crate::channels::SendError::Refused(_) | crate::channels::SendError::Blocked)
+    )
 }
 
 fn admin_actor(shared: &Shared, user: u64) -> String {
@@ -246,21 +264,38 @@ pub async fn weekly_once(shared: &Shared, after_week_mins: i64) -> anyhow::Resul
             admin.users.iter().map(|u| *u as i64).collect()
         };
         for chat in chats {
-            send_text(shared, chat, summary_text(shared, &report)).await?;
-            send_chart(shared, chat, &report).await?;
-            send_files(shared, chat, &report).await?;
+            // A chat that has it already (from a try that failed later) is not sent it again.
+            if store.weekly_chat_done(&range.label, chat).await? {
+                continue;
+            }
+            let res = async {
+                send_text(shared, chat, summary_text(shared, &report)).await?;
+                send_chart(shared, chat, &report).await?;
+                send_files(shared, chat, &report).await
+            }
+            .await;
+            match res {
+                Ok(()) => {}
+                // An admin who never opened the bot, or blocked it, cannot be reached by
+                // trying again: the others still get it, once.
+                Err(e) if refused(&e) => {
+                    tracing::warn!(week = %range.label, error = format!("{e:#}"), "weekly report refused for one chat; skipped");
+                }
+                Err(e) => return Err(e),
+            }
+            store.weekly_chat_set(&range.label, chat).await?;
         }
         anyhow::Ok(())
     }
     .await;
     match sent {
         Ok(()) => {
-            store.weekly_done(&range.label).await?;
+            store.weekly_done(&range.label, &shared.instance).await?;
             tracing::info!(week = %range.label, "weekly report sent");
             Ok(true)
         }
         Err(e) => {
-            store.weekly_release(&range.label).await?;
+            store.weekly_release(&range.label, &shared.instance).await?;
             Err(e)
         }
     }

@@ -361,6 +361,11 @@ async fn zalo_webhook(
     }
     let inbound = match zalo::parse::parse(&body) {
         Ok(inb) => inb,
+        Err(ParseError::NoMessage) => {
+            // Another kind of event (e.g. a follow): understood, nothing for the intake.
+            tracing::debug!("zalo event without a message; ignored");
+            return Ok(StatusCode::OK);
+        }
         Err(ParseError::NotACitizen(why)) => {
             // Understood and not ours: acknowledged, so Zalo does not send it again.
             tracing::debug!(why, "zalo event not from a citizen; ignored");

@@ -323,7 +323,7 @@ impl Intake {
             ZaloKind::Unsupported => Some(conversation::Input::Unsupported),
             _ => zparse::to_input(&inb.kind),
         };
-        let Some(input) = input else {
+        let Some(input) = input.map(|i| self.seal_input(i)) else {
             sh.store.mark_seen(&seen_key).await?;
             return Ok(());
         };
@@ -359,7 +359,27 @@ impl Intake {
             .store
             .zalo_menu(&sh.vault.alias(Channel::Zalo, chat))
             .await?;
-        if let Some(options) = shown {
+        let answering =
+            matches!(state_of(stored), State::Idle) && sh.store.answering(alias).await?.is_some();
+        if answering {
+            // Only the word «Xong» ends the answer; anything else, a bare number too ("how
+            // many?" "2"), is part of it.
+            if text.trim().trim_end_matches('.').parse::<u32>().is_ok() {
+                return Ok(None);
+            }
+            let done = menu::MenuOption {
+                label: sh.texts.get(
+                    stored.map_or(sh.default_lang, |c| c.lang),
+                    "button-answer-done",
+                ),
+                data: "qa:done".into(),
+            };
+            return Ok(menu::resolve(&[done], text));
+        }
+        // The last menu shown, unless it was a question's «Xong» and no question is open
+        // any more (a notice can come in the middle of a report).
+        if let Some(options) = shown.filter(|o| answering || !o.iter().any(|o| o.data == "qa:done"))
+        {
             return Ok(menu::resolve(&options, text));
         }
         let lang = stored.map_or(sh.default_lang, |c| c.lang);
@@ -831,6 +851,11 @@ impl Intake {
         }
         Ok(())
     }
+}
+
+/// The state of a stored conversation, idle when there is none.
+fn state_of(stored: Option<&Conversation>) -> &State {
+    stored.map_or(&State::Idle, |c| &c.state)
 }
 
 /// A Vietnamese phone number that is (nearly) all a message says, in its digits.

@@ -246,10 +246,17 @@ fn export(path: &std::path::Path, args: ExportArgs) -> ExitCode {
         if to_stdout && format == Format::Xlsx {
             return fail("an XLSX export needs --out FILE".into());
         }
+        // Written beside the target and renamed at the end: a failed export leaves any
+        // earlier file in place.
+        let partial = {
+            let mut name = args.out.clone().into_os_string();
+            name.push(".part");
+            std::path::PathBuf::from(name)
+        };
         let output = if to_stdout {
             Output::stream(std::io::stdout())
         } else {
-            Output::path(&args.out)
+            Output::path(&partial)
         };
         let filter = Filter {
             commune: args.commune,
@@ -263,6 +270,12 @@ fn export(path: &std::path::Path, args: ExportArgs) -> ExitCode {
             anyhow::Ok(n)
         }
         .await;
+        let result = result.and_then(|n| {
+            if !to_stdout {
+                std::fs::rename(&partial, &args.out)?;
+            }
+            Ok(n)
+        });
         match result {
             Ok(n) => {
                 eprintln!(
@@ -274,7 +287,7 @@ fn export(path: &std::path::Path, args: ExportArgs) -> ExitCode {
             }
             Err(e) => {
                 if !to_stdout {
-                    let _ = std::fs::remove_file(&args.out);
+                    let _ = std::fs::remove_file(&partial);
                 }
                 fail(format!("export failed: {e:#}"))
             }

@@ -18,6 +18,13 @@ pub fn render_for(channel: Channel, reply: &Reply, lang: Lang, texts: &Texts) ->
             r.msg.id = zalo_id;
             let mut out = render(&r, lang, texts);
             out.id = reply.msg.id.clone();
+            // «Xong» after a question is typed as a word, not picked by number: a number
+            // typed then is an answer to the officer ("how many?" "2").
+            if matches!(&out.keyboard, super::OutKeyboard::Inline(rows)
+                if rows.iter().flatten().all(|(_, data)| data == "qa:done"))
+            {
+                out.keyboard = super::OutKeyboard::None;
+            }
             return out;
         }
     }

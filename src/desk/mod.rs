@@ -215,11 +215,14 @@ impl Desk {
         for (i, evidence) in tip.evidence.iter().enumerate().skip(copied) {
             let bytes = match fetch(sh, &evidence.file_id).await {
                 Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(tip = %tip.code, error = %e, "a Zalo file could not be fetched; skipped");
+                // Gone (expired link, refused, too large): the card still counts it.
+                Err(Fetch::Gone(why)) => {
+                    tracing::warn!(tip = %tip.code, why, "a Zalo file is gone; skipped");
                     sh.store.card_copied(tip.code.as_str()).await?;
                     continue;
                 }
+                // A network or server hiccup: the event is tried again.
+                Err(Fetch::Failed(why)) => anyhow::bail!("fetching a Zalo file failed: {why}"),
             };
             let name = format!("{}-{}", tip.code, i + 1);
             let reply = ReplyParameters::new(MessageId(card));
@@ -357,28 +360,33 @@ pub async fn post_to_supervisors(
     Ok(())
 }
 
+/// Why a file could not be fetched.
+#[derive(Debug)]
+pub enum Fetch {
+    /// It will not come: the link answered 4xx, or the file is over the size limit.
+    Gone(String),
+    /// Try again later: no connection, a timeout, a 5xx.
+    Failed(String),
+}
+
 /// Fetches a file the platform gave as a URL, at most `limits.evidence_max_bytes`.
-pub async fn fetch(shared: &Shared, url: &str) -> anyhow::Result<Vec<u8>> {
-    let mut resp = shared
-        .http
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("fetching failed: {}", e.without_url()))?
-        .error_for_status()
-        .map_err(|e| anyhow::anyhow!("fetching failed: {}", e.without_url()))?;
+pub async fn fetch(shared: &Shared, url: &str) -> Result<Vec<u8>, Fetch> {
+    let failed = |e: reqwest::Error| Fetch::Failed(e.without_url().to_string());
+    let mut resp = shared.http.get(url).send().await.map_err(failed)?;
+    let status = resp.status();
+    if status.is_client_error() {
+        return Err(Fetch::Gone(format!("HTTP {}", status.as_u16())));
+    }
+    if !status.is_success() {
+        return Err(Fetch::Failed(format!("HTTP {}", status.as_u16())));
+    }
     let max = shared.settings.limits.evidence_max_bytes as usize;
     let mut out = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| anyhow::anyhow!("fetching failed: {}", e.without_url()))?
-    {
+    while let Some(chunk) = resp.chunk().await.map_err(failed)? {
         out.extend_from_slice(&chunk);
-        anyhow::ensure!(
-            out.len() <= max,
-            "the file is larger than limits.evidence_max_bytes"
-        );
+        if out.len() > max {
+            return Err(Fetch::Gone("larger than limits.evidence_max_bytes".into()));
+        }
     }
     Ok(out)
 }

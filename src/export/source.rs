@@ -107,14 +107,14 @@ pub async fn export(
     let mut offset = 0;
     let mut count = 0u64;
     loop {
-        let page = shared
+        let (scanned, page) = shared
             .store
             .tips_page(range.from_ms, range.to_ms, offset, PAGE)
             .await?;
-        if page.is_empty() {
+        if scanned == 0 {
             break;
         }
-        offset += page.len();
+        offset += scanned;
         for tip in page.iter().filter(|t| filter.keeps(t)) {
             let ctx = RowContext {
                 settings,

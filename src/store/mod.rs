@@ -762,23 +762,67 @@ impl Store {
         Ok(set.is_some())
     }
 
-    /// Records that the weekly report of week `label` went out (kept 400 days).
-    pub async fn weekly_done(&self, label: &str) -> redis::RedisResult<()> {
-        redis::cmd("SET")
-            .arg(self.keys.weekly(label))
-            .arg("done")
-            .arg("EX")
-            .arg(400 * 24 * 3600)
+    /// Records that the weekly report of week `label` went out (kept 400 days), if this
+    /// process still holds its lease.
+    pub async fn weekly_done(&self, label: &str, instance: &str) -> redis::RedisResult<()> {
+        let script = redis::Script::new(
+            r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], 'done', 'EX', 34560000)
+end
+return 1
+"#,
+        );
+        let _: i64 = script
+            .key(self.keys.weekly(label))
+            .arg(format!("lease:{instance}"))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Whether `chat` already got the weekly report of week `label`.
+    pub async fn weekly_chat_done(&self, label: &str, chat: i64) -> redis::RedisResult<bool> {
+        redis::cmd("SISMEMBER")
+            .arg(format!("{}:sent", self.keys.weekly(label)))
+            .arg(chat)
             .query_async(&mut self.conn())
             .await
     }
 
-    /// Gives the weekly report of week `label` back after a failure, so it is tried again.
-    pub async fn weekly_release(&self, label: &str) -> redis::RedisResult<()> {
-        redis::cmd("DEL")
-            .arg(self.keys.weekly(label))
+    /// Records that `chat` got the weekly report of week `label`.
+    pub async fn weekly_chat_set(&self, label: &str, chat: i64) -> redis::RedisResult<()> {
+        let key = format!("{}:sent", self.keys.weekly(label));
+        redis::pipe()
+            .cmd("SADD")
+            .arg(&key)
+            .arg(chat)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(34_560_000)
+            .ignore()
             .query_async(&mut self.conn())
             .await
+    }
+
+    /// Gives the weekly report of week `label` back after a failure, so it is tried again,
+    /// if this process still holds its lease.
+    pub async fn weekly_release(&self, label: &str, instance: &str) -> redis::RedisResult<()> {
+        let script = redis::Script::new(
+            r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"#,
+        );
+        let _: i64 = script
+            .key(self.keys.weekly(label))
+            .arg(format!("lease:{instance}"))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(())
     }
 }
 

@@ -186,7 +186,7 @@ impl Store {
         to_ms: i64,
         offset: usize,
         count: usize,
-    ) -> redis::RedisResult<Vec<Tip>> {
+    ) -> redis::RedisResult<(usize, Vec<Tip>)> {
         let codes: Vec<String> = redis::cmd("ZRANGE")
             .arg(self.keys.tips())
             .arg(from_ms)
@@ -198,7 +198,7 @@ impl Store {
             .query_async(&mut self.conn())
             .await?;
         if codes.is_empty() {
-            return Ok(Vec::new());
+            return Ok((0, Vec::new()));
         }
         let mut pipe = redis::pipe();
         for code in &codes {
@@ -206,7 +206,14 @@ impl Store {
         }
         let all: Vec<std::collections::HashMap<String, String>> =
             pipe.query_async(&mut self.conn()).await?;
-        Ok(all.iter().filter_map(tip_from_fields).collect())
+        let tips: Vec<Tip> = all.iter().filter_map(tip_from_fields).collect();
+        if tips.len() < codes.len() {
+            tracing::warn!(
+                unreadable = codes.len() - tips.len(),
+                "tips that could not be read were left out"
+            );
+        }
+        Ok((codes.len(), tips))
     }
 }
 

@@ -583,3 +583,47 @@ async fn every_mailbox_gets_a_poster_whose_qr_opens_its_deep_link() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_admin_who_cannot_be_reached_does_not_make_the_others_get_the_report_again() {
+    const GONE: i64 = 424_242;
+    let mut t = spawn_app_with(TelegramMode::Polling, |s| {
+        s.admin.users = vec![GONE as u64, ADMIN as u64];
+        s.admin.report_at = "mon 07:00".into();
+    })
+    .await;
+    seed_weeks(&t);
+    t.stop().await;
+    t.clock.jump_to(local_ms("2026-11-30 08:00:00.000"));
+    t.settings.admin.weekly_report = true;
+    // The first admin never opened the bot: Telegram refuses every message to them.
+    for _ in 0..3 {
+        t.fake
+            .fail_next_to("sendMessage", GONE, crate::support::Fault::Blocked);
+    }
+    t.start().await;
+    t.fake
+        .wait_until("the report to the reachable admin", |calls| {
+            calls
+                .iter()
+                .filter(|c| c.method == "senddocument" && c.chat_id() == Some(ADMIN))
+                .count()
+                >= 2
+        })
+        .await;
+    // Many sweeps later (every 50 ms), still once.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let names: Vec<String> = uploads_to(&t, ADMIN)
+        .iter()
+        .filter_map(|c| c.file_name())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "tipline-2026-W48.png",
+            "tipline-2026-W48.csv",
+            "tipline-2026-W48.xlsx"
+        ]
+    );
+    assert_eq!(t.fake.messages_to(ADMIN).len(), 1);
+}
