@@ -28,6 +28,9 @@ pub struct Call {
     pub body: Value,
     /// The message id the fake gave a sent message.
     pub message_id: Option<i64>,
+    /// When the fake received it (the load harness measures with it).
+    #[allow(dead_code)]
+    pub at: std::time::Instant,
 }
 
 impl Call {
@@ -265,6 +268,7 @@ impl FakeTelegram {
             method: method.to_owned(),
             body,
             message_id,
+            at: std::time::Instant::now(),
         });
         drop(inner);
         self.calls.notify_waiters();
