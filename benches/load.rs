@@ -31,6 +31,8 @@ use support::{FakeTelegram, FakeTriage, Reply};
 
 const GROUP: i64 = -1_001_000_000_001;
 
+static PERF_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -86,7 +88,19 @@ impl Tipline {
             .port();
         let listen = format!("127.0.0.1:{port}");
         let public = format!("http://{listen}");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tipline"));
+        // BENCH_PERF=<file>: the first tipline runs under `perf record` (call graphs).
+        let perf = std::env::var("BENCH_PERF")
+            .ok()
+            .filter(|_| !PERF_STARTED.swap(true, std::sync::atomic::Ordering::Relaxed));
+        let mut cmd = match &perf {
+            Some(out) => {
+                let mut c = Command::new("perf");
+                c.args(["record", "-F", "999", "-g", "-o", out, "--"])
+                    .arg(env!("CARGO_BIN_EXE_tipline"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_tipline")),
+        };
         cmd.arg("run")
             .arg("--config")
             .arg(root.join("config/tipline.toml"))
@@ -127,7 +141,8 @@ impl Tipline {
         status_kb(self.pid(), "VmHWM:") / 1024
     }
 
-    /// SIGTERM, then wait: the graceful stop.
+    /// SIGTERM, then wait: the graceful stop (under perf, perf passes it on and writes its
+    /// data).
     fn stop(mut self) {
         let _ = Command::new("kill")
             .arg("-TERM")
