@@ -170,8 +170,8 @@ async fn officer(fake: FakeTelegram, stop: tokio_util::sync::CancellationToken) 
     let mut acked = HashSet::new();
     let mut seen = 0;
     while !stop.is_cancelled() {
-        let calls = fake.calls();
-        for c in &calls[seen..] {
+        let calls = fake.calls_from(seen);
+        for c in &calls {
             if c.method != "sendmessage" || c.chat_id() != Some(GROUP) {
                 continue;
             }
@@ -187,7 +187,7 @@ async fn officer(fake: FakeTelegram, stop: tokio_util::sync::CancellationToken) 
                             "first_name": "TipBot", "username": "tip_bot"}}}}));
             }
         }
-        seen = calls.len();
+        seen += calls.len();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     acked.len()
@@ -218,6 +218,18 @@ fn submit_to_card(fake: &FakeTelegram) -> Vec<Duration> {
         .collect();
     out.sort();
     out
+}
+
+/// Waits until `done` (at most `secs`); whether it came.
+async fn wait_until(secs: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    true
 }
 
 async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
@@ -460,46 +472,87 @@ async fn soak(secs: u64, rate: usize) {
     for h in handles {
         ids.push(h.await.unwrap());
     }
+    println!("reports sent             {}", ids.len());
     let re = regex::Regex::new(r"TB-[0-9A-Z]{4}-[0-9A-Z]{4}").unwrap();
-    wait_for("every receipt", 300, || {
-        ids.iter().all(|id| {
-            fake.messages_to(*id)
-                .iter()
-                .any(|m| re.is_match(m.text()) && m.text().len() < 60)
-        })
-    })
-    .await;
+    // One pass over the fake's calls (cloning them per citizen would take minutes).
+    let receipted = |fake: &FakeTelegram| {
+        let got: HashSet<i64> = fake
+            .calls_of("sendMessage")
+            .iter()
+            .filter(|m| re.is_match(m.text()) && m.text().contains("Mã tin báo của bạn"))
+            .filter_map(|m| m.chat_id())
+            .collect();
+        ids.iter().filter(|id| got.contains(id)).count()
+    };
+    let drained = wait_until(300, || receipted(&fake) == ids.len()).await;
+    println!(
+        "reports with a receipt   {} of {}{}",
+        receipted(&fake),
+        ids.len(),
+        if drained { "" } else { " (gave up waiting)" }
+    );
+    let events = || -> u64 {
+        redis::cmd("XLEN")
+            .arg("{tl}:events")
+            .query(&mut redis.conn())
+            .unwrap_or(0)
+    };
+    let delivered_keys = || {
+        triage
+            .delivered()
+            .into_iter()
+            .map(|r| r.key)
+            .collect::<HashSet<String>>()
+            .len() as u64
+    };
+    let forwarded = wait_until(900, || delivered_keys() >= events()).await;
+    println!(
+        "events                   {}; delivered {}{}",
+        events(),
+        delivered_keys(),
+        if forwarded { "" } else { " (gave up waiting)" }
+    );
     let codes: Vec<String> = redis::cmd("ZRANGE")
         .arg("{tl}:tips")
         .arg(0)
         .arg(-1)
         .query(&mut redis.conn())
         .unwrap();
-    let events: u64 = redis::cmd("XLEN")
-        .arg("{tl}:events")
-        .query(&mut redis.conn())
-        .unwrap();
-    wait_for("the forwarding backlog", 900, || {
-        let keys: HashSet<String> = triage.delivered().into_iter().map(|r| r.key).collect();
-        keys.len() as u64 >= events
-    })
-    .await;
+    // Cards: the first message of each tip in the duty group that carries its buttons.
+    let count_cards = |fake: &FakeTelegram| {
+        fake.messages_to(GROUP)
+            .iter()
+            .filter_map(|m| {
+                m.buttons()
+                    .iter()
+                    .any(|b| b.starts_with("dk:"))
+                    .then(|| re.find(m.text()).map(|c| c.as_str().to_owned()))
+                    .flatten()
+            })
+            .fold(HashMap::<String, usize>::new(), |mut acc, c| {
+                *acc.entry(c).or_default() += 1;
+                acc
+            })
+    };
+    // The desk catches up after the load: wait for every card, and for the events of the
+    // acknowledgements to be forwarded too.
+    let all_cards = wait_until(300, || count_cards(&fake).len() >= codes.len()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     stop.cancel();
     officer_task.await.unwrap();
-    let cards = fake
-        .messages_to(GROUP)
-        .iter()
-        .filter_map(|m| {
-            m.buttons()
-                .iter()
-                .any(|b| b.starts_with("dk:"))
-                .then(|| re.find(m.text()).map(|c| c.as_str().to_owned()))
-                .flatten()
-        })
-        .fold(HashMap::<String, usize>::new(), |mut acc, c| {
-            *acc.entry(c).or_default() += 1;
-            acc
-        });
+    let forwarded = wait_until(300, || delivered_keys() >= events()).await;
+    println!(
+        "events after the desk    {}; delivered {}{}{}",
+        events(),
+        delivered_keys(),
+        if forwarded { "" } else { " (gave up waiting)" },
+        if all_cards {
+            ""
+        } else {
+            "; gave up waiting for cards"
+        }
+    );
+    let cards = count_cards(&fake);
     let delivered = triage.delivered();
     let mut per_key: HashMap<String, usize> = HashMap::new();
     for r in &delivered {
@@ -509,16 +562,12 @@ async fn soak(secs: u64, rate: usize) {
     let missing_cards = codes.iter().filter(|c| !cards.contains_key(*c)).count();
     let double_cards = cards.values().filter(|n| **n > 1).count();
     let dup_forwards = per_key.values().filter(|n| **n > 1).count();
-    println!("reports sent             {}", ids.len());
     println!(
         "tips stored              {} (lost {lost_tips})",
         codes.len()
     );
     println!("cards missing / doubled  {missing_cards} / {double_cards}");
-    println!(
-        "events                   {events}; delivered keys {}; delivered twice {dup_forwards}",
-        per_key.len()
-    );
+    println!("events delivered twice   {dup_forwards}");
     println!("tipline peak RSS         {} MB", app.peak_rss_mb());
     app.stop();
 }

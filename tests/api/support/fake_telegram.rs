@@ -199,6 +199,13 @@ impl FakeTelegram {
         self.inner.lock().unwrap().calls.clone()
     }
 
+    /// The calls from the `start`-th on (the load harness reads only what is new).
+    #[allow(dead_code)]
+    pub fn calls_from(&self, start: usize) -> Vec<Call> {
+        let inner = self.inner.lock().unwrap();
+        inner.calls[start.min(inner.calls.len())..].to_vec()
+    }
+
     /// Calls of one method.
     pub fn calls_of(&self, method: &str) -> Vec<Call> {
         let m = method.to_ascii_lowercase();
