@@ -27,7 +27,8 @@ pub struct TriageSettings {
     /// Seconds an event may sit unacknowledged with a worker before another worker takes it
     /// over (`XAUTOCLAIM`): the worker crashed.
     pub reclaim_after_secs: u64,
-    /// Seconds an evidence download link stays valid.
+    /// Seconds an evidence download link stays valid, from the tip's submission (at least half
+    /// of it from the sending, for an event sent late).
     pub evidence_url_ttl_secs: u64,
 }
 
