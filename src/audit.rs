@@ -41,6 +41,10 @@ fn hash(r: &Record, prev: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// The script, hashed once.
+static APPEND_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(APPEND));
+
 static APPEND: &str = r#"
 local head = redis.call('GET', KEYS[2]) or ''
 if head ~= ARGV[1] then
@@ -81,7 +85,7 @@ pub async fn append(
             detail: detail.to_owned(),
         };
         let h = hash(&record, &prev);
-        let done: i64 = redis::Script::new(APPEND)
+        let done: i64 = APPEND_SCRIPT
             .key(keys.audit())
             .key(keys.audit_head())
             .arg(&head)

@@ -31,6 +31,10 @@ const CONSUMER: &str = "intake-1";
 /// An inbox entry with its Telegram update parsed (when it is one and it parses).
 type Parsed = (InboxEntry, Option<Update>);
 
+/// The `seen` mark of an update whose replies all went out, to be marked done together with
+/// its entry's acknowledgement; `None` when there is nothing to mark.
+type Sent = Option<String>;
+
 /// Most inbox entries read at once.
 const BATCH: usize = 64;
 
@@ -177,10 +181,10 @@ impl Intake {
         let mut done = 0;
         for (entry, update) in list {
             let res = match self.process(&entry, update).await {
-                Ok(()) => self
+                Ok(sent) => self
                     .shared
                     .store
-                    .inbox_ack(&entry.stream_id)
+                    .inbox_ack(&entry.stream_id, sent.as_deref())
                     .await
                     .map_err(anyhow::Error::from),
                 Err(e) => Err(e),
@@ -193,49 +197,79 @@ impl Intake {
         Ok(done)
     }
 
-    async fn process(&self, entry: &InboxEntry, update: Option<Update>) -> anyhow::Result<()> {
+    /// Does an entry's work. What comes back is the `seen` mark of an update whose replies
+    /// were all sent, to be marked done together with the entry's acknowledgement.
+    async fn process(&self, entry: &InboxEntry, update: Option<Update>) -> anyhow::Result<Sent> {
         match (entry.kind, update) {
             (Some(InboxKind::Telegram), Some(update)) => self.telegram(entry, update).await,
             (Some(InboxKind::Telegram), None) => {
                 tracing::warn!(entry = %entry.stream_id, "unreadable Telegram update; dropped");
-                Ok(())
+                Ok(None)
             }
             (Some(InboxKind::Tick), _) => self.tick(entry).await,
             (Some(InboxKind::Zalo), _) => self.zalo(entry).await,
             (None, _) => {
                 tracing::warn!(entry = %entry.stream_id, "inbox entry of unknown kind; dropped");
-                Ok(())
+                Ok(None)
             }
         }
     }
 
-    async fn telegram(&self, entry: &InboxEntry, update: Update) -> anyhow::Result<()> {
+    async fn telegram(&self, entry: &InboxEntry, update: Update) -> anyhow::Result<Sent> {
         let sh = &self.shared;
         let seen_key = sh.store.keys().seen("tg", &entry.key);
         let inbound = parse::parse(&update);
-        match sh.store.seen(&seen_key).await? {
-            Some(SeenMark::Done) => return Ok(()),
+        let admin = parse::parse_admin_command(&update);
+        // A citizen's update: its mark, the rate limit, the conversation and any open question
+        // in one round trip to Redis, while Telegram is told the button press arrived.
+        let citizen = match inbound.as_ref().filter(|_| admin.is_none()) {
+            Some(inb) => {
+                let alias = sh.vault.alias(Channel::Telegram, &inb.user_id.to_string());
+                let answer = async {
+                    if let (Some(cb), Ok(tg)) = (&inb.callback, sh.telegram()) {
+                        send::answer_callback(tg, &cb.id).await;
+                    }
+                };
+                let (state, ()) = tokio::join!(
+                    sh.store.citizen(
+                        &seen_key,
+                        Channel::Telegram,
+                        &alias,
+                        Some(sh.clock.now_ms())
+                    ),
+                    answer
+                );
+                Some((alias, state?))
+            }
+            None => None,
+        };
+        let seen = match &citizen {
+            Some((_, state)) => state.seen.clone(),
+            None => sh.store.seen(&seen_key).await?,
+        };
+        match seen {
+            Some(SeenMark::Done) => return Ok(None),
             Some(SeenMark::Pending(json)) => {
                 // Processed before a crash or a send failure; its replies may not have gone out.
-                if let Some(inb) = &inbound {
-                    let route = Route {
-                        channel: Channel::Telegram,
-                        chat: inb.chat_id.to_string(),
-                    };
-                    self.resend(&seen_key, &route, &json).await?;
-                } else {
-                    sh.store.seen_done(&seen_key).await?;
-                }
-                return Ok(());
+                return match &inbound {
+                    Some(inb) => {
+                        let route = Route {
+                            channel: Channel::Telegram,
+                            chat: inb.chat_id.to_string(),
+                        };
+                        self.resend(&seen_key, &route, &json).await
+                    }
+                    None => Ok(Some(seen_key)),
+                };
             }
             None => {}
         }
-        if let Some(command) = parse::parse_admin_command(&update) {
+        if let Some(command) = admin {
             crate::admin::on_command(sh, command).await?;
             sh.store.mark_seen(&seen_key).await?;
-            return Ok(());
+            return Ok(None);
         }
-        let Some(inb) = inbound else {
+        let (Some(inb), Some((alias, state))) = (inbound, citizen) else {
             if let Some(press) = parse::parse_officer(&update) {
                 crate::desk::actions::on_press(sh, press).await?;
             } else if let Some(command) = parse::parse_group_command(&update) {
@@ -247,10 +281,9 @@ impl Intake {
                 sh.store.migrate_group(old, new).await?;
             }
             sh.store.mark_seen(&seen_key).await?;
-            return Ok(());
+            return Ok(None);
         };
         let tg = sh.telegram()?;
-        let alias = sh.vault.alias(Channel::Telegram, &inb.user_id.to_string());
         let route = Route {
             channel: Channel::Telegram,
             chat: inb.chat_id.to_string(),
@@ -260,23 +293,41 @@ impl Intake {
             .as_deref()
             .and_then(Lang::parse)
             .unwrap_or(sh.default_lang);
-        if let Some(cb) = &inb.callback {
-            send::answer_callback(tg, &cb.id).await;
+        let stored = state.conversation;
+        if self
+            .flooded(&route, lang, state.messages, stored.as_ref(), &seen_key)
+            .await?
+        {
+            return Ok(None);
         }
-        if self.flooded(&alias, &route, lang, &seen_key).await? {
-            return Ok(());
-        }
-        if let Some(mid) = inb.callback.as_ref().and_then(|cb| cb.message_id) {
-            // The pressed message's buttons go: every answer brings fresh ones where needed.
-            send::clear_buttons(tg, inb.chat_id, mid).await;
-        }
+        // The pressed message's buttons go (every answer brings fresh ones where needed), while
+        // the answer is worked out.
+        let pressed = inb.callback.as_ref().and_then(|cb| cb.message_id);
+        let chat = inb.chat_id;
+        let clear = async {
+            if let Some(mid) = pressed {
+                send::clear_buttons(tg, chat, mid).await;
+            }
+        };
         let input = self.seal_input(inb.input);
-        self.converse(&alias, &route, lang, input, &seen_key).await
+        let (sent, ()) = tokio::join!(
+            self.converse(
+                &alias,
+                &route,
+                lang,
+                input,
+                &seen_key,
+                stored,
+                state.answering
+            ),
+            clear
+        );
+        sent
     }
 
     /// A Zalo event: the same conversation as on Telegram, with choices typed as numbers or
     /// labels instead of pressed.
-    async fn zalo(&self, entry: &InboxEntry) -> anyhow::Result<()> {
+    async fn zalo(&self, entry: &InboxEntry) -> anyhow::Result<Sent> {
         use crate::channels::zalo::parse::{self as zparse, ZaloKind};
         let sh = &self.shared;
         let seen_key = sh.store.keys().seen("zl", &entry.key);
@@ -284,23 +335,30 @@ impl Intake {
             Ok(inb) => inb,
             Err(e) => {
                 tracing::warn!(entry = %entry.stream_id, error = %e, "unreadable Zalo event; dropped");
-                return Ok(());
+                return Ok(None);
             }
         };
         let route = Route {
             channel: Channel::Zalo,
             chat: inb.chat_id.clone(),
         };
-        match sh.store.seen(&seen_key).await? {
-            Some(SeenMark::Done) => return Ok(()),
+        let alias = sh.vault.alias(Channel::Zalo, &inb.user_id);
+        let state = sh
+            .store
+            .citizen(&seen_key, Channel::Zalo, &alias, Some(sh.clock.now_ms()))
+            .await?;
+        match state.seen {
+            Some(SeenMark::Done) => return Ok(None),
             Some(SeenMark::Pending(json)) => return self.resend(&seen_key, &route, &json).await,
             None => {}
         }
-        let alias = sh.vault.alias(Channel::Zalo, &inb.user_id);
-        let stored = sh.store.conversation(Channel::Zalo, &alias).await?;
+        let stored = state.conversation;
         let lang = stored.as_ref().map_or(sh.default_lang, |c| c.lang);
-        if self.flooded(&alias, &route, lang, &seen_key).await? {
-            return Ok(());
+        if self
+            .flooded(&route, lang, state.messages, stored.as_ref(), &seen_key)
+            .await?
+        {
+            return Ok(None);
         }
         let input = match &inb.kind {
             ZaloKind::Text(text) => match self
@@ -325,7 +383,7 @@ impl Intake {
         };
         let Some(input) = input.map(|i| self.seal_input(i)) else {
             sh.store.mark_seen(&seen_key).await?;
-            return Ok(());
+            return Ok(None);
         };
         // Zalo's terms: say up front that this is an automated system and what it keeps.
         let starts = matches!(
@@ -341,7 +399,16 @@ impl Intake {
             );
             self.deliver(&route, &[intro]).await.map_err(|(_, e)| e)?;
         }
-        self.converse(&alias, &route, lang, input, &seen_key).await
+        self.converse(
+            &alias,
+            &route,
+            lang,
+            input,
+            &seen_key,
+            stored,
+            state.answering,
+        )
+        .await
     }
 
     /// The button a Zalo citizen's typed reply chooses, from the menu they were last shown:
@@ -434,32 +501,26 @@ impl Intake {
         }
     }
 
-    /// Applies the per-minute message limit. Over it, the citizen is told once per window,
-    /// the update is marked processed, and `true` comes back.
+    /// Applies the per-minute message limit to the `count`th message of this minute. Over it,
+    /// the citizen is told once per window, the update is marked processed, and `true` comes
+    /// back.
     async fn flooded(
         &self,
-        alias: &str,
         route: &Route,
         lang: Lang,
+        count: u64,
+        stored: Option<&Conversation>,
         seen_key: &str,
     ) -> anyhow::Result<bool> {
         let sh = &self.shared;
-        let count = sh
-            .store
-            .rate_hit("msg", alias, seen_key, sh.clock.now_ms(), 60)
-            .await?;
         let limit = u64::from(sh.settings.limits.messages_per_minute);
         if count <= limit {
             return Ok(false);
         }
-        tracing::info!(%alias, "message over the per-minute limit ignored");
+        tracing::info!("message over the per-minute limit ignored");
         let mut replies = Vec::new();
         if count == limit + 1 {
-            let lang = sh
-                .store
-                .conversation(route.channel, alias)
-                .await?
-                .map_or(lang, |c| c.lang);
+            let lang = stored.map_or(lang, |c| c.lang);
             replies.push(render_for(
                 route.channel,
                 &Reply::text(Msg::new("flood-messages")),
@@ -472,7 +533,9 @@ impl Intake {
         Ok(true)
     }
 
-    /// Runs one input through the conversation for `alias` and does all that follows.
+    /// Runs one input through the conversation for `alias` (`stored`, with the tip whose
+    /// question they are `answering`, as read just before) and does all that follows.
+    #[allow(clippy::too_many_arguments)]
     async fn converse(
         &self,
         alias: &str,
@@ -480,15 +543,16 @@ impl Intake {
         lang: Lang,
         input: conversation::Input,
         seen_key: &str,
-    ) -> anyhow::Result<()> {
+        stored: Option<Conversation>,
+        answering: Option<String>,
+    ) -> anyhow::Result<Sent> {
         let sh = &self.shared;
         let now = sh.clock.now_ms();
         let is_tick = input == conversation::Input::Tick;
 
-        let stored = sh.store.conversation(route.channel, alias).await?;
         if is_tick && stored.is_none() {
             sh.store.mark_seen(seen_key).await?;
-            return Ok(());
+            return Ok(None);
         }
         let is_new = stored.is_none();
         let conv = stored.unwrap_or_else(|| Conversation::new(lang, now));
@@ -502,7 +566,7 @@ impl Intake {
         // An officer asked about one of this citizen's tips: while idle, what they write goes
         // to that tip until they press "Done".
         let answering = match (&conv.state, is_tick) {
-            (State::Idle, false) => sh.store.answering(alias).await?,
+            (State::Idle, false) => answering,
             _ => None,
         };
         let mut answer = None;
@@ -614,7 +678,7 @@ impl Intake {
                 CommitOutcome::AlreadySeen => {
                     // Another run processed this update meanwhile: its mark decides.
                     tracing::info!("update already processed elsewhere; not applied twice");
-                    return Ok(());
+                    return Ok(None);
                 }
                 CommitOutcome::CodeTaken => {}
             }
@@ -643,20 +707,18 @@ impl Intake {
         self.send_replies(seen_key, route, &outgoing).await
     }
 
-    /// Sends replies and marks the update done. After a failure the mark keeps the replies
-    /// not yet sent, and the error goes back so the entry is retried.
+    /// Sends replies; once all went, the update's mark comes back to be marked done with the
+    /// acknowledgement. After a failure the mark keeps the replies not yet sent, and the error
+    /// goes back so the entry is retried.
     async fn send_replies(
         &self,
         seen_key: &str,
         route: &Route,
         replies: &[Outgoing],
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Sent> {
         let store = &self.shared.store;
         match self.deliver(route, replies).await {
-            Ok(()) => {
-                store.seen_done(seen_key).await?;
-                Ok(())
-            }
+            Ok(()) => Ok(Some(seen_key.to_owned())),
             Err((sent, e)) => {
                 let rest = serde_json::to_string(&replies[sent..])?;
                 store.seen_pending(seen_key, &rest).await?;
@@ -666,7 +728,7 @@ impl Intake {
     }
 
     /// Sends the replies a mark still holds.
-    async fn resend(&self, seen_key: &str, route: &Route, json: &str) -> anyhow::Result<()> {
+    async fn resend(&self, seen_key: &str, route: &Route, json: &str) -> anyhow::Result<Sent> {
         let replies: Vec<Outgoing> = serde_json::from_str(json).unwrap_or_default();
         self.send_replies(seen_key, route, &replies).await
     }
@@ -793,12 +855,12 @@ impl Intake {
         Ok(out)
     }
 
-    async fn tick(&self, entry: &InboxEntry) -> anyhow::Result<()> {
+    async fn tick(&self, entry: &InboxEntry) -> anyhow::Result<Sent> {
         let sh = &self.shared;
         let seen_key = sh.store.keys().seen("tick", &entry.stream_id);
         let mark = sh.store.seen(&seen_key).await?;
         if mark == Some(SeenMark::Done) {
-            return Ok(());
+            return Ok(None);
         }
         let alias = entry.key.as_str();
         let route = match sh.store.route(alias).await? {
@@ -809,17 +871,23 @@ impl Intake {
             tracing::error!(%alias, "no readable route for a draft timer; timer dropped");
             sh.store.drop_draft_timer(alias).await?;
             sh.store.mark_seen(&seen_key).await?;
-            return Ok(());
+            return Ok(None);
         };
         if let Some(SeenMark::Pending(json)) = mark {
             return self.resend(&seen_key, &route, &json).await;
         }
+        let state = sh
+            .store
+            .citizen(&seen_key, route.channel, alias, None)
+            .await?;
         self.converse(
             alias,
             &route,
             sh.default_lang,
             conversation::Input::Tick,
             &seen_key,
+            state.conversation,
+            state.answering,
         )
         .await
     }

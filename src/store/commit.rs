@@ -4,6 +4,8 @@
 //! citizen's list of codes. A crash before the script changes nothing; a crash after it leaves
 //! the mark, so the redelivered update only re-sends the replies.
 
+use std::sync::LazyLock;
+
 use redis::Script;
 
 use super::{Store, Tip};
@@ -19,7 +21,20 @@ pub enum SeenMark {
     Pending(String),
 }
 
-const DONE: &str = "done";
+pub(super) const DONE: &str = "done";
+
+impl SeenMark {
+    /// The mark a stored value says, if any.
+    pub(super) fn read(raw: Option<String>) -> Option<Self> {
+        raw.map(|r| {
+            if r == DONE {
+                Self::Done
+            } else {
+                Self::Pending(r)
+            }
+        })
+    }
+}
 
 /// What a commit did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +102,9 @@ pub struct Commit<'a> {
 
 /// Seconds a `seen` mark lives: Telegram keeps undelivered updates for 24 hours.
 pub const SEEN_TTL_SECS: u64 = 24 * 3600;
+
+/// The script, hashed once.
+static COMMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMMIT));
 
 static COMMIT: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -157,8 +175,7 @@ impl Store {
             Some(t) => serde_json::to_string(&t.tip).map_err(json_err)?,
             None => String::new(),
         };
-        let script = Script::new(COMMIT);
-        let mut inv = script.prepare_invoke();
+        let mut inv = COMMIT_SCRIPT.prepare_invoke();
         inv.key(&commit.seen_key)
             .key(k.convo(commit.channel, commit.alias))
             .key(k.idle())
@@ -237,23 +254,7 @@ impl Store {
             .arg(seen_key)
             .query_async(&mut self.conn())
             .await?;
-        Ok(raw.map(|r| {
-            if r == DONE {
-                SeenMark::Done
-            } else {
-                SeenMark::Pending(r)
-            }
-        }))
-    }
-
-    /// Records that every reply of an update was sent.
-    pub async fn seen_done(&self, seen_key: &str) -> redis::RedisResult<()> {
-        redis::cmd("SET")
-            .arg(seen_key)
-            .arg(DONE)
-            .arg("KEEPTTL")
-            .query_async(&mut self.conn())
-            .await
+        Ok(SeenMark::read(raw))
     }
 
     /// Replaces the replies a mark holds with those still to send.

@@ -56,6 +56,10 @@ pub(super) fn entry(id: StreamId) -> EventEntry {
     }
 }
 
+/// The script, hashed once.
+static DELIVERED_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(DELIVERED));
+
 static DELIVERED: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local cur = tonumber(redis.call('HGET', KEYS[1], 'fwd_seq') or '0')
@@ -66,6 +70,10 @@ end
 redis.call('HDEL', KEYS[3], ARGV[2])
 return redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
 "#;
+
+/// The script, hashed once.
+static DEAD_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(DEAD));
 
 static DEAD: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -154,8 +162,7 @@ impl Store {
         seq: u64,
         stream_id: &str,
     ) -> redis::RedisResult<()> {
-        let script = redis::Script::new(DELIVERED);
-        let _: i64 = script
+        let _: i64 = DELIVERED_SCRIPT
             .key(self.keys.tip(code))
             .key(self.keys.events())
             .key(self.keys.forward_attempts())
@@ -176,8 +183,7 @@ impl Store {
         error: &str,
         attempts: u32,
     ) -> redis::RedisResult<()> {
-        let script = redis::Script::new(DEAD);
-        let mut inv = script.prepare_invoke();
+        let mut inv = DEAD_SCRIPT.prepare_invoke();
         inv.key(self.keys.tip(event.get("code")))
             .key(self.keys.events())
             .key(self.keys.forward_attempts())

@@ -78,6 +78,32 @@ impl Store {
             .await
     }
 
+    /// Appends several updates in one transaction: all of them or, on an error, none.
+    pub async fn inbox_append_all(
+        &self,
+        kind: InboxKind,
+        entries: &[(String, String)],
+    ) -> redis::RedisResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (key, body) in entries {
+            pipe.cmd("XADD")
+                .arg(self.keys.inbox())
+                .arg("*")
+                .arg("kind")
+                .arg(kind.as_str())
+                .arg("key")
+                .arg(key)
+                .arg("body")
+                .arg(body)
+                .ignore();
+        }
+        pipe.query_async(&mut self.conn()).await
+    }
+
     /// Reads entries for `consumer`: its own pending ones (`pending`), or new ones, waiting up
     /// to `block_ms` for new ones (`None`: not at all).
     pub async fn inbox_read(
@@ -116,20 +142,28 @@ impl Store {
     }
 
     /// Acknowledges an entry and deletes it: raw updates carry platform ids and are kept no
-    /// longer than their processing.
-    pub async fn inbox_ack(&self, stream_id: &str) -> redis::RedisResult<()> {
-        let _: (i64, i64) = redis::pipe()
-            .atomic()
-            .cmd("XACK")
+    /// longer than their processing. `sent` is the `seen` mark of an update whose replies all
+    /// went out: it is marked done in the same transaction (one round trip, not two).
+    pub async fn inbox_ack(&self, stream_id: &str, sent: Option<&str>) -> redis::RedisResult<()> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        if let Some(seen_key) = sent {
+            pipe.cmd("SET")
+                .arg(seen_key)
+                .arg(super::commit::DONE)
+                .arg("KEEPTTL")
+                .ignore();
+        }
+        pipe.cmd("XACK")
             .arg(self.keys.inbox())
             .arg(INTAKE_GROUP)
             .arg(stream_id)
+            .ignore()
             .cmd("XDEL")
             .arg(self.keys.inbox())
             .arg(stream_id)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(())
+            .ignore();
+        pipe.query_async(&mut self.conn()).await
     }
 
     /// Entries in the inbox (processed ones are deleted, so this is the backlog).

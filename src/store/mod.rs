@@ -171,6 +171,43 @@ impl Keys {
     }
 }
 
+/// What [`Store::citizen`] read.
+#[derive(Debug, Clone)]
+pub struct CitizenState {
+    /// The update's mark, if it was processed before.
+    pub seen: Option<SeenMark>,
+    /// Messages from the citizen in this minute, this one included (0 when not counted).
+    pub messages: u64,
+    /// Their conversation, if any (and readable).
+    pub conversation: Option<Conversation>,
+    /// The tip whose question they are answering, if any.
+    pub answering: Option<String>,
+}
+
+/// A stored conversation, or `None` when it was written by an incompatible version or cannot
+/// be read (the citizen then starts afresh rather than getting stuck).
+fn read_conversation(raw: &str) -> Option<Conversation> {
+    match serde_json::from_str::<Conversation>(raw) {
+        Ok(c) if c.version <= CONVERSATION_VERSION => Some(c),
+        Ok(c) => {
+            tracing::warn!(
+                version = c.version,
+                "conversation from a newer version; starting afresh"
+            );
+            None
+        }
+        Err(e) => {
+            // Only the position: serde's message can quote the citizen's text.
+            tracing::warn!(
+                line = e.line(),
+                column = e.column(),
+                "unreadable conversation; starting afresh"
+            );
+            None
+        }
+    }
+}
+
 /// How long short commands may take before they count as failed.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -244,27 +281,45 @@ impl Store {
             .arg(self.keys.convo(channel, alias))
             .query_async(&mut self.conn())
             .await?;
-        Ok(
-            raw.and_then(|raw| match serde_json::from_str::<Conversation>(&raw) {
-                Ok(c) if c.version <= CONVERSATION_VERSION => Some(c),
-                Ok(c) => {
-                    tracing::warn!(
-                        version = c.version,
-                        "conversation from a newer version; starting afresh"
-                    );
-                    None
-                }
-                Err(e) => {
-                    // Only the position: serde's message can quote the citizen's text.
-                    tracing::warn!(
-                        line = e.line(),
-                        column = e.column(),
-                        "unreadable conversation; starting afresh"
-                    );
-                    None
-                }
-            }),
-        )
+        Ok(raw.and_then(|raw| read_conversation(&raw)))
+    }
+
+    /// Everything the intake needs before it runs a citizen's update, in one round trip:
+    /// the update's `seen` mark, the citizen's messages in this minute with this one counted
+    /// (`None` for a draft timer, which is not counted), their conversation and the tip they
+    /// are answering a question about.
+    pub async fn citizen(
+        &self,
+        seen_key: &str,
+        channel: Channel,
+        alias: &str,
+        counted_at_ms: Option<i64>,
+    ) -> redis::RedisResult<CitizenState> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(seen_key);
+        if let Some(now_ms) = counted_at_ms {
+            let key = self.keys.rate("msg", alias, now_ms / 1000 / 60);
+            pipe.cmd("SADD").arg(&key).arg(seen_key).ignore();
+            pipe.cmd("EXPIRE").arg(&key).arg(61).ignore();
+            pipe.cmd("SCARD").arg(&key);
+        } else {
+            // A placeholder, so the reply has the same shape.
+            pipe.cmd("ECHO").arg(0);
+        }
+        pipe.cmd("GET").arg(self.keys.convo(channel, alias));
+        pipe.cmd("GET").arg(self.keys.answering(alias));
+        let (seen, messages, convo, answering): (
+            Option<String>,
+            u64,
+            Option<String>,
+            Option<String>,
+        ) = pipe.query_async(&mut self.conn()).await?;
+        Ok(CitizenState {
+            seen: SeenMark::read(seen),
+            messages,
+            conversation: convo.and_then(|raw| read_conversation(&raw)),
+            answering,
+        })
     }
 
     /// Counts `event` (an update's own key, so that a retried update counts once) in a fixed

@@ -128,6 +128,10 @@ pub struct Action<'a> {
     pub fields: Vec<(&'a str, String)>,
 }
 
+/// The script, hashed once.
+static TRANSITION_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(TRANSITION));
+
 static TRANSITION: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {-1, ''}
@@ -250,8 +254,7 @@ impl Store {
         actor: &str,
     ) -> redis::RedisResult<Transition> {
         let from: Vec<String> = action.from.iter().map(|s| status_name(*s)).collect();
-        let script = redis::Script::new(TRANSITION);
-        let mut inv = script.prepare_invoke();
+        let mut inv = TRANSITION_SCRIPT.prepare_invoke();
         inv.key(self.keys.tip(code.as_str()))
             .key(self.keys.events())
             .arg(code.as_str())

@@ -51,37 +51,29 @@ pub async fn run(bot: Bot, store: Store, timeout_secs: u32, shutdown: Cancellati
                 continue;
             }
         };
-        for update in updates {
+        // The whole batch goes into the inbox in one transaction (one round trip, one fsync).
+        let mut entries = Vec::with_capacity(updates.len());
+        let mut next = offset;
+        for update in &updates {
             let id = update.id.0;
-            let body = match serde_json::to_string(&update) {
-                Ok(b) => b,
+            next = next.max(id as i32 + 1);
+            match serde_json::to_string(update) {
+                Ok(body) => entries.push((id.to_string(), body)),
                 Err(e) => {
                     tracing::error!(update_id = id, error = %e, "cannot serialise an update; skipped");
-                    offset = id as i32 + 1;
-                    continue;
-                }
-            };
-            loop {
-                match store
-                    .inbox_append(InboxKind::Telegram, &id.to_string(), &body)
-                    .await
-                {
-                    Ok(_) => {
-                        backoff.reset();
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::warn!(update_id = id, error = %e, "inbox append failed; retrying");
-                        if backoff.wait(&shutdown).await {
-                            // Not appended, so not acknowledged: Telegram sends it again.
-                            tracing::info!("telegram polling stopped");
-                            return;
-                        }
-                    }
                 }
             }
-            offset = id as i32 + 1;
         }
+        while let Err(e) = store.inbox_append_all(InboxKind::Telegram, &entries).await {
+            tracing::warn!(updates = entries.len(), error = %e, "inbox append failed; retrying");
+            if backoff.wait(&shutdown).await {
+                // Not appended, so not acknowledged: Telegram sends them again.
+                tracing::info!("telegram polling stopped");
+                return;
+            }
+        }
+        backoff.reset();
+        offset = next;
     }
     // Tell Telegram what is already in the inbox, so a restart does not fetch it again.
     if offset > 0 {
