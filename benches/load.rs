@@ -68,6 +68,30 @@ fn status_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) a process has used so far ("self" for this one).
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds Redis has used so far.
+fn redis_cpu(redis: &support::RedisServer) -> f64 {
+    let info: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query(&mut redis.conn())
+        .unwrap();
+    ["used_cpu_sys:", "used_cpu_user:"]
+        .iter()
+        .filter_map(|k| info.lines().find_map(|l| l.strip_prefix(k)))
+        .filter_map(|v| v.trim().parse::<f64>().ok())
+        .sum()
+}
+
 /// tipline as a child process, configured through the environment against the fakes.
 struct Tipline {
     child: Child,
@@ -295,12 +319,43 @@ async fn load(
     (latencies, started.elapsed().as_secs_f64())
 }
 
+/// Phase 1b: citizens arriving at a steady pace so that `rate` updates/s reach the bot (each
+/// sends their next update when the previous one is answered), for `secs`. The step
+/// latencies, and the update rate achieved.
+async fn steady(fake: &FakeTelegram, rate: usize, secs: u64, base: i64) -> (Vec<Duration>, f64) {
+    let per_report = support::report_updates(0).len();
+    let every = Duration::from_secs_f64(per_report as f64 / rate as f64);
+    let citizens = (secs as f64 / every.as_secs_f64()) as i64;
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..citizens {
+        ticker.tick().await;
+        let id = base + i;
+        tasks.push(tokio::spawn(run_citizen(
+            fake.clone(),
+            id,
+            support::report_updates(id),
+        )));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let achieved = latencies.len() as f64 / started.elapsed().as_secs_f64();
+    latencies.sort();
+    (latencies, achieved)
+}
+
 fn main() {
     let smoke = std::env::var("BENCH_SMOKE").is_ok();
     let citizens = env("BENCH_CITIZENS", if smoke { 10 } else { 100 }) as i64;
-    let rounds = env("BENCH_ROUNDS", if smoke { 1 } else { 3 });
+    let rounds = env("BENCH_ROUNDS", if smoke { 1 } else { 10 });
     let drafts = env("BENCH_DRAFTS", if smoke { 50 } else { 10_000 }) as i64;
     let events = env("BENCH_EVENTS", if smoke { 200 } else { 20_000 });
+    let steady_rate = env("BENCH_STEADY_RATE", if smoke { 200 } else { 1000 });
+    let steady_secs = env("BENCH_STEADY_SECS", if smoke { 2 } else { 20 }) as u64;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -323,7 +378,13 @@ fn main() {
         let stop = tokio_util::sync::CancellationToken::new();
         let officer_task = tokio::spawn(officer(fake.clone(), stop.clone()));
         let mem0 = redis_used(&redis);
+        let cpu0 = (cpu_secs(&app.pid().to_string()), redis_cpu(&redis), cpu_secs("self"));
         let (mut latencies, elapsed) = load(&fake, citizens, rounds, 10_000, false).await;
+        let cpu = (
+            cpu_secs(&app.pid().to_string()) - cpu0.0,
+            redis_cpu(&redis) - cpu0.1,
+            cpu_secs("self") - cpu0.2,
+        );
         let tips = citizens as usize * rounds;
         wait_for("every card", 60, || submit_to_card(&fake).len() >= tips).await;
         let cards = submit_to_card(&fake);
@@ -338,6 +399,10 @@ fn main() {
         println!("updates/s sustained      {rate:.0}");
         println!("tips/s                   {:.1}", tips as f64 / elapsed);
         println!(
+            "CPU s in the load        tipline {:.2}, redis {:.2}, fakes and load generator {:.2} (of {:.2} on 2 cores); tipline {:.0} µs per update",
+            cpu.0, cpu.1, cpu.2, 2.0 * elapsed, cpu.0 * 1e6 / updates as f64
+        );
+        println!(
             "step latency ms          p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
             pct(&latencies, 0.5), pct(&latencies, 0.9), pct(&latencies, 0.99), pct(&latencies, 1.0)
         );
@@ -347,6 +412,17 @@ fn main() {
         );
         println!("redis bytes per tip      {per_tip} (tip, events, card, audit, dedupe marks, forwarding state)");
         println!("tipline peak RSS         {} MB after phase 1", app.peak_rss_mb());
+
+        // Phase 1b: a steady rate, below saturation.
+        let stop = tokio_util::sync::CancellationToken::new();
+        let officer_task = tokio::spawn(officer(fake.clone(), stop.clone()));
+        let (steady_lat, achieved) = steady(&fake, steady_rate, steady_secs, 30_000_000).await;
+        stop.cancel();
+        officer_task.await.unwrap();
+        println!(
+            "steady {steady_rate}/s for {steady_secs} s  achieved {achieved:.0} updates/s; step latency ms p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+            pct(&steady_lat, 0.5), pct(&steady_lat, 0.9), pct(&steady_lat, 0.99), pct(&steady_lat, 1.0)
+        );
 
         // Phase 2: conversations in progress.
         let mem1 = redis_used(&redis);

@@ -2,6 +2,11 @@
 //! read its pending events first, then new ones; acknowledge an event only after its handler
 //! succeeded; retry a failed one with backoff; after `MAX_ATTEMPTS` failures move it to
 //! `dlq:<group>` with the last error so that one bad event cannot stop the group.
+//!
+//! Events of different tips are handled concurrently, those of one tip one after the other in
+//! stream order (a card is posted before it is redrawn), in [`crate::lanes`] keyed by the
+//! event's `code`: a tip whose event failed keeps the rest of its events waiting behind it
+//! while other tips go on.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,13 +14,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
+use crate::lanes::{self, Keyed, Limits};
 use crate::store::{EventEntry, Store};
 
 /// Failed attempts after which an event is dead-lettered.
 pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Most events read at once.
+const BATCH: usize = 64;
+
+/// Tips worked on at once, and events held in memory.
+const LIMITS: Limits = Limits {
+    running: 32,
+    queued: 512,
+};
 
 /// What a consumer group does with one event.
 pub trait Handler: Send + Sync + 'static {
@@ -51,59 +67,98 @@ impl<H: Handler> Consumer<H> {
         })
     }
 
-    /// Processes events until `shutdown`, stopping only between events.
+    /// This worker's name in its group.
+    fn consumer() -> String {
+        format!("{}-1", H::GROUP)
+    }
+
+    /// Processes events until `shutdown`: first those read before and not finished (a
+    /// restart), then new ones, each tip's in order and different tips' concurrently.
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(group = H::GROUP, "consumer started");
+        let this = Arc::new(self);
         let mut failures = 0u32;
-        while !shutdown.is_cancelled() {
-            match self.try_process_next(1000).await {
-                Ok(_) => failures = 0,
+        let first = loop {
+            match this.pending().await {
+                Ok(first) => break first,
                 Err(e) => {
                     failures += 1;
-                    if format!("{e:#}").contains("NOGROUP")
-                        && let Err(e) = self.shared.store.ensure_event_group(H::GROUP).await
-                    {
-                        tracing::warn!(error = %e, "recreating the consumer group failed");
-                    }
-                    let wait = Duration::from_millis((100u64 << failures.min(6)).min(5000));
+                    let wait = lanes::backoff(failures);
                     tracing::warn!(
                         group = H::GROUP,
                         error = format!("{e:#}"),
                         ?wait,
-                        "event failed; retrying"
+                        "reading pending events failed; retrying"
                     );
                     tokio::select! {
-                        _ = shutdown.cancelled() => break,
+                        _ = shutdown.cancelled() => return,
                         _ = tokio::time::sleep(wait) => {}
                     }
                 }
             }
-        }
+        };
+        let (tx, rx) = mpsc::channel(2);
+        let reader = {
+            let this = this.clone();
+            lanes::spawn_reader(
+                H::GROUP,
+                move || {
+                    let this = this.clone();
+                    async move { this.read_new().await }
+                },
+                tx,
+                shutdown.clone(),
+            )
+        };
+        lanes::run(this, first, rx, LIMITS, shutdown).await;
+        reader.join().await;
         tracing::info!(group = H::GROUP, "consumer stopped");
     }
 
-    /// Handles the next event (pending ones first); `Ok(false)` when there was none.
-    pub async fn try_process_next(&self, block_ms: u64) -> anyhow::Result<bool> {
-        let consumer = format!("{}-1", H::GROUP);
-        let mut events = self
-            .reader
-            .events_read(H::GROUP, &consumer, true, 1, 0)
-            .await?;
-        if events.is_empty() {
-            events = self
+    /// Every event this worker read before and did not finish, oldest first.
+    async fn pending(&self) -> anyhow::Result<Keyed<EventEntry>> {
+        let mut out = Vec::new();
+        let mut after = "0".to_owned();
+        loop {
+            let page = self
                 .reader
-                .events_read(H::GROUP, &consumer, false, 1, block_ms)
+                .events_pending_after(H::GROUP, &Self::consumer(), &after, 500)
                 .await?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            after = last.stream_id.clone();
+            out.extend(page.into_iter().map(keyed));
         }
-        let Some(event) = events.pop() else {
-            return Ok(false);
-        };
+    }
+
+    /// New events, waiting up to a second for them.
+    async fn read_new(&self) -> anyhow::Result<Keyed<EventEntry>> {
+        let read = self
+            .reader
+            .events_read(H::GROUP, &Self::consumer(), false, BATCH, Some(1000))
+            .await;
+        match read {
+            Ok(events) => Ok(events.into_iter().map(keyed).collect()),
+            Err(e) => {
+                if e.code() == Some("NOGROUP")
+                    && let Err(e) = self.shared.store.ensure_event_group(H::GROUP).await
+                {
+                    tracing::warn!(error = %e, "recreating the consumer group failed");
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Handles one event and acknowledges it, or dead-letters it after its last attempt.
+    async fn process(&self, event: &EventEntry) -> anyhow::Result<()> {
         let store = &self.shared.store;
-        match self.handler.handle(&event).await {
+        match self.handler.handle(event).await {
             Ok(()) => {
-                self.attempts_lock().remove(&event.stream_id);
                 store.events_ack(H::GROUP, &event.stream_id).await?;
-                Ok(true)
+                self.attempts_lock().remove(&event.stream_id);
+                Ok(())
             }
             Err(e) => {
                 let attempts = {
@@ -121,11 +176,11 @@ impl<H: Handler> Consumer<H> {
                     error = format!("{e:#}"),
                     "event given up; dead-lettered"
                 );
-                self.attempts_lock().remove(&event.stream_id);
                 store
-                    .events_dead_letter(H::GROUP, &event, &format!("{e:#}"))
+                    .events_dead_letter(H::GROUP, event, &format!("{e:#}"))
                     .await?;
-                Ok(true)
+                self.attempts_lock().remove(&event.stream_id);
+                Ok(())
             }
         }
     }
@@ -134,4 +189,23 @@ impl<H: Handler> Consumer<H> {
         // A poisoned map only lost a counter; it is still usable.
         self.attempts.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+impl<H: Handler> lanes::Work for Consumer<H> {
+    type Item = EventEntry;
+    const NAME: &'static str = H::GROUP;
+
+    async fn run(&self, event: &EventEntry) -> anyhow::Result<()> {
+        self.process(event).await
+    }
+}
+
+/// An event with the key of the events that must be handled one after the other: its tip's
+/// code (an event without one stands alone).
+fn keyed(event: EventEntry) -> (String, EventEntry) {
+    let key = match event.get("code") {
+        "" => event.stream_id.clone(),
+        code => code.to_owned(),
+    };
+    (key, event)
 }

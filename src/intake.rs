@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use teloxide::types::Update;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
@@ -21,6 +22,7 @@ use crate::conversation::{
     self, Conversation, Ctx, Draft, Effect, Keyboard, Phone, Place, Reply, State, prompt,
 };
 use crate::i18n::{Lang, Msg};
+use crate::lanes::{self, Keyed, Limits};
 use crate::privacy::{Channel, Route};
 use crate::store::{
     Commit, CommitOutcome, Hotspot, InboxEntry, InboxKind, NewTip, SeenMark, Store, Tip, TipStatus,
@@ -36,16 +38,13 @@ type Parsed = (InboxEntry, Option<Update>);
 type Sent = Option<String>;
 
 /// Most inbox entries read at once.
-const BATCH: usize = 64;
+const BATCH: usize = 128;
 
-/// What one call of [`Intake::try_process_next`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Processed {
-    /// This many inbox entries were handled and acknowledged.
-    Some(usize),
-    /// The inbox had nothing within the wait.
-    Empty,
-}
+/// Citizens (and cards) worked on at once, and entries held in memory.
+const LIMITS: Limits = Limits {
+    running: 256,
+    queued: 2048,
+};
 
 /// The intake worker.
 pub struct Intake {
@@ -67,84 +66,93 @@ impl Intake {
         Ok(Self { shared, reader })
     }
 
-    /// Processes entries until `shutdown`, stopping only between entries.
+    /// Processes entries until `shutdown`, stopping only between entries: first those read
+    /// before and not finished (a restart), then new ones. Entries of one citizen are handled
+    /// in stream order, one after the other; different citizens' entries concurrently
+    /// ([`crate::lanes`]), so one citizen whose replies keep failing (a 429 for that chat)
+    /// holds up only themselves. Each entry is acknowledged as soon as its work is done; a
+    /// failed one is retried with backoff, that citizen's later entries waiting behind it.
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!("intake started");
+        let this = Arc::new(self);
         let mut failures = 0u32;
-        while !shutdown.is_cancelled() {
-            match self.try_process_next(1000).await {
-                Ok(_) => failures = 0,
+        let first = loop {
+            match this.pending().await {
+                Ok(first) => break first,
                 Err(e) => {
                     failures += 1;
-                    if format!("{e:#}").contains("NOGROUP") {
-                        // Redis lost the inbox (data loss or failover): make it again.
-                        if let Err(e) = self.shared.store.ensure_inbox().await {
-                            tracing::warn!(error = %e, "recreating the inbox failed");
-                        }
-                    }
-                    let wait = Duration::from_millis((100u64 << failures.min(6)).min(5000));
-                    tracing::warn!(error = format!("{e:#}"), ?wait, "intake failed; retrying");
+                    let wait = lanes::backoff(failures);
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        ?wait,
+                        "reading the pending inbox failed; retrying"
+                    );
                     tokio::select! {
-                        _ = shutdown.cancelled() => break,
+                        _ = shutdown.cancelled() => return,
                         _ = tokio::time::sleep(wait) => {}
                     }
                 }
             }
-        }
+        };
+        let (tx, rx) = mpsc::channel(2);
+        let reader = {
+            let this = this.clone();
+            lanes::spawn_reader(
+                "intake",
+                move || {
+                    let this = this.clone();
+                    async move { this.read_new().await }
+                },
+                tx,
+                shutdown.clone(),
+            )
+        };
+        lanes::run(this, first, rx, LIMITS, shutdown).await;
+        reader.join().await;
         tracing::info!("intake stopped");
     }
 
-    /// Handles the next batch: the entries left pending by an earlier try (oldest first), and
-    /// new ones beside them, waiting up to `block_ms` for new ones only when nothing is pending.
-    /// Entries of one citizen are handled in stream order, one after the other; different
-    /// citizens' entries concurrently, so one citizen whose replies keep failing (a 429 for
-    /// that chat) does not hold up the others. Each entry is acknowledged as soon as its work is
-    /// done; after a failure the rest of that citizen's entries stay pending, so their order
-    /// survives the retry. An error comes back only when nothing could be done.
-    pub async fn try_process_next(&self, block_ms: u64) -> anyhow::Result<Processed> {
-        let mut entries = self.reader.inbox_read(CONSUMER, true, BATCH, None).await?;
-        let wait = entries.is_empty().then_some(block_ms);
-        let fresh = self.reader.inbox_read(CONSUMER, false, BATCH, wait).await?;
-        entries.extend(fresh);
-        if entries.is_empty() {
-            return Ok(Processed::Empty);
+    /// Every entry this worker read before and did not finish, oldest first.
+    async fn pending(&self) -> anyhow::Result<Keyed<Parsed>> {
+        let mut out = Vec::new();
+        let mut after = "0".to_owned();
+        loop {
+            let page = self
+                .reader
+                .inbox_read(CONSUMER, Some(&after), 500, None)
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            after = last.stream_id.clone();
+            out.extend(page.into_iter().map(|e| self.keyed(e)));
         }
-        let mut groups: Vec<(String, Vec<Parsed>)> = Vec::new();
-        for entry in entries {
-            let (key, update) = self.order_key(&entry);
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, list)) => list.push((entry, update)),
-                None => groups.push((key, vec![(entry, update)])),
-            }
-        }
-        let results = futures_util::future::join_all(
-            groups
-                .into_iter()
-                .map(|(_, list)| self.process_in_order(list)),
-        )
-        .await;
-        let mut done = 0;
-        let mut first_error = None;
-        for r in results {
-            match r {
-                Ok(n) => done += n,
-                Err((n, e)) => {
-                    done += n;
-                    if first_error.is_some() {
-                        tracing::warn!(error = format!("{e:#}"), "another entry failed too");
+    }
+
+    /// New entries, waiting up to a second for them.
+    async fn read_new(&self) -> anyhow::Result<Keyed<Parsed>> {
+        match self
+            .reader
+            .inbox_read(CONSUMER, None, BATCH, Some(1000))
+            .await
+        {
+            Ok(entries) => Ok(entries.into_iter().map(|e| self.keyed(e)).collect()),
+            Err(e) => {
+                if e.code() == Some("NOGROUP") {
+                    // Redis lost the inbox (data loss or failover): make it again.
+                    if let Err(e) = self.shared.store.ensure_inbox().await {
+                        tracing::warn!(error = %e, "recreating the inbox failed");
                     }
-                    first_error.get_or_insert(e);
                 }
+                Err(e.into())
             }
         }
-        match first_error {
-            Some(e) if done == 0 => Err(e),
-            Some(e) => {
-                tracing::warn!(error = format!("{e:#}"), "an entry failed; it is retried");
-                Ok(Processed::Some(done))
-            }
-            None => Ok(Processed::Some(done)),
-        }
+    }
+
+    /// An entry with its lane's key.
+    fn keyed(&self, entry: InboxEntry) -> (String, Parsed) {
+        let (key, update) = self.order_key(&entry);
+        (key, (entry, update))
     }
 
     /// Which citizen an entry belongs to (their alias), parsing a Telegram update once.
@@ -176,30 +184,9 @@ impl Intake {
         }
     }
 
-    /// Handles one citizen's entries in order; on a failure, stops and says how many were done.
-    async fn process_in_order(&self, list: Vec<Parsed>) -> Result<usize, (usize, anyhow::Error)> {
-        let mut done = 0;
-        for (entry, update) in list {
-            let res = match self.process(&entry, update).await {
-                Ok(sent) => self
-                    .shared
-                    .store
-                    .inbox_ack(&entry.stream_id, sent.as_deref())
-                    .await
-                    .map_err(anyhow::Error::from),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = res {
-                return Err((done, e));
-            }
-            done += 1;
-        }
-        Ok(done)
-    }
-
     /// Does an entry's work. What comes back is the `seen` mark of an update whose replies
     /// were all sent, to be marked done together with the entry's acknowledgement.
-    async fn process(&self, entry: &InboxEntry, update: Option<Update>) -> anyhow::Result<Sent> {
+    async fn process(&self, entry: &InboxEntry, update: Option<&Update>) -> anyhow::Result<Sent> {
         match (entry.kind, update) {
             (Some(InboxKind::Telegram), Some(update)) => self.telegram(entry, update).await,
             (Some(InboxKind::Telegram), None) => {
@@ -215,11 +202,11 @@ impl Intake {
         }
     }
 
-    async fn telegram(&self, entry: &InboxEntry, update: Update) -> anyhow::Result<Sent> {
+    async fn telegram(&self, entry: &InboxEntry, update: &Update) -> anyhow::Result<Sent> {
         let sh = &self.shared;
         let seen_key = sh.store.keys().seen("tg", &entry.key);
-        let inbound = parse::parse(&update);
-        let admin = parse::parse_admin_command(&update);
+        let inbound = parse::parse(update);
+        let admin = parse::parse_admin_command(update);
         // A citizen's update: its mark, the rate limit, the conversation and any open question
         // in one round trip to Redis, while Telegram is told the button press arrived.
         let citizen = match inbound.as_ref().filter(|_| admin.is_none()) {
@@ -270,13 +257,13 @@ impl Intake {
             return Ok(None);
         }
         let (Some(inb), Some((alias, state))) = (inbound, citizen) else {
-            if let Some(press) = parse::parse_officer(&update) {
+            if let Some(press) = parse::parse_officer(update) {
                 crate::desk::actions::on_press(sh, press).await?;
-            } else if let Some(command) = parse::parse_group_command(&update) {
+            } else if let Some(command) = parse::parse_group_command(update) {
                 crate::desk::commands::on_command(sh, command).await?;
-            } else if let Some(reply) = parse::parse_officer_reply(&update) {
+            } else if let Some(reply) = parse::parse_officer_reply(update) {
                 crate::desk::relay::on_officer_reply(sh, reply).await?;
-            } else if let Some((old, new)) = parse::parse_migration(&update) {
+            } else if let Some((old, new)) = parse::parse_migration(update) {
                 tracing::warn!("a group became a supergroup; its new id is recorded");
                 sh.store.migrate_group(old, new).await?;
             }
@@ -917,6 +904,21 @@ impl Intake {
                 Err(e @ SendError::Transient(_)) => return Err((i, e.into())),
             }
         }
+        Ok(())
+    }
+}
+
+impl lanes::Work for Intake {
+    type Item = Parsed;
+    const NAME: &'static str = "intake";
+
+    /// Does an entry's work, then acknowledges it.
+    async fn run(&self, (entry, update): &Parsed) -> anyhow::Result<()> {
+        let sent = self.process(entry, update.as_ref()).await?;
+        self.shared
+            .store
+            .inbox_ack(&entry.stream_id, sent.as_deref())
+            .await?;
         Ok(())
     }
 }

@@ -39,6 +39,7 @@ pub mod forward;
 pub mod http;
 pub mod i18n;
 pub mod intake;
+pub mod lanes;
 pub mod metrics;
 pub mod notify;
 pub mod posters;

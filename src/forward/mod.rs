@@ -274,7 +274,7 @@ impl Forwarder {
                     })
             } else {
                 reader
-                    .events_read(FORWARD_GROUP, &self.consumer, false, 100, 1000)
+                    .events_read(FORWARD_GROUP, &self.consumer, false, 100, Some(1000))
                     .await
             };
             match batch {

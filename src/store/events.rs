@@ -31,14 +31,14 @@ impl Store {
     }
 
     /// Reads events for `consumer` of `group`: its pending ones, or new ones (waiting up to
-    /// `block_ms`).
+    /// `block_ms` for them; `None`: not at all).
     pub async fn events_read(
         &self,
         group: &str,
         consumer: &str,
         pending: bool,
         count: usize,
-        block_ms: u64,
+        block_ms: Option<u64>,
     ) -> redis::RedisResult<Vec<EventEntry>> {
         let mut cmd = redis::cmd("XREADGROUP");
         cmd.arg("GROUP")
@@ -46,8 +46,8 @@ impl Store {
             .arg(consumer)
             .arg("COUNT")
             .arg(count);
-        if !pending {
-            cmd.arg("BLOCK").arg(block_ms);
+        if let (false, Some(ms)) = (pending, block_ms) {
+            cmd.arg("BLOCK").arg(ms);
         }
         cmd.arg("STREAMS")
             .arg(self.keys.events())

@@ -104,12 +104,12 @@ impl Store {
         pipe.query_async(&mut self.conn()).await
     }
 
-    /// Reads entries for `consumer`: its own pending ones (`pending`), or new ones, waiting up
-    /// to `block_ms` for new ones (`None`: not at all).
+    /// Reads entries for `consumer`: its own pending ones after stream id `after` (`Some`), or
+    /// new ones, waiting up to `block_ms` for them (`None`: not at all).
     pub async fn inbox_read(
         &self,
         consumer: &str,
-        pending: bool,
+        after: Option<&str>,
         count: usize,
         block_ms: Option<u64>,
     ) -> redis::RedisResult<Vec<InboxEntry>> {
@@ -119,12 +119,12 @@ impl Store {
             .arg(consumer)
             .arg("COUNT")
             .arg(count);
-        if let (false, Some(ms)) = (pending, block_ms) {
+        if let (None, Some(ms)) = (after, block_ms) {
             cmd.arg("BLOCK").arg(ms);
         }
         cmd.arg("STREAMS")
             .arg(self.keys.inbox())
-            .arg(if pending { "0" } else { ">" });
+            .arg(after.unwrap_or(">"));
         let reply: Option<StreamReadReply> = cmd.query_async(&mut self.conn()).await?;
         let mut out = Vec::new();
         for key in reply.map(|r| r.keys).unwrap_or_default() {

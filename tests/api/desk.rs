@@ -1056,3 +1056,35 @@ async fn a_minimal_card_can_show_an_excerpt_with_personal_data_blanked_out() {
     );
     assert!(!card.contains("0912345678"), "{card}");
 }
+
+#[tokio::test]
+async fn a_card_telegram_keeps_refusing_does_not_hold_up_other_tips_and_goes_once() {
+    let t = desk_app(false).await;
+    // The drugs group's first card is refused four times ("retry after 1 s"): three tries,
+    // then one more after a backoff, over three seconds.
+    for _ in 0..4 {
+        t.fake
+            .fail_next_to("sendMessage", CAO_PHONG_DRUGS, Fault::TooManyRequests(1));
+    }
+    let stuck = report(&t, 6901, "drugs", "thung-nai", 0).await;
+    let other = report(&t, 6902, "theft", "thung-nai", 0).await;
+    wait_message(&t, DEFAULT_GROUP, &other).await;
+    assert!(
+        t.fake
+            .messages_to(CAO_PHONG_DRUGS)
+            .iter()
+            .all(|m| !m.text().contains(&stuck)),
+        "the other tip's card went while the first was still being retried"
+    );
+    wait_message(&t, CAO_PHONG_DRUGS, &stuck).await;
+    wait_desk_acked(&t).await;
+    let cards = |chat, code: &str| {
+        t.fake
+            .messages_to(chat)
+            .iter()
+            .filter(|m| m.text().contains(code))
+            .count()
+    };
+    assert_eq!(cards(CAO_PHONG_DRUGS, &stuck), 1);
+    assert_eq!(cards(DEFAULT_GROUP, &other), 1);
+}

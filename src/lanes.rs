@@ -1,0 +1,252 @@
+//! Lanes: work items of one key (a citizen, a tip) run one after the other in arrival order,
+//! items of different keys concurrently, with no batch barrier: a slow or failing item holds up
+//! only its own key. A failed item is retried in place with backoff (100 ms doubling to 5 s),
+//! the rest of its key waiting behind it. The intake (keyed by citizen) and the event consumers
+//! (keyed by tip) run their stream entries through lanes.
+//!
+//! Items come from a reader task over a bounded channel; the lanes stop taking new ones while
+//! `Limits::queued` are waiting or running, so a burst waits in Redis, not in memory. On
+//! shutdown no new item starts, a retry waiting out its backoff is dropped, and running items
+//! finish; whatever was read and not finished stays pending in Redis and is read again at the
+//! next start.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+/// What runs in lanes.
+pub trait Work: Send + Sync + 'static {
+    /// One item (a stream entry).
+    type Item: Send + Sync + 'static;
+
+    /// Name in the logs.
+    const NAME: &'static str;
+
+    /// Does the item's work; an error retries it after a backoff.
+    fn run(&self, item: &Self::Item) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Bounds of the lanes.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Keys worked on at once.
+    pub running: usize,
+    /// Items held (waiting and running) before no more are taken from the reader.
+    pub queued: usize,
+}
+
+/// A batch of items, each with its key.
+pub type Keyed<T> = Vec<(String, T)>;
+
+/// The wait before retry number `failures` (1, 2, …).
+pub fn backoff(failures: u32) -> Duration {
+    Duration::from_millis((100u64 << failures.min(6)).min(5000))
+}
+
+/// One finished run: the key, the item, its failures so far and the outcome.
+type Finished<T> = (String, T, u32, anyhow::Result<()>);
+
+/// The lanes' bookkeeping. A key is in at most one of `ready` (an item waiting, nothing
+/// running) and `busy` (an item running or waiting out a retry).
+struct Board<T> {
+    queues: HashMap<String, VecDeque<T>>,
+    ready: VecDeque<String>,
+    busy: HashMap<tokio::task::Id, String>,
+    busy_keys: HashSet<String>,
+    held: usize,
+}
+
+impl<T> Board<T> {
+    fn add(&mut self, batch: Keyed<T>) {
+        for (key, item) in batch {
+            self.held += 1;
+            let queue = self.queues.entry(key.clone()).or_default();
+            queue.push_back(item);
+            // A queue that was empty and whose key is not busy is not in `ready` either.
+            if queue.len() == 1 && !self.busy_keys.contains(&key) {
+                self.ready.push_back(key);
+            }
+        }
+    }
+
+    /// The key is free again: it goes to the back of `ready` if it has more.
+    fn release(&mut self, key: String) {
+        self.busy_keys.remove(&key);
+        match self.queues.get(&key) {
+            Some(q) if !q.is_empty() => self.ready.push_back(key),
+            _ => {
+                self.queues.remove(&key);
+            }
+        }
+    }
+}
+
+/// Runs `first` (items read before, e.g. pending after a restart) and then what `incoming`
+/// brings, until `shutdown` (or until `incoming` closes and everything is done).
+pub async fn run<W: Work>(
+    work: Arc<W>,
+    first: Keyed<W::Item>,
+    mut incoming: mpsc::Receiver<Keyed<W::Item>>,
+    limits: Limits,
+    shutdown: CancellationToken,
+) {
+    let mut board = Board {
+        queues: HashMap::new(),
+        ready: VecDeque::new(),
+        busy: HashMap::new(),
+        busy_keys: HashSet::new(),
+        held: 0,
+    };
+    let mut running: JoinSet<Finished<W::Item>> = JoinSet::new();
+    let mut closed = false;
+    board.add(first);
+    loop {
+        while !shutdown.is_cancelled() && running.len() < limits.running {
+            let Some(key) = board.ready.pop_front() else {
+                break;
+            };
+            let Some(item) = board.queues.get_mut(&key).and_then(VecDeque::pop_front) else {
+                continue;
+            };
+            let work = work.clone();
+            let name = key.clone();
+            let task = running.spawn(async move {
+                let result = work.run(&item).await;
+                (name, item, 0, result)
+            });
+            board.busy_keys.insert(key.clone());
+            board.busy.insert(task.id(), key);
+        }
+        if running.is_empty() && (shutdown.is_cancelled() || (closed && board.ready.is_empty())) {
+            return;
+        }
+        tokio::select! {
+            biased;
+            Some(joined) = running.join_next_with_id() => {
+                let (key, item, failures, result) = match joined {
+                    Ok((id, finished)) => {
+                        board.busy.remove(&id);
+                        finished
+                    }
+                    Err(e) => {
+                        // A panic: the item stays pending in Redis until the next start; the
+                        // rest of its key goes on.
+                        tracing::error!(lanes = W::NAME, error = %e, "a work item panicked; left pending");
+                        if let Some(key) = board.busy.remove(&e.id()) {
+                            board.held -= 1;
+                            board.release(key);
+                        }
+                        continue;
+                    }
+                };
+                match result {
+                    Ok(()) => {
+                        board.held -= 1;
+                        board.release(key);
+                    }
+                    Err(e) if shutdown.is_cancelled() => {
+                        tracing::info!(lanes = W::NAME, error = format!("{e:#}"), "stopping; left pending");
+                        board.held -= 1;
+                        board.release(key);
+                    }
+                    Err(e) => {
+                        let failures = failures + 1;
+                        let wait = backoff(failures);
+                        tracing::warn!(lanes = W::NAME, error = format!("{e:#}"), ?wait, "failed; retrying");
+                        let work = work.clone();
+                        let stop = shutdown.clone();
+                        let name = key.clone();
+                        let task = running.spawn(async move {
+                            tokio::select! {
+                                _ = stop.cancelled() => {
+                                    return (name, item, failures, Err(anyhow::anyhow!("shutting down")));
+                                }
+                                _ = tokio::time::sleep(wait) => {}
+                            }
+                            let result = work.run(&item).await;
+                            (name, item, failures, result)
+                        });
+                        board.busy.insert(task.id(), key);
+                    }
+                }
+            }
+            batch = incoming.recv(), if !closed && board.held < limits.queued && !shutdown.is_cancelled() => {
+                match batch {
+                    Some(batch) => board.add(batch),
+                    None => closed = true,
+                }
+            }
+            _ = shutdown.cancelled(), if !shutdown.is_cancelled() => {}
+            else => return,
+        }
+    }
+}
+
+/// The reader task; dropping it stops it (a worker that is itself stopped, e.g. aborted,
+/// must not leave a reader behind taking entries nobody will work on).
+pub struct Reader(JoinHandle<()>);
+
+impl Reader {
+    /// Waits for the reader to end.
+    pub async fn join(mut self) {
+        let _ = (&mut self.0).await;
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Spawns the task that reads batches with `read` (which should block for a while when there
+/// is nothing) and passes them on, until `shutdown` or the lanes are gone. A failed read is
+/// logged and retried with backoff.
+pub fn spawn_reader<T, F, Fut>(
+    name: &'static str,
+    read: F,
+    out: mpsc::Sender<Keyed<T>>,
+    shutdown: CancellationToken,
+) -> Reader
+where
+    T: Send + 'static,
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<Keyed<T>>> + Send,
+{
+    Reader(tokio::spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            let batch = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                batch = read() => batch,
+            };
+            match batch {
+                Ok(batch) => {
+                    failures = 0;
+                    if !batch.is_empty() && out.send(batch).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    failures += 1;
+                    let wait = backoff(failures);
+                    tracing::warn!(
+                        lanes = name,
+                        error = format!("{e:#}"),
+                        ?wait,
+                        "reading failed; retrying"
+                    );
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }))
+}
