@@ -445,6 +445,12 @@ fn main() {
             (redis_used(&redis) - mem1) / drafts
         );
         println!("tipline peak RSS         {} MB with {drafts} conversations in progress", app.peak_rss_mb());
+        // Everything forwarded before phase 3 measures forwarding alone.
+        let all_events = || -> usize {
+            redis::cmd("XLEN").arg("{tl}:events").query(&mut redis.conn()).unwrap_or(0)
+        };
+        let delivered_keys = || triage.delivered().into_iter().map(|r| r.key).collect::<HashSet<_>>().len();
+        wait_for("the forwarding backlog", 300, || delivered_keys() >= all_events()).await;
         app.stop();
 
         // Phase 3: forwarding alone.
@@ -462,14 +468,24 @@ fn main() {
             let _: () = pipe.query(&mut conn).unwrap();
         }
         let before = triage.delivered().len();
+        let redis_cpu0 = redis_cpu(&redis);
         let started = Instant::now();
         let forwarder = Tipline::start(&redis, &fake, &triage, &[
             ("TIPLINE__DESK__ENABLED", "false"),
             ("TIPLINE__NOTIFY__ENABLED", "false"),
         ]);
+        wait_for("the first forwarded event", 600, || triage.delivered().len() > before).await;
+        let first = started.elapsed().as_secs_f64();
         wait_for("the forwarded backlog", 600, || triage.delivered().len() >= before + events).await;
         let secs = started.elapsed().as_secs_f64();
+        println!("forwarding start-up      {first:.2} s to the first delivery; then {:.0} events/s", events as f64 / (secs - first));
+        let persistence: String = redis::cmd("INFO").arg("persistence").query(&mut redis.conn()).unwrap();
+        let rewrites = persistence.lines().find_map(|l| l.strip_prefix("aof_rewrites:")).unwrap_or("?").trim().to_owned();
         println!("forward events/s         {:.0} ({events} events, triage answering at once, start-up included)", events as f64 / secs);
+        println!(
+            "CPU s in forwarding      tipline {:.2}, redis {:.2} (of {:.2} on 2 cores); AOF rewrites so far {rewrites}",
+            cpu_secs(&forwarder.pid().to_string()), redis_cpu(&redis) - redis_cpu0, 2.0 * secs
+        );
         forwarder.stop();
 
         // Phase 4: the bare teloxide echo bot.

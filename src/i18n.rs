@@ -313,7 +313,7 @@ impl Texts {
         }
         let mut errors = Vec::new();
         let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
-        text.nfc().collect()
+        nfc(&text)
     }
 
     /// Whether `id` is in the locale files of `lang`.
@@ -327,6 +327,15 @@ impl Texts {
     /// Shortcut for a message without arguments.
     pub fn get(&self, lang: Lang, id: &str) -> String {
         self.render(lang, &Msg::new(id))
+    }
+}
+
+/// `s` in Unicode NFC (precomposed: "ồ" as one character), as every text is stored and sent.
+/// Text that is already NFC (nearly all) is only checked, not normalised again.
+pub fn nfc(s: &str) -> String {
+    match unicode_normalization::is_nfc_quick(s.chars()) {
+        unicode_normalization::IsNormalized::Yes => s.to_owned(),
+        _ => s.nfc().collect(),
     }
 }
 

@@ -250,3 +250,169 @@ where
         }
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Records what ran, when, and fails the items it is told to, a number of times.
+    #[derive(Default)]
+    struct Recorder {
+        log: Mutex<Vec<String>>,
+        failures_left: Mutex<HashMap<String, u32>>,
+        now_running: AtomicUsize,
+        most_running: AtomicUsize,
+    }
+
+    impl Work for Recorder {
+        type Item = String;
+        const NAME: &'static str = "test";
+
+        async fn run(&self, item: &String) -> anyhow::Result<()> {
+            let n = self.now_running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_running.fetch_max(n, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.now_running.fetch_sub(1, Ordering::SeqCst);
+            if let Some(left) = self.failures_left.lock().unwrap().get_mut(item)
+                && *left > 0
+            {
+                *left -= 1;
+                self.log.lock().unwrap().push(format!("{item}!"));
+                anyhow::bail!("{item} failed");
+            }
+            self.log.lock().unwrap().push(item.clone());
+            Ok(())
+        }
+    }
+
+    fn batch(items: &[&str]) -> Keyed<String> {
+        items
+            .iter()
+            .map(|i| (i[..1].to_owned(), (*i).to_owned()))
+            .collect()
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            running: 8,
+            queued: 100,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keys_items_run_in_order_and_different_keys_at_once() {
+        let work = Arc::new(Recorder::default());
+        let (tx, rx) = mpsc::channel(4);
+        tx.send(batch(&["a3", "b2"])).await.unwrap();
+        drop(tx);
+        run(
+            work.clone(),
+            batch(&["a1", "b1", "a2", "c1"]),
+            rx,
+            limits(),
+            CancellationToken::new(),
+        )
+        .await;
+        let log = work.log.lock().unwrap().clone();
+        assert_eq!(log.len(), 6, "{log:?}");
+        let pos = |i: &str| log.iter().position(|l| l == i).unwrap();
+        assert!(pos("a1") < pos("a2") && pos("a2") < pos("a3"), "{log:?}");
+        assert!(pos("b1") < pos("b2"), "{log:?}");
+        assert_eq!(
+            work.most_running.load(Ordering::SeqCst),
+            3,
+            "a, b and c at once"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_item_is_retried_in_place_and_holds_up_only_its_key() {
+        let work = Arc::new(Recorder::default());
+        work.failures_left.lock().unwrap().insert("a1".into(), 3);
+        let (tx, rx) = mpsc::channel(4);
+        drop(tx);
+        let started = tokio::time::Instant::now();
+        run(
+            work.clone(),
+            batch(&["a1", "a2", "b1", "b2", "b3"]),
+            rx,
+            limits(),
+            CancellationToken::new(),
+        )
+        .await;
+        let log = work.log.lock().unwrap().clone();
+        assert_eq!(
+            log.iter()
+                .filter(|l| l.starts_with('a'))
+                .collect::<Vec<_>>(),
+            ["a1!", "a1!", "a1!", "a1", "a2"],
+            "{log:?}"
+        );
+        let pos = |i: &str| log.iter().position(|l| l == i).unwrap();
+        assert!(pos("b3") < pos("a1"), "b went on meanwhile: {log:?}");
+        // Backoff 200 + 400 + 800 ms between the tries.
+        assert!(started.elapsed() >= Duration::from_millis(1400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_drops_a_waiting_retry_and_starts_nothing_new() {
+        let work = Arc::new(Recorder::default());
+        work.failures_left.lock().unwrap().insert("a1".into(), 100);
+        let (tx, rx) = mpsc::channel(4);
+        let stop = CancellationToken::new();
+        let lanes = tokio::spawn(run(
+            work.clone(),
+            batch(&["a1", "a2"]),
+            rx,
+            limits(),
+            stop.clone(),
+        ));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(1), lanes)
+            .await
+            .expect("the lanes stop at once")
+            .unwrap();
+        tx.send(batch(&["b1"])).await.unwrap_or_default();
+        let log = work.log.lock().unwrap().clone();
+        assert!(log.iter().all(|l| l == "a1!"), "{log:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_more_is_taken_from_the_reader_than_the_limit() {
+        let work = Arc::new(Recorder::default());
+        let (tx, rx) = mpsc::channel(1);
+        let stop = CancellationToken::new();
+        let limits = Limits {
+            running: 1,
+            queued: 2,
+        };
+        // Three batches of two of one key: the lanes hold two items at most, so the sender
+        // of the third batch waits until the first two items are done.
+        let sent = Arc::new(AtomicUsize::new(0));
+        let sender = {
+            let sent = sent.clone();
+            tokio::spawn(async move {
+                for b in [["a1", "a2"], ["a3", "a4"], ["a5", "a6"]] {
+                    tx.send(batch(&b)).await.unwrap();
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        let lanes = tokio::spawn(run(work.clone(), Vec::new(), rx, limits, stop.clone()));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert!(
+            sent.load(Ordering::SeqCst) < 3,
+            "the third batch waits in the channel"
+        );
+        sender.await.unwrap();
+        lanes.await.unwrap();
+        assert_eq!(
+            *work.log.lock().unwrap(),
+            ["a1", "a2", "a3", "a4", "a5", "a6"]
+        );
+    }
+}

@@ -310,7 +310,9 @@ impl Forwarder {
         let state = store.forward_state(code).await?;
         if seq > 0 && state.exists {
             if state.delivered_seq >= seq {
-                store.forward_delivered(code, seq, &event.stream_id).await?;
+                store
+                    .forward_delivered(code, seq, &event.stream_id, &self.consumer)
+                    .await?;
                 self.shared.metrics.forward_skipped.inc();
                 return Ok(Outcome::Skipped);
             }
@@ -324,7 +326,10 @@ impl Forwarder {
         let lease_ms = self.shared.settings.triage.reclaim_after_secs * 2000;
         store.forward_hold(code, &self.consumer, lease_ms).await?;
         let outcome = self.attempt_until_done(event, code, seq).await;
-        if let Err(e) = store.forward_release(code).await {
+        // A delivery ended the hold in its own write.
+        if !matches!(outcome, Ok(Outcome::Delivered))
+            && let Err(e) = store.forward_release(code).await
+        {
             tracing::debug!(error = %e, "releasing the tip's forwarding lease failed");
         }
         outcome
@@ -350,10 +355,16 @@ impl Forwarder {
             _ => None,
         };
         let triage = &self.shared.settings.triage;
+        // The dispatcher's keep-alive holds every event it knows of; after a wait, the event
+        // is claimed afresh before it is sent again.
+        let mut retry = false;
         loop {
-            store
-                .events_touch(FORWARD_GROUP, &self.consumer, &event.stream_id)
-                .await?;
+            if retry {
+                store
+                    .events_touch(FORWARD_GROUP, &self.consumer, &event.stream_id)
+                    .await?;
+            }
+            retry = true;
             let now_ms = self.shared.clock.now_ms();
             let body = self.body(event, tip.as_ref(), now_ms);
             let failure = match self
@@ -361,7 +372,9 @@ impl Forwarder {
                 .await
             {
                 Ok(()) => {
-                    store.forward_delivered(code, seq, &event.stream_id).await?;
+                    store
+                        .forward_delivered(code, seq, &event.stream_id, &self.consumer)
+                        .await?;
                     self.shared.metrics.forward_delivered.inc();
                     tracing::info!(tip = %code, seq, kind = event.get("type"), "event forwarded");
                     return Ok(Outcome::Delivered);

@@ -68,6 +68,9 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   end
 end
 redis.call('HDEL', KEYS[3], ARGV[2])
+if redis.call('GET', KEYS[4]) == ARGV[4] then
+  redis.call('DEL', KEYS[4])
+end
 return redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
 "#;
 
@@ -155,20 +158,24 @@ impl Store {
         Ok(n.unwrap_or(0))
     }
 
-    /// Records that the triage service has event `seq` of tip `code` and acknowledges it.
+    /// Records that the triage service has event `seq` of tip `code` and acknowledges it, and
+    /// ends `consumer`'s hold on the tip ([`Store::forward_hold`]), all in one round trip.
     pub async fn forward_delivered(
         &self,
         code: &str,
         seq: u64,
         stream_id: &str,
+        consumer: &str,
     ) -> redis::RedisResult<()> {
         let _: i64 = DELIVERED_SCRIPT
             .key(self.keys.tip(code))
             .key(self.keys.events())
             .key(self.keys.forward_attempts())
+            .key(self.keys.forward_busy(code))
             .arg(seq)
             .arg(stream_id)
             .arg(FORWARD_GROUP)
+            .arg(consumer)
             .invoke_async(&mut self.conn())
             .await?;
         Ok(())

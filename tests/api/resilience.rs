@@ -263,3 +263,20 @@ async fn a_reply_that_fails_after_the_commit_is_sent_later_exactly_once() {
     assert_eq!(t.tip_codes().len(), 1);
     assert_eq!(t.events().len(), 1);
 }
+
+#[tokio::test]
+async fn a_refused_poll_and_an_update_of_an_unknown_kind_do_not_stop_the_line() {
+    let t = spawn_app().await;
+    // An update kind tipline does not ask for and cannot read, then Telegram refusing the
+    // next poll ("retry after 1 s").
+    t.fake
+        .push_update(serde_json::json!({"poll": {"id": "7", "question": "?",
+        "options": [], "total_voter_count": 0, "is_closed": true, "is_anonymous": true,
+        "type": "regular", "allows_multiple_answers": false}}));
+    t.fake.fail_next("getUpdates", Fault::TooManyRequests(1));
+    t.settle().await;
+    let mut c = t.citizen(2050);
+    let r = c.says("/help").await;
+    assert!(r[0].text().contains("/report"), "{}", texts(&r));
+    assert_eq!(t.fake.calls_of("getUpdates!failed").len(), 1);
+}

@@ -3,7 +3,6 @@
 //! Texts are NFC-normalised, so Vietnamese typed with combining marks compares equal.
 
 use teloxide::types::{Message, Update, UpdateKind};
-use unicode_normalization::UnicodeNormalization;
 
 use crate::conversation::{Command, Evidence, EvidenceKind, Input, Phone};
 
@@ -40,7 +39,7 @@ pub struct Callback {
 }
 
 fn nfc(s: &str) -> String {
-    s.nfc().collect()
+    crate::i18n::nfc(s)
 }
 
 /// Parses a citizen's update; `None` when the update is not one.

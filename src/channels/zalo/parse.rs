@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::conversation::{Command, Evidence, EvidenceKind, Input};
 
@@ -261,7 +260,7 @@ fn lenient_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> 
 }
 
 fn nfc(s: &str) -> String {
-    s.nfc().collect()
+    crate::i18n::nfc(s)
 }
 
 /// An http(s) URL in `v`: a string, or the last URL in an array (sizes come smallest first, as
