@@ -379,6 +379,7 @@ fn main() {
         let officer_task = tokio::spawn(officer(fake.clone(), stop.clone()));
         let mem0 = redis_used(&redis);
         let cpu0 = (cpu_secs(&app.pid().to_string()), redis_cpu(&redis), cpu_secs("self"));
+        let calls0 = fake.call_count();
         let (mut latencies, elapsed) = load(&fake, citizens, rounds, 10_000, false).await;
         let cpu = (
             cpu_secs(&app.pid().to_string()) - cpu0.0,
@@ -389,6 +390,7 @@ fn main() {
         wait_for("every card", 60, || submit_to_card(&fake).len() >= tips).await;
         let cards = submit_to_card(&fake);
         wait_for("every tip and acknowledgement forwarded", 120, || triage.delivered().len() >= tips * 2).await;
+        let api_calls = fake.call_count() - calls0;
         stop.cancel();
         let acked = officer_task.await.unwrap();
         latencies.sort();
@@ -397,6 +399,10 @@ fn main() {
         let rate = updates as f64 / elapsed;
         println!("updates processed        {updates} in {elapsed:.1} s ({acked} cards acknowledged)");
         println!("updates/s sustained      {rate:.0}");
+        println!(
+            "Bot API calls per update {:.2} (replies, button answers, cleared buttons, cards, card redraws, notices; getUpdates not counted)",
+            api_calls as f64 / updates as f64
+        );
         println!("tips/s                   {:.1}", tips as f64 / elapsed);
         println!(
             "CPU s in the load        tipline {:.2}, redis {:.2}, fakes and load generator {:.2} (of {:.2} on 2 cores); tipline {:.0} µs per update",
@@ -491,13 +497,20 @@ fn main() {
         // Phase 4: the bare teloxide echo bot.
         let echo_fake = FakeTelegram::start().await;
         let token = echo_bot(&echo_fake).await;
+        let echo_cpu0 = cpu_secs("self");
         let (mut echo_lat, echo_elapsed) = load(&echo_fake, citizens, rounds, 10_000, true).await;
+        let echo_cpu = cpu_secs("self") - echo_cpu0;
         echo_lat.sort();
         let echo_rate = echo_lat.len() as f64 / echo_elapsed;
         if let Ok(f) = token.shutdown() {
             f.await;
         }
         println!("echo bot updates/s       {echo_rate:.0} (bare teloxide Dispatcher, same updates, one reply each)");
+        println!(
+            "echo bot CPU s           {echo_cpu:.2} for the bot, the fake and the load generator together (of {:.2} on 2 cores); {:.2} Bot API calls per update",
+            2.0 * echo_elapsed,
+            echo_fake.call_count() as f64 / echo_lat.len() as f64
+        );
         println!(
             "echo bot step ms         p50 {:.2}  p99 {:.2}",
             pct(&echo_lat, 0.5), pct(&echo_lat, 0.99)

@@ -1,7 +1,8 @@
 //! A consumer group on the events stream (DESIGN.md §2.4), the loop every event worker shares:
 //! read its pending events first, then new ones; acknowledge an event only after its handler
-//! succeeded; retry a failed one with backoff; after `MAX_ATTEMPTS` failures move it to
-//! `dlq:<group>` with the last error so that one bad event cannot stop the group.
+//! succeeded; retry a failed one with backoff; after `MAX_ATTEMPTS` failures over at least ten
+//! minutes move it to `dlq:<group>` with the last error so that one bad event cannot stop its
+//! tip for ever.
 //!
 //! Events of different tips are handled concurrently, those of one tip one after the other in
 //! stream order (a card is posted before it is redrawn), in [`crate::lanes`] keyed by the
@@ -47,8 +48,21 @@ pub struct Consumer<H> {
     handler: H,
     shared: Arc<Shared>,
     reader: Store,
-    attempts: Mutex<HashMap<String, u32>>,
+    cursor: lanes::Cursor,
+    attempts: Mutex<HashMap<String, Failures>>,
 }
+
+/// An event's failures so far, and when the first was (by the app's clock).
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    first_ms: i64,
+}
+
+/// An event is given up only after [`MAX_ATTEMPTS`] failures spread over at least this long,
+/// so that an outage of Redis or of Telegram (a group's flood wait) does not dead-letter the
+/// events it caught.
+const GIVE_UP_AFTER_MS: i64 = 10 * 60 * 1000;
 
 impl<H: Handler> Consumer<H> {
     /// Creates the group if needed and a blocking connection for reading.
@@ -63,6 +77,7 @@ impl<H: Handler> Consumer<H> {
             handler,
             shared,
             reader,
+            cursor: lanes::Cursor::new("0"),
             attempts: Mutex::new(HashMap::new()),
         })
     }
@@ -120,11 +135,16 @@ impl<H: Handler> Consumer<H> {
         let mut out = Vec::new();
         let mut after = "0".to_owned();
         loop {
-            let page = self
+            let page = match self
                 .reader
                 .events_pending_after(H::GROUP, &Self::consumer(), &after, 500)
-                .await?;
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => return Err(self.read_failed(e).await),
+            };
             let Some(last) = page.last() else {
+                self.cursor.passed(Some(&after), false);
                 return Ok(out);
             };
             after = last.stream_id.clone();
@@ -132,23 +152,43 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
-    /// New events, waiting up to a second for them.
+    /// New events, waiting up to a second for them (or, after a failed read, this worker's
+    /// own pending events that read may have taken).
     async fn read_new(&self) -> anyhow::Result<Keyed<EventEntry>> {
-        let read = self
-            .reader
-            .events_read(H::GROUP, &Self::consumer(), false, BATCH, Some(1000))
-            .await;
+        let after = self.cursor.next_read();
+        let read = match &after {
+            Some(after) => {
+                self.reader
+                    .events_pending_after(H::GROUP, &Self::consumer(), after, BATCH)
+                    .await
+            }
+            None => {
+                self.reader
+                    .events_read(H::GROUP, &Self::consumer(), false, BATCH, Some(1000))
+                    .await
+            }
+        };
         match read {
-            Ok(events) => Ok(events.into_iter().map(keyed).collect()),
+            Ok(events) => {
+                self.cursor
+                    .passed(events.last().map(|e| e.stream_id.as_str()), after.is_some());
+                Ok(events.into_iter().map(keyed).collect())
+            }
             Err(e) => {
-                if e.code() == Some("NOGROUP")
-                    && let Err(e) = self.shared.store.ensure_event_group(H::GROUP).await
-                {
-                    tracing::warn!(error = %e, "recreating the consumer group failed");
-                }
-                Err(e.into())
+                self.cursor.failed();
+                Err(self.read_failed(e).await)
             }
         }
+    }
+
+    /// Recreates the group when Redis lost it; the error, for the retry.
+    async fn read_failed(&self, e: redis::RedisError) -> anyhow::Error {
+        if e.code() == Some("NOGROUP")
+            && let Err(e) = self.shared.store.ensure_event_group(H::GROUP).await
+        {
+            tracing::warn!(error = %e, "recreating the consumer group failed");
+        }
+        e.into()
     }
 
     /// Handles one event and acknowledges it, or dead-letters it after its last attempt.
@@ -161,13 +201,17 @@ impl<H: Handler> Consumer<H> {
                 Ok(())
             }
             Err(e) => {
-                let attempts = {
+                let now = self.shared.clock.now_ms();
+                let failures = {
                     let mut map = self.attempts_lock();
-                    let n = map.entry(event.stream_id.clone()).or_default();
-                    *n += 1;
-                    *n
+                    let f = map.entry(event.stream_id.clone()).or_insert(Failures {
+                        count: 0,
+                        first_ms: now,
+                    });
+                    f.count += 1;
+                    *f
                 };
-                if attempts < MAX_ATTEMPTS {
+                if failures.count < MAX_ATTEMPTS || now - failures.first_ms < GIVE_UP_AFTER_MS {
                     return Err(e);
                 }
                 tracing::error!(
@@ -185,7 +229,7 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
-    fn attempts_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
+    fn attempts_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
         // A poisoned map only lost a counter; it is still usable.
         self.attempts.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -50,6 +50,7 @@ const LIMITS: Limits = Limits {
 pub struct Intake {
     shared: Arc<Shared>,
     reader: Store,
+    cursor: lanes::Cursor,
 }
 
 /// Seconds an idle conversation (language choice) is kept.
@@ -63,7 +64,11 @@ impl Intake {
             .blocking(Duration::from_secs(2))
             .await
             .context("connecting the intake reader to Redis")?;
-        Ok(Self { shared, reader })
+        Ok(Self {
+            shared,
+            reader,
+            cursor: lanes::Cursor::new("0"),
+        })
     }
 
     /// Processes entries until `shutdown`, stopping only between entries: first those read
@@ -117,11 +122,16 @@ impl Intake {
         let mut out = Vec::new();
         let mut after = "0".to_owned();
         loop {
-            let page = self
+            let page = match self
                 .reader
                 .inbox_read(CONSUMER, Some(&after), 500, None)
-                .await?;
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => return Err(self.read_failed(e).await),
+            };
             let Some(last) = page.last() else {
+                self.cursor.passed(Some(&after), false);
                 return Ok(out);
             };
             after = last.stream_id.clone();
@@ -129,24 +139,46 @@ impl Intake {
         }
     }
 
-    /// New entries, waiting up to a second for them.
+    /// New entries, waiting up to a second for them (or, after a failed read, this worker's
+    /// own pending entries that read may have taken: see [`lanes::Cursor`]).
     async fn read_new(&self) -> anyhow::Result<Keyed<Parsed>> {
-        match self
-            .reader
-            .inbox_read(CONSUMER, None, BATCH, Some(1000))
-            .await
-        {
-            Ok(entries) => Ok(entries.into_iter().map(|e| self.keyed(e)).collect()),
+        let after = self.cursor.next_read();
+        let read = match &after {
+            Some(after) => {
+                self.reader
+                    .inbox_read(CONSUMER, Some(after), BATCH, None)
+                    .await
+            }
+            None => {
+                self.reader
+                    .inbox_read(CONSUMER, None, BATCH, Some(1000))
+                    .await
+            }
+        };
+        match read {
+            Ok(entries) => {
+                self.cursor.passed(
+                    entries.last().map(|e| e.stream_id.as_str()),
+                    after.is_some(),
+                );
+                Ok(entries.into_iter().map(|e| self.keyed(e)).collect())
+            }
             Err(e) => {
-                if e.code() == Some("NOGROUP") {
-                    // Redis lost the inbox (data loss or failover): make it again.
-                    if let Err(e) = self.shared.store.ensure_inbox().await {
-                        tracing::warn!(error = %e, "recreating the inbox failed");
-                    }
-                }
-                Err(e.into())
+                self.cursor.failed();
+                Err(self.read_failed(e).await)
             }
         }
+    }
+
+    /// Recreates the inbox when Redis lost it (data loss or failover); the error, for the
+    /// retry.
+    async fn read_failed(&self, e: redis::RedisError) -> anyhow::Error {
+        if e.code() == Some("NOGROUP")
+            && let Err(e) = self.shared.store.ensure_inbox().await
+        {
+            tracing::warn!(error = %e, "recreating the inbox failed");
+        }
+        e.into()
     }
 
     /// An entry with its lane's key.
@@ -173,7 +205,11 @@ impl Intake {
                             .vault
                             .alias(Channel::Telegram, &inb.user_id.to_string()),
                         // Presses on one card are handled one after the other.
-                        (None, Some(press)) => format!("card:{}", press.data),
+                        (None, Some(press)) => format!(
+                            "card:{}:{}",
+                            press.chat_id,
+                            press.message_id.unwrap_or_default()
+                        ),
                         (None, None) => entry.stream_id.clone(),
                     };
                     (key, Some(update))

@@ -86,6 +86,19 @@ impl<T> Board<T> {
     }
 }
 
+/// Runs one item; a panic is an error like any other (retried in place, its key kept busy),
+/// so a panicking entry neither vanishes nor lets its key's later entries overtake it.
+async fn run_caught<W: Work>(work: &W, item: &W::Item) -> anyhow::Result<()> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(work.run(item))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(anyhow::anyhow!("the work panicked")),
+    }
+}
+
 /// Runs `first` (items read before, e.g. pending after a restart) and then what `incoming`
 /// brings, until `shutdown` (or until `incoming` closes and everything is done).
 pub async fn run<W: Work>(
@@ -116,7 +129,7 @@ pub async fn run<W: Work>(
             let work = work.clone();
             let name = key.clone();
             let task = running.spawn(async move {
-                let result = work.run(&item).await;
+                let result = run_caught(&*work, &item).await;
                 (name, item, 0, result)
             });
             board.busy_keys.insert(key.clone());
@@ -134,8 +147,9 @@ pub async fn run<W: Work>(
                         finished
                     }
                     Err(e) => {
-                        // A panic: the item stays pending in Redis until the next start; the
-                        // rest of its key goes on.
+                        // Panics are caught in `run_caught`, so only a task aborted from
+                        // outside ends here: its item stays pending in Redis until the next
+                        // start, and the rest of its key goes on.
                         tracing::error!(lanes = W::NAME, error = %e, "a work item panicked; left pending");
                         if let Some(key) = board.busy.remove(&e.id()) {
                             board.held -= 1;
@@ -168,7 +182,7 @@ pub async fn run<W: Work>(
                                 }
                                 _ = tokio::time::sleep(wait) => {}
                             }
-                            let result = work.run(&item).await;
+                            let result = run_caught(&*work, &item).await;
                             (name, item, failures, result)
                         });
                         board.busy.insert(task.id(), key);
@@ -184,6 +198,49 @@ pub async fn run<W: Work>(
             _ = shutdown.cancelled(), if !shutdown.is_cancelled() => {}
             else => return,
         }
+    }
+}
+
+/// Where a stream reader stands: the last entry id it passed on to the lanes, and whether its
+/// own pending entries after that id must be read before new ones. A read whose answer was
+/// lost (a timeout, a dropped connection) may have been carried out by Redis: its entries are
+/// then pending for this consumer, and nothing else would read them before the next start.
+/// Every pending entry up to the last id passed on is in the lanes; the ones after it are
+/// exactly those, and reading them next keeps stream order.
+#[derive(Debug)]
+pub struct Cursor(std::sync::Mutex<(String, bool)>);
+
+impl Cursor {
+    /// A cursor after `last` (the last entry read at start, or "0").
+    pub fn new(last: &str) -> Self {
+        Self(std::sync::Mutex::new((last.to_owned(), false)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (String, bool)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `Some(after)` when the next read must be of this consumer's pending entries after
+    /// `after`; `None` for new entries.
+    pub fn next_read(&self) -> Option<String> {
+        let c = self.lock();
+        c.1.then(|| c.0.clone())
+    }
+
+    /// A read (of pending entries, `pending`) succeeded, passing on entries up to `last`.
+    pub fn passed(&self, last: Option<&str>, pending: bool) {
+        let mut c = self.lock();
+        match last {
+            Some(id) => c.0 = id.to_owned(),
+            // Nothing more pending: back to new entries.
+            None if pending => c.1 = false,
+            None => {}
+        }
+    }
+
+    /// A read failed: what it may have taken is read back first.
+    pub fn failed(&self) {
+        self.lock().1 = true;
     }
 }
 
@@ -379,6 +436,52 @@ mod tests {
         tx.send(batch(&["b1"])).await.unwrap_or_default();
         let log = work.log.lock().unwrap().clone();
         assert!(log.iter().all(|l| l == "a1!"), "{log:?}");
+    }
+
+    #[test]
+    fn after_a_failed_read_the_cursor_reads_back_what_it_may_have_taken() {
+        let cursor = Cursor::new("0");
+        assert_eq!(cursor.next_read(), None, "new entries first");
+        cursor.passed(Some("5-0"), false);
+        cursor.failed();
+        assert_eq!(cursor.next_read().as_deref(), Some("5-0"));
+        // Pending entries after 5-0 come back, then none: new entries again.
+        cursor.passed(Some("7-0"), true);
+        assert_eq!(cursor.next_read().as_deref(), Some("7-0"));
+        cursor.passed(None, true);
+        assert_eq!(cursor.next_read(), None);
+        // An empty read of new entries changes nothing.
+        cursor.passed(None, false);
+        cursor.failed();
+        assert_eq!(cursor.next_read().as_deref(), Some("7-0"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_item_is_retried_and_its_key_waits() {
+        struct Panicky(AtomicUsize, Mutex<Vec<String>>);
+        impl Work for Panicky {
+            type Item = String;
+            const NAME: &'static str = "test";
+            async fn run(&self, item: &String) -> anyhow::Result<()> {
+                if item == "a1" && self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("boom");
+                }
+                self.1.lock().unwrap().push(item.clone());
+                Ok(())
+            }
+        }
+        let work = Arc::new(Panicky(AtomicUsize::new(0), Mutex::new(Vec::new())));
+        let (tx, rx) = mpsc::channel(1);
+        drop(tx);
+        run(
+            work.clone(),
+            batch(&["a1", "a2"]),
+            rx,
+            limits(),
+            CancellationToken::new(),
+        )
+        .await;
+        assert_eq!(*work.1.lock().unwrap(), ["a1", "a2"]);
     }
 
     #[tokio::test(start_paused = true)]

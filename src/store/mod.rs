@@ -296,6 +296,8 @@ impl Store {
         counted_at_ms: Option<i64>,
     ) -> redis::RedisResult<CitizenState> {
         let mut pipe = redis::pipe();
+        // Atomic, so the rate window never stays without its expiry.
+        pipe.atomic();
         pipe.cmd("GET").arg(seen_key);
         if let Some(now_ms) = counted_at_ms {
             let key = self.keys.rate("msg", alias, now_ms / 1000 / 60);

@@ -224,6 +224,12 @@ impl FakeTelegram {
         self.inner.lock().unwrap().get_updates_calls
     }
 
+    /// Calls other than `getUpdates` so far.
+    #[allow(dead_code)] // used by the load benchmark
+    pub fn call_count(&self) -> usize {
+        self.inner.lock().unwrap().calls.len()
+    }
+
     /// Waits until `pred` holds over the calls, for at most 20 s.
     pub async fn wait_until(&self, what: &str, pred: impl Fn(&[Call]) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
