@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
@@ -92,44 +91,12 @@ impl<H: Handler> Consumer<H> {
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(group = H::GROUP, "consumer started");
         let this = Arc::new(self);
-        let mut failures = 0u32;
-        let first = loop {
-            match this.pending().await {
-                Ok(first) => break first,
-                Err(e) => {
-                    failures += 1;
-                    let wait = lanes::backoff(failures);
-                    tracing::warn!(
-                        group = H::GROUP,
-                        error = format!("{e:#}"),
-                        ?wait,
-                        "reading pending events failed; retrying"
-                    );
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                }
-            }
-        };
-        let (tx, rx) = mpsc::channel(2);
-        let reader = {
-            let this = this.clone();
-            lanes::spawn_reader(
-                H::GROUP,
-                move || {
-                    let this = this.clone();
-                    async move { this.read_new().await }
-                },
-                tx,
-                shutdown.clone(),
-            )
-        };
-        lanes::run(this, first, rx, LIMITS, shutdown).await;
-        reader.join().await;
+        lanes::serve(this, LIMITS, shutdown).await;
         tracing::info!(group = H::GROUP, "consumer stopped");
     }
+}
 
+impl<H: Handler> lanes::Source for Consumer<H> {
     /// Every event this worker read before and did not finish, oldest first.
     async fn pending(&self) -> anyhow::Result<Keyed<EventEntry>> {
         let mut out = Vec::new();
@@ -180,7 +147,9 @@ impl<H: Handler> Consumer<H> {
             }
         }
     }
+}
 
+impl<H: Handler> Consumer<H> {
     /// Recreates the group when Redis lost it; the error, for the retry.
     async fn read_failed(&self, e: redis::RedisError) -> anyhow::Error {
         if e.code() == Some("NOGROUP")

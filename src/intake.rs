@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use teloxide::types::Update;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
@@ -80,43 +79,12 @@ impl Intake {
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!("intake started");
         let this = Arc::new(self);
-        let mut failures = 0u32;
-        let first = loop {
-            match this.pending().await {
-                Ok(first) => break first,
-                Err(e) => {
-                    failures += 1;
-                    let wait = lanes::backoff(failures);
-                    tracing::warn!(
-                        error = format!("{e:#}"),
-                        ?wait,
-                        "reading the pending inbox failed; retrying"
-                    );
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                }
-            }
-        };
-        let (tx, rx) = mpsc::channel(2);
-        let reader = {
-            let this = this.clone();
-            lanes::spawn_reader(
-                "intake",
-                move || {
-                    let this = this.clone();
-                    async move { this.read_new().await }
-                },
-                tx,
-                shutdown.clone(),
-            )
-        };
-        lanes::run(this, first, rx, LIMITS, shutdown).await;
-        reader.join().await;
+        lanes::serve(this, LIMITS, shutdown).await;
         tracing::info!("intake stopped");
     }
+}
 
+impl lanes::Source for Intake {
     /// Every entry this worker read before and did not finish, oldest first.
     async fn pending(&self) -> anyhow::Result<Keyed<Parsed>> {
         let mut out = Vec::new();
@@ -169,7 +137,9 @@ impl Intake {
             }
         }
     }
+}
 
+impl Intake {
     /// Recreates the inbox when Redis lost it (data loss or failover); the error, for the
     /// retry.
     async fn read_failed(&self, e: redis::RedisError) -> anyhow::Error {

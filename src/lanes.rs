@@ -31,6 +31,56 @@ pub trait Work: Send + Sync + 'static {
     fn run(&self, item: &Self::Item) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
+/// Work whose items come from a stream: those read before and not finished (at start), then
+/// new ones.
+pub trait Source: Work {
+    /// The items read before and not finished, oldest first.
+    fn pending(&self) -> impl Future<Output = anyhow::Result<Keyed<Self::Item>>> + Send;
+
+    /// New items, waiting a while (a second) when there are none.
+    fn read_new(&self) -> impl Future<Output = anyhow::Result<Keyed<Self::Item>>> + Send;
+}
+
+/// Runs `source` until `shutdown`: its pending items (retrying the read with backoff), then
+/// new ones from a reader task, through lanes bounded by `limits`.
+pub async fn serve<S: Source>(source: Arc<S>, limits: Limits, shutdown: CancellationToken) {
+    let mut failures = 0u32;
+    let first = loop {
+        match source.pending().await {
+            Ok(first) => break first,
+            Err(e) => {
+                failures += 1;
+                let wait = backoff(failures);
+                tracing::warn!(
+                    lanes = S::NAME,
+                    error = format!("{e:#}"),
+                    ?wait,
+                    "reading pending entries failed; retrying"
+                );
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    };
+    let (tx, rx) = mpsc::channel(2);
+    let reader = {
+        let source = source.clone();
+        spawn_reader(
+            S::NAME,
+            move || {
+                let source = source.clone();
+                async move { source.read_new().await }
+            },
+            tx,
+            shutdown.clone(),
+        )
+    };
+    run(source, first, rx, limits, shutdown).await;
+    reader.join().await;
+}
+
 /// Bounds of the lanes.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
