@@ -921,9 +921,10 @@ impl lanes::Work for Intake {
     /// Does an entry's work, then acknowledges it.
     async fn run(&self, (entry, update): &Parsed) -> anyhow::Result<()> {
         let sent = self.process(entry, update.as_ref()).await?;
+        let tick_of = (entry.kind == Some(InboxKind::Tick)).then_some(entry.key.as_str());
         self.shared
             .store
-            .inbox_ack(&entry.stream_id, sent.as_deref())
+            .inbox_ack(&entry.stream_id, sent.as_deref(), tick_of)
             .await?;
         Ok(())
     }
@@ -973,15 +974,16 @@ pub async fn run_sweeper(shared: Arc<Shared>, every: Duration, shutdown: Cancell
     }
 }
 
-/// One sweep: enqueues a tick for every draft whose reminder or expiry is due.
+/// One sweep: enqueues a tick for every draft whose reminder or expiry is due (unless its
+/// last tick is still in the inbox); how many were enqueued.
 pub async fn sweep(shared: &Shared) -> anyhow::Result<usize> {
     let now = shared.clock.now_ms();
     let due = shared.store.due_drafts(now, 60_000, 500).await?;
+    let mut added = 0;
     for alias in &due {
-        shared
-            .store
-            .inbox_append(InboxKind::Tick, alias, "")
-            .await?;
+        if shared.store.inbox_append_tick(alias).await? {
+            added += 1;
+        }
     }
-    Ok(due.len())
+    Ok(added)
 }

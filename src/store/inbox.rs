@@ -7,6 +7,19 @@ use redis::streams::StreamReadReply;
 
 use super::Store;
 
+/// Appends a tick unless one is queued: KEYS tick mark, inbox; ARGV mark TTL, alias, kind.
+static TICK_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('XADD', KEYS[2], '*', 'kind', ARGV[3], 'key', ARGV[2], 'body', '')
+  return 1
+end
+return 0
+"#,
+    )
+});
+
 /// Consumer group of the intake worker.
 pub const INTAKE_GROUP: &str = "intake";
 
@@ -78,6 +91,21 @@ impl Store {
             .await
     }
 
+    /// Appends a draft timer (tick) for `alias`, unless one of theirs is still in the inbox
+    /// (for at most an hour): a citizen whose entries are held up behind a failing one does
+    /// not gather a tick a minute. Whether one was appended.
+    pub async fn inbox_append_tick(&self, alias: &str) -> redis::RedisResult<bool> {
+        let added: i64 = TICK_SCRIPT
+            .key(self.keys.tick_queued(alias))
+            .key(self.keys.inbox())
+            .arg(3600)
+            .arg(alias)
+            .arg(InboxKind::Tick.as_str())
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(added == 1)
+    }
+
     /// Appends several updates in one transaction: all of them or, on an error, none.
     pub async fn inbox_append_all(
         &self,
@@ -143,10 +171,19 @@ impl Store {
 
     /// Acknowledges an entry and deletes it: raw updates carry platform ids and are kept no
     /// longer than their processing. `sent` is the `seen` mark of an update whose replies all
-    /// went out: it is marked done in the same transaction (one round trip, not two).
-    pub async fn inbox_ack(&self, stream_id: &str, sent: Option<&str>) -> redis::RedisResult<()> {
+    /// went out: it is marked done in the same transaction (one round trip, not two). `tick_of`
+    /// is the alias of a draft timer, whose next tick may now be appended.
+    pub async fn inbox_ack(
+        &self,
+        stream_id: &str,
+        sent: Option<&str>,
+        tick_of: Option<&str>,
+    ) -> redis::RedisResult<()> {
         let mut pipe = redis::pipe();
         pipe.atomic();
+        if let Some(alias) = tick_of {
+            pipe.cmd("DEL").arg(self.keys.tick_queued(alias)).ignore();
+        }
         if let Some(seen_key) = sent {
             pipe.cmd("SET")
                 .arg(seen_key)

@@ -61,6 +61,10 @@ impl Keys {
     pub fn idle(&self) -> String {
         format!("{}:idle", self.ns)
     }
+    /// Set while a draft timer (tick) of `alias` is in the inbox and not yet done.
+    pub fn tick_queued(&self, alias: &str) -> String {
+        format!("{}:tickq:{alias}", self.ns)
+    }
     /// One tip.
     pub fn tip(&self, code: &str) -> String {
         format!("{}:tip:{code}", self.ns)

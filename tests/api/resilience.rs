@@ -280,3 +280,30 @@ async fn a_refused_poll_and_an_update_of_an_unknown_kind_do_not_stop_the_line() 
     assert!(r[0].text().contains("/report"), "{}", texts(&r));
     assert_eq!(t.fake.calls_of("getUpdates!failed").len(), 1);
 }
+
+#[tokio::test]
+async fn a_draft_timer_is_not_queued_again_while_its_last_tick_waits() {
+    let redis = crate::support::RedisServer::start();
+    let store = tipline::store::Store::connect(&redis.url(), "{tt}")
+        .await
+        .unwrap();
+    store.ensure_inbox().await.unwrap();
+    assert!(store.inbox_append_tick("a1").await.unwrap());
+    assert!(
+        !store.inbox_append_tick("a1").await.unwrap(),
+        "one tick of a1 at a time"
+    );
+    assert!(store.inbox_append_tick("b2").await.unwrap(), "per alias");
+    assert_eq!(store.inbox_len().await.unwrap(), 2);
+    let entries = store.inbox_read("intake-1", None, 10, None).await.unwrap();
+    assert_eq!(entries[0].key, "a1");
+    store
+        .inbox_ack(&entries[0].stream_id, None, Some("a1"))
+        .await
+        .unwrap();
+    assert!(
+        store.inbox_append_tick("a1").await.unwrap(),
+        "the next tick once the last is done"
+    );
+    assert_eq!(store.inbox_len().await.unwrap(), 2);
+}
