@@ -78,17 +78,23 @@ impl Store {
         key: &str,
         body: &str,
     ) -> redis::RedisResult<String> {
-        redis::cmd("XADD")
-            .arg(self.keys.inbox())
+        self.inbox_xadd(kind, key, body)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The `XADD` of one inbox entry.
+    fn inbox_xadd(&self, kind: InboxKind, key: &str, body: &str) -> redis::Cmd {
+        let mut cmd = redis::cmd("XADD");
+        cmd.arg(self.keys.inbox())
             .arg("*")
             .arg("kind")
             .arg(kind.as_str())
             .arg("key")
             .arg(key)
             .arg("body")
-            .arg(body)
-            .query_async(&mut self.conn())
-            .await
+            .arg(body);
+        cmd
     }
 
     /// Appends a draft timer (tick) for `alias`, unless one of theirs is still in the inbox
@@ -118,16 +124,7 @@ impl Store {
         let mut pipe = redis::pipe();
         pipe.atomic();
         for (key, body) in entries {
-            pipe.cmd("XADD")
-                .arg(self.keys.inbox())
-                .arg("*")
-                .arg("kind")
-                .arg(kind.as_str())
-                .arg("key")
-                .arg(key)
-                .arg("body")
-                .arg(body)
-                .ignore();
+            pipe.add_command(self.inbox_xadd(kind, key, body)).ignore();
         }
         pipe.query_async(&mut self.conn()).await
     }
