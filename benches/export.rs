@@ -6,15 +6,13 @@
 //!
 //! Run: `cargo bench --bench export`.
 
-#[allow(dead_code, unused_imports)]
-#[path = "../tests/api/support/mod.rs"]
-mod support;
+use tipline_testkit as support;
 
 use std::time::Instant;
 
 use tipline::app::{Options, Shared};
 use tipline::codes::ReceiptCode;
-use tipline::config::{Priority, TelegramMode};
+use tipline::config::{Priority, ReceiveMode};
 use tipline::conversation::Place;
 use tipline::export::source::{Filter, export};
 use tipline::export::{Format, Output, Writer, week};
@@ -40,7 +38,7 @@ fn main() {
     rt.block_on(async move {
         let redis = support::RedisServer::start();
         let fake = support::FakeTelegram::start().await;
-        let mut settings = support::settings(&redis, &fake, TelegramMode::Polling);
+        let mut settings = support::settings(&redis, &fake, ReceiveMode::Polling);
         settings.telegram.enabled = false;
         let secrets = support::secrets(&settings);
         let shared = Shared::build(settings, &secrets, &Options::default()).await.unwrap();

@@ -8,15 +8,13 @@
 //! Run: `cargo bench --bench flow` (BENCH_CITIZENS, BENCH_ROUNDS and BENCH_DRAFTS to change the
 //! load).
 
-#[allow(dead_code, unused_imports)]
-#[path = "../tests/api/support/mod.rs"]
-mod support;
+use tipline_testkit as support;
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::FakeTelegram;
-use tipline::config::TelegramMode;
+use tipline::config::ReceiveMode;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -72,7 +70,7 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let t = support::spawn_app_with(TelegramMode::Polling, |s| {
+        let t = support::spawn_app_with(ReceiveMode::Polling, |s| {
             s.limits.messages_per_minute = 100_000;
             s.limits.tips_per_hour = 100_000;
         })

@@ -17,9 +17,7 @@
 //! here: the fake answers at once. `BENCH_SOAK_SECS` runs the soak instead (see [`soak`]).
 //! `BENCH_SMOKE=1` runs a few seconds of everything (CI: `BENCH_SMOKE=1 cargo test --bench load`).
 
-#[allow(dead_code, unused_imports)]
-#[path = "../tests/api/support/mod.rs"]
-mod support;
+use tipline_testkit as support;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -1,234 +1,26 @@
-//! One tipline process: builds the shared parts, starts every role as a task (HTTP server,
-//! Telegram poller, intake, draft sweeper), and stops them on one shutdown signal. Each loop
-//! stops only between units of work; a task that ends is logged with how it ended.
+//! One tipline process: builds the shared parts, starts every role as a supervised task
+//! (HTTP server, Telegram and Zalo receivers, intake, draft sweeper, desk and SLA timers,
+//! notifier, forwarder, weekly report), and stops them on one shutdown signal. Each loop stops
+//! only between units of work; a role that ends or panics before shutdown stops the process
+//! with an error ([`crate::supervise`]).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, FixedOffset};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use regex::RegexSet;
 use secrecy::ExposeSecret;
-use teloxide::Bot;
 use teloxide::prelude::Requester;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::telegram;
-use crate::codes::ReceiptCode;
-use crate::config::{Secrets, Settings, TelegramMode};
+use crate::config::{ReceiveMode, Secrets, Settings};
 use crate::consumer::Consumer;
-use crate::i18n::{Lang, Texts};
 use crate::intake::{self, Intake};
-use crate::privacy::Vault;
-use crate::store::Store;
+use crate::supervise::{RoleFailure, Roles};
 
-/// Wall-clock time in ms, with an offset that tests move forward instead of waiting.
-#[derive(Clone, Debug, Default)]
-pub struct Clock {
-    offset_ms: Arc<AtomicI64>,
-    moved: Arc<tokio::sync::Notify>,
-}
-
-impl Clock {
-    /// Now, in ms since the Unix epoch.
-    pub fn now_ms(&self) -> i64 {
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        wall + self.offset_ms.load(Ordering::Relaxed)
-    }
-
-    /// Moves this clock (and its clones) forward.
-    pub fn advance(&self, by: Duration) {
-        self.offset_ms
-            .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
-        self.moved.notify_waiters();
-    }
-
-    /// Sets this clock (and its clones) so that now is `ms` (tests start at a chosen time).
-    pub fn jump_to(&self, ms: i64) {
-        let wall = self.now_ms() - self.offset_ms.load(Ordering::Relaxed);
-        self.offset_ms.store(ms - wall, Ordering::Relaxed);
-        self.moved.notify_waiters();
-    }
-
-    /// Waits until this clock has moved on by `d`: in real time, or at once when a test
-    /// advances it past the end. Backoff waits use it, so a test can skip hours.
-    pub async fn sleep(&self, d: Duration) {
-        let until = self.now_ms() + d.as_millis() as i64;
-        loop {
-            let moved = self.moved.notified();
-            tokio::pin!(moved);
-            moved.as_mut().enable();
-            let left = until - self.now_ms();
-            if left <= 0 {
-                return;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(left as u64)) => {}
-                _ = moved => {}
-            }
-        }
-    }
-}
-
-/// What every role of a process shares.
-pub struct Shared {
-    /// The configuration.
-    pub settings: Settings,
-    /// Locale texts.
-    pub texts: Texts,
-    /// Aliases and sealed routes.
-    pub vault: Vault,
-    /// Compiled emergency patterns.
-    pub emergency: RegexSet,
-    /// Compiled keyword rules.
-    pub rules: crate::rules::Rules,
-    /// Redis.
-    pub store: Store,
-    /// Telegram client for sending, when the channel is enabled.
-    pub tg: Option<Bot>,
-    /// Zalo client, when the channel is enabled.
-    pub zalo: Option<crate::channels::zalo::client::ZaloClient>,
-    /// HTTP client for fetching files by URL (Zalo images and voice notes).
-    pub http: reqwest::Client,
-    /// Language for citizens whose app says neither vi nor en.
-    pub default_lang: Lang,
-    /// The clock.
-    pub clock: Clock,
-    /// This process's name among replicas (in consumer names).
-    pub instance: String,
-    /// Counters and gauges for `/metrics`.
-    pub metrics: crate::metrics::Metrics,
-    /// Signs and checks evidence download links.
-    pub links: crate::forward::sign::LinkSigner,
-    /// Where receipt codes are drawn from.
-    codes: Mutex<StdRng>,
-}
-
-impl Shared {
-    /// Builds the shared parts: texts, patterns, the Redis connection and the Telegram
-    /// client. Fails when Redis cannot be reached or the locale files are broken.
-    pub async fn build(
-        settings: Settings,
-        secrets: &Secrets,
-        opts: &Options,
-    ) -> anyhow::Result<Self> {
-        let texts = Texts::load(&settings.app.locales_dir).context("loading locale files")?;
-        let emergency = crate::conversation::emergency_patterns(&settings)
-            .context("compiling emergency.patterns")?;
-        let rules = crate::rules::Rules::compile(&settings.rules)
-            .map_err(anyhow::Error::msg)
-            .context("compiling rules.keywords")?;
-        let store = Store::connect(&settings.redis.url, &settings.app.namespace)
-            .await
-            .context("connecting to Redis")?;
-        let tg_settings = &settings.telegram;
-        let tg = match (tg_settings.enabled, secrets.telegram_token_str()) {
-            (true, Some(token)) => Some(telegram::bot(
-                token,
-                &tg_settings.api_url,
-                Duration::from_secs(15),
-            )?),
-            _ => None,
-        };
-        let zalo = match (settings.zalo.enabled, secrets.zalo_token_str()) {
-            (true, Some(token)) => Some(crate::channels::zalo::client::ZaloClient::new(
-                &settings.zalo.api_url,
-                token,
-                Duration::from_secs(u64::from(settings.zalo.poll_timeout_secs) + 15),
-            )?),
-            _ => None,
-        };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .context("building the HTTP client")?;
-        let default_lang = Lang::parse(&settings.app.default_lang).unwrap_or_default();
-        let instance = match settings.app.instance.as_str() {
-            "" => std::env::var("HOSTNAME")
-                .ok()
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| format!("{:08x}", rand::random::<u32>())),
-            name => name.to_owned(),
-        };
-        Ok(Self {
-            vault: Vault::new(secrets),
-            links: crate::forward::sign::LinkSigner::new(
-                secrets.alias_key.expose_secret().as_bytes(),
-            ),
-            settings,
-            texts,
-            emergency,
-            rules,
-            store,
-            tg,
-            zalo,
-            http,
-            default_lang,
-            clock: opts.clock.clone(),
-            instance,
-            metrics: crate::metrics::Metrics::new(),
-            codes: Mutex::new(match opts.code_seed {
-                Some(seed) => StdRng::seed_from_u64(seed),
-                None => StdRng::from_os_rng(),
-            }),
-        })
-    }
-
-    /// Draws a receipt code (uniqueness is checked when the tip is committed).
-    pub fn next_code(&self) -> ReceiptCode {
-        // A poisoned lock only means another thread panicked mid-draw; the RNG is still usable.
-        let mut rng = self.codes.lock().unwrap_or_else(|e| e.into_inner());
-        ReceiptCode::generate(&mut *rng)
-    }
-
-    /// The Telegram client, or an error when the channel is disabled.
-    pub fn telegram(&self) -> anyhow::Result<&Bot> {
-        self.tg
-            .as_ref()
-            .context("the Telegram channel is disabled in the configuration")
-    }
-
-    /// `HH:MM dd/mm/yyyy` in local time.
-    pub fn local_time(&self, ms: i64) -> String {
-        let offset = FixedOffset::east_opt(self.settings.app.utc_offset_hours * 3600)
-            .unwrap_or_else(|| FixedOffset::east_opt(7 * 3600).expect("+7 is a valid offset"));
-        DateTime::from_timestamp_millis(ms)
-            .map(|t| {
-                t.with_timezone(&offset)
-                    .format("%H:%M %d/%m/%Y")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// Options a test or the CLI sets besides the configuration.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// The clock.
-    pub clock: Clock,
-    /// How often the draft sweeper looks for due reminders.
-    pub sweep_every: Duration,
-    /// Seed for receipt codes; `None` (the default) seeds from the operating system.
-    pub code_seed: Option<u64>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            clock: Clock::default(),
-            sweep_every: Duration::from_secs(15),
-            code_seed: None,
-        }
-    }
-}
+pub use crate::clock::Clock;
+pub use crate::shared::{Options, Shared};
 
 /// A running process.
 pub struct App {
@@ -237,7 +29,7 @@ pub struct App {
     /// The shared parts (tests read the store and clock through it).
     pub shared: Arc<Shared>,
     shutdown: CancellationToken,
-    tasks: Vec<(&'static str, JoinHandle<()>)>,
+    roles: Roles,
 }
 
 impl App {
@@ -255,7 +47,7 @@ impl App {
             .await
             .context("creating the inbox")?;
         let shutdown = CancellationToken::new();
-        let mut tasks = Vec::new();
+        let mut roles = Roles::new(shared.health.clone(), shutdown.clone());
 
         let listener = tokio::net::TcpListener::bind(&shared.settings.http.listen)
             .await
@@ -277,22 +69,19 @@ impl App {
                 .map(|s| s.expose_secret().to_owned()),
         );
         let token = shutdown.clone();
-        tasks.push((
-            "http",
-            tokio::spawn(async move {
-                let res = axum::serve(listener, router)
-                    .with_graceful_shutdown(async move { token.cancelled().await })
-                    .await;
-                if let Err(e) = res {
-                    tracing::error!(error = %e, "http server failed");
-                }
-            }),
-        ));
+        roles.spawn("http", async move {
+            let res = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { token.cancelled().await })
+                .await;
+            if let Err(e) = res {
+                tracing::error!(error = %e, "http server failed");
+            }
+        });
 
         if let (Some(token), true) = (secrets.telegram_token_str(), tg_settings_enabled(&shared)) {
             let tgs = &shared.settings.telegram;
             match tgs.mode {
-                TelegramMode::Polling => {
+                ReceiveMode::Polling => {
                     let poll_timeout = Duration::from_secs(u64::from(tgs.poll_timeout_secs) + 15);
                     let bot = telegram::bot(token, &tgs.api_url, poll_timeout)?;
                     let (store, secs, stop) = (
@@ -300,36 +89,33 @@ impl App {
                         tgs.poll_timeout_secs,
                         shutdown.clone(),
                     );
-                    tasks.push((
-                        "telegram-poll",
-                        tokio::spawn(telegram::poll::run(bot, store, secs, stop)),
-                    ));
+                    roles.spawn("telegram-poll", telegram::poll::run(bot, store, secs, stop));
                 }
-                TelegramMode::Webhook if !tgs.webhook_url.is_empty() => {
+                ReceiveMode::Webhook if !tgs.webhook_url.is_empty() => {
                     register_webhook(&shared, &secrets).await?;
                 }
-                TelegramMode::Webhook => {}
+                ReceiveMode::Webhook => {}
             }
         }
 
         if let Some(zalo) = &shared.zalo {
             let zs = &shared.settings.zalo;
             match zs.mode {
-                TelegramMode::Polling => {
+                ReceiveMode::Polling => {
                     if let Err(e) = zalo.delete_webhook().await {
                         tracing::warn!(error = %e, "zalo deleteWebhook failed; polling anyway");
                     }
-                    tasks.push((
+                    roles.spawn(
                         "zalo-poll",
-                        tokio::spawn(crate::channels::zalo::poll::run(
+                        crate::channels::zalo::poll::run(
                             zalo.clone(),
                             shared.store.clone(),
                             u64::from(zs.poll_timeout_secs),
                             shutdown.clone(),
-                        )),
-                    ));
+                        ),
+                    );
                 }
-                TelegramMode::Webhook if !zs.webhook_url.is_empty() => {
+                ReceiveMode::Webhook if !zs.webhook_url.is_empty() => {
                     let secret = secrets
                         .zalo_webhook_secret
                         .as_ref()
@@ -340,26 +126,22 @@ impl App {
                         .context("zalo setWebhook")?;
                     tracing::info!("zalo webhook registered");
                 }
-                TelegramMode::Webhook => {}
+                ReceiveMode::Webhook => {}
             }
         }
         if shared.settings.desk.enabled && shared.tg.is_some() {
             let desk =
                 Consumer::new(shared.clone(), crate::desk::Desk::new(shared.clone())).await?;
-            tasks.push(("desk", tokio::spawn(desk.run(shutdown.clone()))));
-            tasks.push((
+            roles.spawn("desk", desk.run(shutdown.clone()));
+            roles.spawn(
                 "sla",
-                tokio::spawn(crate::desk::sla::run(
-                    shared.clone(),
-                    opts.sweep_every,
-                    shutdown.clone(),
-                )),
-            ));
+                crate::desk::sla::run(shared.clone(), opts.sweep_every, shutdown.clone()),
+            );
         }
         if shared.settings.notify.enabled && shared.tg.is_some() {
             let notify =
                 Consumer::new(shared.clone(), crate::notify::Notify::new(shared.clone())).await?;
-            tasks.push(("notify", tokio::spawn(notify.run(shutdown.clone()))));
+            roles.spawn("notify", notify.run(shutdown.clone()));
         }
         if shared.settings.triage.enabled {
             let secret = secrets
@@ -371,34 +153,26 @@ impl App {
                 secret.expose_secret().as_bytes(),
                 shared.links.clone(),
             )?;
-            tasks.push(("forward", tokio::spawn(forwarder.run(shutdown.clone()))));
+            roles.spawn("forward", forwarder.run(shutdown.clone()));
         }
         if shared.settings.admin.weekly_report && shared.tg.is_some() {
-            tasks.push((
+            roles.spawn(
                 "weekly",
-                tokio::spawn(crate::admin::run_weekly(
-                    shared.clone(),
-                    opts.sweep_every,
-                    shutdown.clone(),
-                )),
-            ));
+                crate::admin::run_weekly(shared.clone(), opts.sweep_every, shutdown.clone()),
+            );
         }
         let intake = Intake::new(shared.clone()).await?;
-        tasks.push(("intake", tokio::spawn(intake.run(shutdown.clone()))));
-        tasks.push((
+        roles.spawn("intake", intake.run(shutdown.clone()));
+        roles.spawn(
             "sweeper",
-            tokio::spawn(intake::run_sweeper(
-                shared.clone(),
-                opts.sweep_every,
-                shutdown.clone(),
-            )),
-        ));
+            intake::run_sweeper(shared.clone(), opts.sweep_every, shutdown.clone()),
+        );
         tracing::info!(%http_addr, "tipline started");
         Ok(Self {
             http_addr,
             shared,
             shutdown,
-            tasks,
+            roles,
         })
     }
 
@@ -407,28 +181,21 @@ impl App {
         self.shutdown.clone()
     }
 
-    /// Stops every task at its next safe point and waits for all of them.
-    pub async fn stop(self) {
-        self.shutdown.cancel();
-        for (name, task) in self.tasks {
-            match task.await {
-                Ok(()) => tracing::info!(task = name, "stopped"),
-                Err(e) => tracing::error!(task = name, error = %e, "ended abnormally"),
-            }
-        }
+    /// Stops every role at its next safe point and waits for all of them; the first role
+    /// that had failed before, if one had.
+    pub async fn stop(self) -> Result<(), RoleFailure> {
+        self.roles.stop().await
     }
 
-    /// Waits until the shutdown token is cancelled, then stops.
-    pub async fn run_until_stopped(self) {
-        self.shutdown.cancelled().await;
-        self.stop().await;
+    /// Runs until the shutdown token is cancelled (a signal, or a role that failed), then
+    /// stops; the first role that failed, if one did.
+    pub async fn run_until_stopped(self) -> Result<(), RoleFailure> {
+        self.roles.run_until_stopped().await
     }
 
-    /// Aborts every task at once, as a crash would (tests use it).
+    /// Aborts every role at once, as a crash would (tests use it).
     pub fn kill(self) {
-        for (_, task) in &self.tasks {
-            task.abort();
-        }
+        self.roles.kill();
     }
 }
 

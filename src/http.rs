@@ -1,5 +1,5 @@
 //! The HTTP server (axum): the Telegram webhook, the triage service's callback API, evidence
-//! downloads, `/metrics`, `/healthz` (the process runs) and `/readyz` (Redis answers).
+//! downloads, `/metrics`, `/healthz` (the process runs) and `/readyz` (Redis answers and every role runs).
 //!
 //! - The webhook answers 200 only after the update is in the Redis inbox; a wrong secret gets
 //!   401, a body that is not an update gets 400, Redis down gets 503 so Telegram delivers the
@@ -22,7 +22,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::app::Shared;
-use crate::config::TelegramMode;
+use crate::config::ReceiveMode;
 use crate::store::InboxKind;
 
 #[derive(Clone)]
@@ -60,10 +60,10 @@ pub fn router(
     api_token: Option<String>,
     zalo_secret: Option<String>,
 ) -> Router {
-    let zalo = (shared.settings.zalo.enabled && shared.settings.zalo.mode == TelegramMode::Webhook)
+    let zalo = (shared.settings.zalo.enabled && shared.settings.zalo.mode == ReceiveMode::Webhook)
         .then(|| shared.settings.zalo.webhook_path.clone());
     let webhook = (shared.settings.telegram.enabled
-        && shared.settings.telegram.mode == TelegramMode::Webhook)
+        && shared.settings.telegram.mode == ReceiveMode::Webhook)
         .then(|| shared.settings.telegram.webhook_path.clone());
     let state = HttpState {
         shared,
@@ -89,6 +89,13 @@ pub fn router(
 }
 
 async fn readyz(State(st): State<HttpState>) -> Result<&'static str, ApiError> {
+    if let Err(failure) = st.shared.health.check() {
+        tracing::warn!(role = failure.role, "readiness: a role has failed");
+        return Err(err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("role {} is not running", failure.role),
+        ));
+    }
     st.shared.store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness: Redis does not answer");
         err(StatusCode::SERVICE_UNAVAILABLE, "redis unavailable")

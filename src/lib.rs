@@ -1,4 +1,4 @@
-//! tipline: a confidential crime-tip line for Vietnamese police, inside Telegram.
+//! tipline: a confidential crime-tip line for Vietnamese police, inside Telegram and Zalo.
 //!
 //! - [`audit`]: the hash-chained trail of officer actions and its verification.
 //! - [`config`]: settings from `config/tipline.toml` and the environment; secrets.
@@ -22,13 +22,19 @@
 //! - [`http`]: the axum server (webhook, callback API, evidence links, health, metrics).
 //! - [`admin`]: `/export` and `/stats` for admins, the weekly report.
 //! - [`posters`]: Hòm thư posters for every configured mailbox.
+//! - [`clock`]: the app's clock, which tests move forward instead of waiting.
+//! - [`shared`]: what every role of a process shares (settings, store, clients, clock).
+//! - [`supervise`]: roles as supervised tasks; a role that dies stops the process.
 //! - [`app`]: wiring of one process, start and graceful shutdown.
+//! - [`cli`]: the command line, one file per subcommand.
 
 pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod callback;
 pub mod channels;
+pub mod cli;
+pub mod clock;
 pub mod codes;
 pub mod config;
 pub mod consumer;
@@ -46,6 +52,8 @@ pub mod posters;
 pub mod privacy;
 pub mod render;
 pub mod rules;
+pub mod shared;
 pub mod store;
+pub mod supervise;
 pub mod telemetry;
 pub mod triage;

@@ -116,7 +116,7 @@ pub struct TelegramSettings {
     /// Base URL of the Bot API; a local Bot API server or a fake in tests.
     pub api_url: String,
     /// `polling` (default) or `webhook`.
-    pub mode: TelegramMode,
+    pub mode: ReceiveMode,
     /// Seconds a `getUpdates` long poll waits for updates.
     pub poll_timeout_secs: u32,
     /// Public HTTPS URL Telegram posts updates to in webhook mode; tipline registers it with
@@ -126,6 +126,9 @@ pub struct TelegramSettings {
     /// Path of the webhook route on tipline's own HTTP server.
     pub webhook_path: String,
 }
+
+/// The Zalo Bot Platform's API (`zalo.api_url` by default).
+pub const ZALO_BOT_API: &str = "https://bot-api.zaloplatforms.com";
 
 /// How tipline talks to the Zalo Bot Platform.
 #[derive(Debug, Clone, Deserialize)]
@@ -137,7 +140,7 @@ pub struct ZaloSettings {
     /// `https://bot-api.zapps.me` also answers).
     pub api_url: String,
     /// `webhook` (production: Zalo posts to tipline) or `polling` (development).
-    pub mode: TelegramMode,
+    pub mode: ReceiveMode,
     /// Seconds a `getUpdates` call waits in polling mode.
     pub poll_timeout_secs: u32,
     /// Public HTTPS URL Zalo posts to; tipline registers it at start (empty: registered by
@@ -151,8 +154,8 @@ impl Default for ZaloSettings {
     fn default() -> Self {
         Self {
             enabled: false,
-            api_url: crate::channels::zalo::client::DEFAULT_BASE.into(),
-            mode: TelegramMode::Webhook,
+            api_url: ZALO_BOT_API.into(),
+            mode: ReceiveMode::Webhook,
             poll_timeout_secs: 25,
             webhook_url: String::new(),
             webhook_path: "/zalo/webhook".into(),
@@ -160,13 +163,13 @@ impl Default for ZaloSettings {
     }
 }
 
-/// How updates arrive from Telegram (and Zalo).
+/// How updates arrive from a platform (Telegram, Zalo): asked for, or posted to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TelegramMode {
-    /// tipline asks Telegram with `getUpdates`.
+pub enum ReceiveMode {
+    /// tipline asks the platform with `getUpdates`.
     Polling,
-    /// Telegram posts to tipline's HTTP server.
+    /// The platform posts to tipline's HTTP server.
     Webhook,
 }
 

@@ -3,7 +3,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Problem, Settings, TelegramMode};
+use super::{Problem, ReceiveMode, Settings};
 
 /// The secrets one process needs.
 #[derive(Clone)]
@@ -72,7 +72,7 @@ impl Secrets {
             ));
         }
         if settings.telegram.enabled
-            && settings.telegram.mode == TelegramMode::Webhook
+            && settings.telegram.mode == ReceiveMode::Webhook
             && telegram_webhook_secret.is_none()
         {
             problems.push(Problem::new(
@@ -115,7 +115,7 @@ impl Secrets {
             ));
         }
         if settings.zalo.enabled
-            && settings.zalo.mode == TelegramMode::Webhook
+            && settings.zalo.mode == ReceiveMode::Webhook
             && zalo_webhook_secret.is_none()
         {
             problems.push(Problem::new(

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
 
-use super::{Settings, TelegramMode};
+use super::{ReceiveMode, Settings};
 use crate::i18n::Texts;
 
 /// One thing wrong with the configuration, at a dotted key such as `limits.tips_per_hour`.
@@ -90,7 +90,7 @@ impl Settings {
         if !tg.webhook_path.starts_with('/') {
             bad("telegram.webhook_path", "must start with /");
         }
-        if tg.mode == TelegramMode::Webhook && !tg.webhook_url.is_empty() {
+        if tg.mode == ReceiveMode::Webhook && !tg.webhook_url.is_empty() {
             match reqwest::Url::parse(&tg.webhook_url) {
                 Ok(u) if u.scheme() == "https" => {}
                 _ => bad(

@@ -1,6 +1,6 @@
 //! Officer cards: one per tip, in the routed group, with the files copied under it.
 
-use tipline::config::{DeskRoute, TelegramMode};
+use tipline::config::{DeskRoute, ReceiveMode};
 
 use crate::support::{Fault, TestApp, receipt_code, spawn_app_with, texts};
 
@@ -9,7 +9,7 @@ const CAO_PHONG_DRUGS: i64 = -1_001_000_000_002;
 const SUPERVISORS: i64 = -1_001_000_000_009;
 
 async fn desk_app(minimal: bool) -> TestApp {
-    spawn_app_with(TelegramMode::Polling, |s| {
+    spawn_app_with(ReceiveMode::Polling, |s| {
         s.desk.enabled = true;
         s.desk.default_group = DEFAULT_GROUP;
         s.desk.minimal_cards = minimal;
@@ -299,7 +299,7 @@ async fn two_officers_pressing_at_once_give_one_acknowledgement() {
 
 #[tokio::test]
 async fn presses_from_other_chats_or_unlisted_officers_are_refused() {
-    let t = spawn_app_with(TelegramMode::Polling, |s| {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
         s.desk.enabled = true;
         s.desk.default_group = DEFAULT_GROUP;
         s.desk.officers = vec![501];
@@ -519,7 +519,7 @@ async fn an_unacknowledged_tip_is_announced_again_then_escalated() {
     let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id;
 
     t.clock.advance(std::time::Duration::from_secs(29 * 60));
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    t.fire_timers().await;
     assert_eq!(t.fake.messages_to(CAO_PHONG_DRUGS).len(), 1, "not yet due");
 
     t.clock.advance(std::time::Duration::from_secs(2 * 60));
@@ -544,7 +544,7 @@ async fn an_unacknowledged_tip_is_announced_again_then_escalated() {
     }
     // Nothing more fires later.
     t.clock.advance(std::time::Duration::from_secs(24 * 3600));
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    t.fire_timers().await;
     assert_eq!(t.fake.messages_to(SUPERVISORS).len(), 1);
     assert_eq!(t.fake.messages_to(CAO_PHONG_DRUGS).len(), 2);
 }
@@ -564,7 +564,7 @@ async fn an_acknowledged_tip_is_not_announced_again() {
     ));
     t.settle().await;
     t.clock.advance(std::time::Duration::from_secs(3 * 3600));
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    t.fire_timers().await;
     assert_eq!(t.fake.messages_to(CAO_PHONG_DRUGS).len(), 1);
     assert!(t.fake.messages_to(SUPERVISORS).is_empty());
 }
@@ -884,13 +884,13 @@ async fn escalating_by_hand_posts_the_card_to_the_supervisors_once() {
     // The SLA timer later adds nothing.
     t.clock.advance(std::time::Duration::from_secs(2 * 3600));
     wait_message(&t, CAO_PHONG_DRUGS, "chưa ai tiếp nhận").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    t.fire_timers().await;
     assert_eq!(t.fake.messages_to(SUPERVISORS).len(), 1);
 }
 
 #[tokio::test]
 async fn a_burst_of_200_tips_under_telegram_429s_gets_every_card_exactly_once() {
-    let t = spawn_app_with(TelegramMode::Polling, |s| {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
         s.desk.enabled = true;
         s.desk.default_group = DEFAULT_GROUP;
         s.limits.messages_per_minute = 1000;
@@ -1039,7 +1039,7 @@ async fn a_question_that_cannot_reach_the_citizen_is_reported_under_the_card() {
 
 #[tokio::test]
 async fn a_minimal_card_can_show_an_excerpt_with_personal_data_blanked_out() {
-    let t = spawn_app_with(TelegramMode::Polling, |s| {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
         s.desk.enabled = true;
         s.desk.default_group = DEFAULT_GROUP;
         s.desk.minimal_cards = true;

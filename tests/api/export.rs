@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 use tipline::app::{App, Options};
 use tipline::codes::ReceiptCode;
-use tipline::config::{Priority, TelegramMode};
+use tipline::config::{Priority, ReceiveMode};
 use tipline::conversation::Place;
 use tipline::export::source::{Filter, export};
 use tipline::export::week;
@@ -222,7 +222,7 @@ async fn export_codes(t: &TestApp, spec: &str, filter: &Filter) -> Vec<String> {
 
 #[tokio::test]
 async fn weeks_start_and_end_at_local_midnight_including_across_the_year_end() {
-    let t = spawn_app_with(TelegramMode::Polling, |_| {}).await;
+    let t = spawn_app_with(ReceiveMode::Polling, |_| {}).await;
     seed_weeks(&t);
     let all = Filter::default();
     assert_eq!(export_codes(&t, "2026-W47", &all).await, ["TB-AAAA-0001"]);
@@ -280,7 +280,7 @@ async fn weeks_start_and_end_at_local_midnight_including_across_the_year_end() {
 
 #[tokio::test]
 async fn a_week_exports_to_csv_xlsx_and_jsonl_and_reads_back_field_by_field() {
-    let t = spawn_app_with(TelegramMode::Polling, |s| {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
         s.export.description = tipline::export::DescriptionMode::Full;
     })
     .await;
@@ -395,7 +395,7 @@ async fn a_week_exports_to_csv_xlsx_and_jsonl_and_reads_back_field_by_field() {
 }
 
 async fn admin_app() -> TestApp {
-    spawn_app_with(TelegramMode::Polling, |s| {
+    spawn_app_with(ReceiveMode::Polling, |s| {
         s.admin.users = vec![ADMIN as u64];
     })
     .await
@@ -463,7 +463,7 @@ async fn admins_get_the_log_and_statistics_in_chat_and_everyone_else_is_refused(
 
 #[tokio::test]
 async fn the_weekly_report_goes_out_once_with_two_runners_and_after_downtime() {
-    let mut t = spawn_app_with(TelegramMode::Polling, |s| {
+    let mut t = spawn_app_with(ReceiveMode::Polling, |s| {
         s.admin.users = vec![ADMIN as u64];
         s.admin.report_chat = ADMIN_CHAT;
         s.admin.report_at = "mon 07:00".into();
@@ -478,7 +478,7 @@ async fn the_weekly_report_goes_out_once_with_two_runners_and_after_downtime() {
     // A second runner on the same Redis (no Telegram receiver of its own).
     let mut second_settings = t.settings.clone();
     second_settings.app.instance = "second".into();
-    second_settings.telegram.mode = TelegramMode::Webhook;
+    second_settings.telegram.mode = ReceiveMode::Webhook;
     let second = App::start(
         second_settings.clone(),
         secrets(&second_settings),
@@ -522,7 +522,7 @@ async fn the_weekly_report_goes_out_once_with_two_runners_and_after_downtime() {
         "{}",
         summaries[0].text()
     );
-    second.stop().await;
+    second.stop().await.expect("no role failed");
 
     // Down over the next Monday morning; back on Tuesday: that week's report goes out then.
     t.stop().await;
@@ -546,7 +546,7 @@ async fn the_weekly_report_goes_out_once_with_two_runners_and_after_downtime() {
 
 #[tokio::test]
 async fn every_mailbox_gets_a_poster_whose_qr_opens_its_deep_link() {
-    let t = spawn_app_with(TelegramMode::Polling, |s| {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
         s.posters.bot_username = "HomThuCaoPhong_bot".into();
     })
     .await;
@@ -587,7 +587,7 @@ async fn every_mailbox_gets_a_poster_whose_qr_opens_its_deep_link() {
 #[tokio::test]
 async fn an_admin_who_cannot_be_reached_does_not_make_the_others_get_the_report_again() {
     const GONE: i64 = 424_242;
-    let mut t = spawn_app_with(TelegramMode::Polling, |s| {
+    let mut t = spawn_app_with(ReceiveMode::Polling, |s| {
         s.admin.users = vec![GONE as u64, ADMIN as u64];
         s.admin.report_at = "mon 07:00".into();
     })

@@ -6,7 +6,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
-use tipline::config::TelegramMode;
+use tipline::config::ReceiveMode;
 
 use crate::support::{
     FakeTriage, Reply, TRIAGE_SECRET, TRIAGE_TOKEN, TestApp, receipt_code, spawn_app_with,
@@ -19,7 +19,7 @@ async fn forwarding_app(
     tweak: impl FnOnce(&mut tipline::config::Settings),
 ) -> TestApp {
     let url = triage.url();
-    spawn_app_with(TelegramMode::Polling, move |s| {
+    spawn_app_with(ReceiveMode::Polling, move |s| {
         s.triage.enabled = true;
         s.triage.url = url;
         s.triage.backoff_initial_ms = 20;
@@ -182,7 +182,7 @@ async fn two_server_errors_then_success_deliver_once_under_one_key() {
     let t = forwarding_app(&triage, |_| {}).await;
     let code = report(&t, 5001, "Nhóm thanh niên tụ tập bán ma túy ở bãi sông").await;
     triage.wait_delivered(1).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    t.process_until_idle().await;
 
     let all = triage.received();
     assert_eq!(all.len(), 3, "{all:?}");
@@ -348,7 +348,7 @@ async fn a_worker_killed_mid_delivery_is_taken_over_and_nothing_is_lost() {
 const GROUP: i64 = -1_001_000_000_001;
 
 async fn desk_app() -> TestApp {
-    spawn_app_with(TelegramMode::Polling, |s| {
+    spawn_app_with(ReceiveMode::Polling, |s| {
         s.desk.enabled = true;
         s.desk.default_group = GROUP;
         s.notify.on = vec!["acknowledged".into(), "closed".into()];

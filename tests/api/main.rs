@@ -1,7 +1,8 @@
 //! End-to-end tests: the real tipline against a real redis-server and a fake Telegram Bot API,
 //! over loopback HTTP, driven through teloxide's real HTTP calls.
 
-mod support;
+/// The test kit (`testkit/`): redis launcher, fakes, `spawn_app()`; shared with the benches.
+use tipline_testkit as support;
 
 mod audit;
 mod desk;

@@ -187,7 +187,7 @@ async fn an_idle_draft_is_reminded_once_and_then_expires() {
 
 #[tokio::test]
 async fn a_burst_of_many_citizens_is_processed_in_order_for_each_of_them() {
-    let t = crate::support::spawn_app_with(tipline::config::TelegramMode::Polling, |s| {
+    let t = crate::support::spawn_app_with(tipline::config::ReceiveMode::Polling, |s| {
         s.limits.messages_per_minute = 1000;
     })
     .await;

@@ -2,14 +2,14 @@
 //! diacritics), a near-identical tip from the same citizen is linked to the first, and the
 //! third tip of one category in one commune raises one hotspot alert in the duty group.
 
-use tipline::config::TelegramMode;
+use tipline::config::ReceiveMode;
 
 use crate::support::{TestApp, receipt_code, spawn_app_with};
 
 const GROUP: i64 = -1_001_000_000_001;
 
 async fn app() -> TestApp {
-    spawn_app_with(TelegramMode::Polling, |s| {
+    spawn_app_with(ReceiveMode::Polling, |s| {
         s.desk.enabled = true;
         s.desk.default_group = GROUP;
     })

@@ -1,7 +1,7 @@
 //! `/status`: status only, never content; unknown and malformed codes; rate limits.
 
 use crate::support::{receipt_code, spawn_app, spawn_app_with, texts};
-use tipline::config::TelegramMode;
+use tipline::config::ReceiveMode;
 
 async fn submit(c: &mut crate::support::Citizen<'_>) -> String {
     c.says("/report").await;
@@ -58,7 +58,7 @@ async fn status_answers_for_own_unknown_and_malformed_codes_without_content() {
 
 #[tokio::test]
 async fn too_many_messages_a_minute_are_refused_once_then_ignored_until_the_minute_passes() {
-    let t = spawn_app_with(TelegramMode::Polling, |s| s.limits.messages_per_minute = 4).await;
+    let t = spawn_app_with(ReceiveMode::Polling, |s| s.limits.messages_per_minute = 4).await;
     t.align_clock(60);
     let mut c = t.citizen(1003);
     c.says("/start").await;
@@ -91,7 +91,7 @@ async fn too_many_messages_a_minute_are_refused_once_then_ignored_until_the_minu
 
 #[tokio::test]
 async fn too_many_tips_an_hour_keep_the_draft_for_later() {
-    let t = spawn_app_with(TelegramMode::Polling, |s| s.limits.tips_per_hour = 1).await;
+    let t = spawn_app_with(ReceiveMode::Polling, |s| s.limits.tips_per_hour = 1).await;
     t.align_clock(3600);
     let mut c = t.citizen(1004);
     submit(&mut c).await;
@@ -117,7 +117,7 @@ async fn too_many_tips_an_hour_keep_the_draft_for_later() {
 
 #[tokio::test]
 async fn status_lookups_are_rate_limited() {
-    let t = spawn_app_with(TelegramMode::Polling, |s| s.limits.status_per_hour = 2).await;
+    let t = spawn_app_with(ReceiveMode::Polling, |s| s.limits.status_per_hour = 2).await;
     t.align_clock(3600);
     let mut c = t.citizen(1005);
     c.says("/status TB-AAAA-AAAA").await;

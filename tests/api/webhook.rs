@@ -1,12 +1,12 @@
 //! Webhook mode: the secret header is checked; an update is answered 200 only once stored.
 
-use tipline::config::TelegramMode;
+use tipline::config::ReceiveMode;
 
 use crate::support::{WEBHOOK_SECRET, receipt_code, spawn_app_with, texts};
 
 #[tokio::test]
 async fn the_webhook_refuses_a_wrong_secret_and_accepts_the_right_one() {
-    let t = spawn_app_with(TelegramMode::Webhook, |_| {}).await;
+    let t = spawn_app_with(ReceiveMode::Webhook, |_| {}).await;
     let c = t.citizen(3001);
     let update = serde_json::to_string(&{
         let mut u = c.text_update("/start");
@@ -40,7 +40,7 @@ async fn the_webhook_refuses_a_wrong_secret_and_accepts_the_right_one() {
 
 #[tokio::test]
 async fn a_broken_webhook_body_gets_400_and_changes_nothing() {
-    let t = spawn_app_with(TelegramMode::Webhook, |_| {}).await;
+    let t = spawn_app_with(ReceiveMode::Webhook, |_| {}).await;
     for body in ["", "{", "[]", "{\"hello\":1}", "{\"update_id\":\"x\"}"] {
         assert_eq!(
             t.post_webhook(Some(WEBHOOK_SECRET), body.to_owned()).await,
@@ -57,7 +57,7 @@ async fn a_broken_webhook_body_gets_400_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_webhook_update_delivered_twice_creates_one_tip() {
-    let t = spawn_app_with(TelegramMode::Webhook, |_| {}).await;
+    let t = spawn_app_with(ReceiveMode::Webhook, |_| {}).await;
     let c = t.citizen(3002);
     let mut id = 500;
     let mut post = |u: serde_json::Value| {
@@ -147,7 +147,7 @@ async fn health_and_readiness_follow_redis() {
 
 #[tokio::test]
 async fn webhook_mode_registers_its_url_and_secret_with_telegram() {
-    let t = spawn_app_with(TelegramMode::Webhook, |s| {
+    let t = spawn_app_with(ReceiveMode::Webhook, |s| {
         s.telegram.webhook_url = "https://tip.example.vn/telegram/webhook".into();
     })
     .await;

@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tipline::config::TelegramMode;
+use tipline::config::ReceiveMode;
 
 use crate::support::fake_zalo::{self, FakeZalo, PhotoField, post_webhook, wrapped};
 use crate::support::{TestApp, ZALO_SECRET, spawn_app_with};
 
 const GROUP: i64 = -1_001_000_000_001;
 
-async fn zalo_app(zalo: &FakeZalo, mode: TelegramMode, desk: bool) -> TestApp {
+async fn zalo_app(zalo: &FakeZalo, mode: ReceiveMode, desk: bool) -> TestApp {
     let url = zalo.url();
-    spawn_app_with(TelegramMode::Polling, move |s| {
+    spawn_app_with(ReceiveMode::Polling, move |s| {
         s.zalo.enabled = true;
         s.zalo.api_url = url;
         s.zalo.mode = mode;
@@ -138,7 +138,7 @@ async fn report(c: &mut Citizen<'_>, description: &str) -> String {
 #[tokio::test]
 async fn a_whole_report_by_numbered_menus_becomes_a_tip() {
     let z = FakeZalo::start().await;
-    let t = zalo_app(&z, TelegramMode::Polling, false).await;
+    let t = zalo_app(&z, ReceiveMode::Polling, false).await;
     let mut c = Citizen::new(&t, &z, "7a1b2c3d4e5f");
     let code = report(
         &mut c,
@@ -173,7 +173,7 @@ async fn a_whole_report_by_numbered_menus_becomes_a_tip() {
 #[tokio::test]
 async fn wrong_numbers_free_text_stickers_and_hidden_messages_get_clear_answers() {
     let z = FakeZalo::start().await;
-    let t = zalo_app(&z, TelegramMode::Polling, false).await;
+    let t = zalo_app(&z, ReceiveMode::Polling, false).await;
     let mut c = Citizen::new(&t, &z, "wrong1");
     c.says("/report").await;
     for wrong in ["99", "0", "con mèo"] {
@@ -196,7 +196,7 @@ async fn wrong_numbers_free_text_stickers_and_hidden_messages_get_clear_answers(
 #[tokio::test]
 async fn a_zalo_tip_reaches_the_duty_group_with_its_photo_and_an_officer_asks_back() {
     let z = FakeZalo::start().await;
-    let t = zalo_app(&z, TelegramMode::Polling, true).await;
+    let t = zalo_app(&z, ReceiveMode::Polling, true).await;
     let mut c = Citizen::new(&t, &z, "c9d8e7");
     let code = report(&mut c, "Nhóm thanh niên bán ma túy ở bãi sông").await;
     t.fake
@@ -274,7 +274,7 @@ async fn a_zalo_tip_reaches_the_duty_group_with_its_photo_and_an_officer_asks_ba
 #[tokio::test]
 async fn the_webhook_checks_its_secret_and_a_redelivered_event_makes_no_second_tip() {
     let z = FakeZalo::start().await;
-    let t = zalo_app(&z, TelegramMode::Webhook, false).await;
+    let t = zalo_app(&z, ReceiveMode::Webhook, false).await;
     let url = format!("{}/zalo/webhook", t.base_url());
     let http = reqwest::Client::new();
     let chat = "wh1";
@@ -342,7 +342,7 @@ async fn the_webhook_checks_its_secret_and_a_redelivered_event_makes_no_second_t
 #[tokio::test]
 async fn a_message_over_2000_characters_goes_in_parts() {
     let z = FakeZalo::start().await;
-    let t = zalo_app(&z, TelegramMode::Polling, false).await;
+    let t = zalo_app(&z, ReceiveMode::Polling, false).await;
     let sentence = "Người lạ mặt thường xuyên qua lại khu vực này vào ban đêm. ";
     let text = format!(
         "{}\n\n{}",
@@ -395,10 +395,10 @@ async fn a_zalo_photo_stays_downloadable_for_the_triage_service_through_its_tele
     let triage = crate::support::FakeTriage::start().await;
     let url = z.url();
     let triage_url = triage.url();
-    let t = spawn_app_with(TelegramMode::Polling, move |s| {
+    let t = spawn_app_with(ReceiveMode::Polling, move |s| {
         s.zalo.enabled = true;
         s.zalo.api_url = url;
-        s.zalo.mode = TelegramMode::Polling;
+        s.zalo.mode = ReceiveMode::Polling;
         s.zalo.poll_timeout_secs = 1;
         s.desk.enabled = true;
         s.desk.default_group = GROUP;

@@ -17,8 +17,8 @@ use super::menu::split;
 use super::parse::id_string;
 use crate::channels::SendError;
 
-/// The Zalo Bot Platform API host.
-pub const DEFAULT_BASE: &str = "https://bot-api.zaloplatforms.com";
+/// The Zalo Bot Platform's API (`zalo.api_url` by default).
+pub const DEFAULT_BASE: &str = crate::config::ZALO_BOT_API;
 /// The older host, still the official Python SDK's default.
 pub const LEGACY_BASE: &str = "https://bot-api.zapps.me";
 

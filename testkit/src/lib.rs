@@ -1,5 +1,12 @@
-//! `spawn_app()`: a real tipline process (in this test process) against a real redis-server and
-//! the fake Telegram Bot API, with helpers that speak as a citizen would.
+//! The test kit: `spawn_app()` starts a real tipline (in the test's process) against a real
+//! redis-server and the fake Telegram Bot API, with helpers that speak as a citizen would; the
+//! fakes of the Telegram Bot API, the Zalo API and the triage service; the redis launcher. The
+//! end-to-end tests (`tests/api/`) and the benchmarks (`benches/`) both use it.
+//!
+//! - [`redis`]: a private `redis-server` on a free loopback port with throw-away data.
+//! - [`fake_telegram`]: the Bot API over loopback HTTP: long polling, real JSON shapes, faults.
+//! - [`fake_zalo`]: the Zalo Bot Platform API, the same way.
+//! - [`fake_triage`]: the police triage service: records deliveries, answers as told.
 
 pub mod fake_telegram;
 pub mod fake_triage;
@@ -13,7 +20,7 @@ use std::time::Duration;
 use figment::providers::Env;
 use serde_json::{Value, json};
 use tipline::app::{App, Clock, Options};
-use tipline::config::{Secrets, Settings, TelegramMode};
+use tipline::config::{ReceiveMode, Secrets, Settings};
 
 pub use fake_telegram::{Call, FakeTelegram, Fault};
 pub use fake_triage::{FakeTriage, Reply};
@@ -37,8 +44,10 @@ pub struct TestApp {
 }
 
 /// The shipped configuration, pointed at the fakes.
-pub fn settings(redis: &RedisServer, fake: &FakeTelegram, mode: TelegramMode) -> Settings {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+pub fn settings(redis: &RedisServer, fake: &FakeTelegram, mode: ReceiveMode) -> Settings {
+    // The project's root: the shipped configuration and locale files.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root.as_path();
     let mut s = Settings::load_with(
         &root.join("config/tipline.toml"),
         Env::prefixed("TIPLINE_TEST_NOTHING__"),
@@ -70,21 +79,21 @@ pub fn secrets(settings: &Settings) -> Secrets {
 
 /// Starts Redis, the fake and tipline in polling mode.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(TelegramMode::Polling, |_| {}).await
+    spawn_app_with(ReceiveMode::Polling, |_| {}).await
 }
 
 /// Starts Redis, the fake and tipline, with settings adjusted by `tweak`.
-pub async fn spawn_app_with(mode: TelegramMode, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+pub async fn spawn_app_with(mode: ReceiveMode, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     spawn(mode, tweak, None).await
 }
 
 /// Starts Redis, the fake and tipline with receipt codes drawn from `seed`.
 pub async fn spawn_app_seeded(seed: u64) -> TestApp {
-    spawn(TelegramMode::Polling, |_| {}, Some(seed)).await
+    spawn(ReceiveMode::Polling, |_| {}, Some(seed)).await
 }
 
 async fn spawn(
-    mode: TelegramMode,
+    mode: ReceiveMode,
     tweak: impl FnOnce(&mut Settings),
     code_seed: Option<u64>,
 ) -> TestApp {
@@ -133,8 +142,10 @@ impl TestApp {
     /// Stops gracefully.
     #[allow(dead_code)] // not every test binary module uses it
     pub async fn stop(&mut self) {
-        if let Some(app) = self.app.take() {
-            app.stop().await;
+        if let Some(app) = self.app.take()
+            && let Err(failure) = app.stop().await
+        {
+            panic!("{failure}");
         }
     }
 
@@ -262,6 +273,90 @@ impl TestApp {
             }
         }
         found
+    }
+
+    /// Waits until the process has nothing left to do: every queued update taken from the
+    /// fake and worked off the inbox, and every consumer group on the events stream (desk,
+    /// notify, forward) with nothing unread and nothing pending, twice in a row. Tests wait
+    /// for work this way, never for a fixed time.
+    pub async fn process_until_idle(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let mut quiet = 0;
+        while quiet < 2 {
+            let busy = self.busy();
+            if busy.is_empty() {
+                quiet += 1;
+            } else {
+                quiet = 0;
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "not idle after 30 s: {}",
+                    busy.join(", ")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// What is still waiting to be worked on, one phrase per queue; empty when idle.
+    fn busy(&self) -> Vec<String> {
+        let mut busy = Vec::new();
+        let pending = self.fake.pending_updates();
+        if pending > 0 {
+            busy.push(format!("{pending} updates at the fake"));
+        }
+        let mut c = self.redis();
+        let inbox: u64 = ::redis::cmd("XLEN")
+            .arg(format!("{}:inbox", self.ns()))
+            .query(&mut c)
+            .unwrap_or(1);
+        if inbox > 0 {
+            busy.push(format!("{inbox} entries in the inbox"));
+        }
+        let groups: ::redis::RedisResult<::redis::streams::StreamInfoGroupsReply> =
+            ::redis::cmd("XINFO")
+                .arg("GROUPS")
+                .arg(format!("{}:events", self.ns()))
+                .query(&mut c);
+        // No events stream yet: nothing was ever submitted.
+        let groups = groups.map(|r| r.groups).unwrap_or_default();
+        // Where Redis cannot tell the lag (entries were deleted), a group has read everything
+        // when it has been given the stream's last id.
+        let last_id = || -> String {
+            ::redis::cmd("XINFO")
+                .arg("STREAM")
+                .arg(format!("{}:events", self.ns()))
+                .query::<::redis::streams::StreamInfoStreamReply>(&mut self.redis())
+                .map(|r| r.last_generated_id)
+                .unwrap_or_default()
+        };
+        for g in groups {
+            let behind = match g.lag {
+                Some(lag) => lag > 0,
+                None => g.last_delivered_id != last_id(),
+            };
+            if g.pending > 0 || behind {
+                busy.push(format!(
+                    "events group {}: {} pending, lag {:?}",
+                    g.name, g.pending, g.lag
+                ));
+            }
+        }
+        busy
+    }
+
+    /// Runs the timers that are due by the app's clock now (SLA timers, draft reminders and
+    /// expiries), as their loops would on their next tick, then waits until the work they
+    /// queued is done. After `clock.advance(…)`, this replaces waiting for the next tick.
+    pub async fn fire_timers(&self) {
+        let shared = &self.app.as_ref().expect("the app is running").shared;
+        if shared.settings.desk.enabled {
+            tipline::desk::sla::fire_due(shared)
+                .await
+                .expect("SLA timers");
+        }
+        tipline::intake::sweep(shared).await.expect("draft timers");
+        self.process_until_idle().await;
     }
 
     /// Waits until every queued update was taken from the fake, is confirmed, and the inbox is

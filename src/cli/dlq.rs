@@ -1,0 +1,155 @@
+//! `tipline dlq`: the dead letters of a consumer group (`forward`, `desk`, `notify`): list,
+//! show, replay (forward), drop. Replays and drops are written to the audit trail.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Subcommand;
+use secrecy::ExposeSecret;
+
+use crate::app::{Options, Shared};
+use crate::config::Secrets;
+use crate::forward::Forwarder;
+use crate::forward::dlq::Replay;
+
+/// What to do with the dead letters.
+#[derive(Subcommand)]
+pub enum DlqCmd {
+    /// One line per dead letter, oldest first.
+    List {
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Every field of one dead letter.
+    Show {
+        /// Its id (first column of `list`).
+        id: String,
+    },
+    /// Send dead letters of the forward group to the triage service again, now; each one the
+    /// service takes is removed.
+    Replay {
+        /// Ids to replay.
+        ids: Vec<String>,
+        /// Replay every dead letter, oldest first.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Remove dead letters without sending them.
+    Drop {
+        /// Ids to drop.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+/// Runs `action` on `dlq:<group>`; non-zero when any id failed.
+pub fn dlq(path: &Path, group: &str, action: DlqCmd) -> ExitCode {
+    if !matches!(group, "forward" | "desk" | "notify") {
+        return super::fail("--group must be forward, desk or notify");
+    }
+    let (Some(settings), Some(runtime)) = (super::settings(path), super::runtime()) else {
+        return ExitCode::FAILURE;
+    };
+    let secrets = match Secrets::from_env(&settings) {
+        Ok(s) => s,
+        Err(e) => return super::fail(e),
+    };
+    runtime.block_on(async move {
+        let shared = match Shared::build(settings, &secrets, &Options::default()).await {
+            Ok(s) => Arc::new(s),
+            Err(e) => return super::fail(format!("{e:#}")),
+        };
+        match act(&shared, &secrets, group, action).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => super::fail(format!("{e:#}")),
+        }
+    })
+}
+
+/// Does the work; `false` when some id was not found or not taken.
+async fn act(
+    shared: &Arc<Shared>,
+    secrets: &Secrets,
+    group: &str,
+    action: DlqCmd,
+) -> anyhow::Result<bool> {
+    let store = &shared.store;
+    let actor = super::actor();
+    match action {
+        DlqCmd::List { limit } => {
+            let letters = store.dlq_list(group, limit).await?;
+            for l in &letters {
+                println!("{}", crate::forward::dlq::summary(l));
+            }
+            println!("{} dead letter(s) in dlq:{group}", letters.len());
+            Ok(true)
+        }
+        DlqCmd::Show { id } => match store.dlq_get(group, &id).await? {
+            Some(l) => {
+                let mut fields: Vec<_> = l.fields.iter().collect();
+                fields.sort();
+                println!("id: {}", l.id);
+                for (k, v) in fields {
+                    println!("{k}: {v}");
+                }
+                Ok(true)
+            }
+            None => {
+                eprintln!("no dead letter {id} in dlq:{group}");
+                Ok(false)
+            }
+        },
+        DlqCmd::Drop { ids } => {
+            let mut ok = true;
+            for id in ids {
+                if store.dlq_delete(group, &id).await? {
+                    let what = format!("{group} {id}");
+                    let now = shared.clock.now_ms();
+                    crate::audit::append(store, now, &actor, "dlq_drop", "", &what).await?;
+                    println!("{id}: dropped");
+                } else {
+                    eprintln!("{id}: no such dead letter");
+                    ok = false;
+                }
+            }
+            Ok(ok)
+        }
+        DlqCmd::Replay { ids, all } => {
+            if group != "forward" {
+                anyhow::bail!("only dead letters of the forward group can be replayed");
+            }
+            let Some(secret) = secrets.triage_secret.as_ref() else {
+                anyhow::bail!("TIPLINE_TRIAGE_SECRET is not set");
+            };
+            let forwarder = Forwarder::new(
+                shared.clone(),
+                secret.expose_secret().as_bytes(),
+                shared.links.clone(),
+            )?;
+            let ids = if all {
+                let letters = store.dlq_list(group, 10_000).await?;
+                letters.into_iter().map(|l| l.id).collect()
+            } else {
+                ids
+            };
+            let mut ok = true;
+            for id in ids {
+                match forwarder.replay(&id, &actor).await? {
+                    Replay::Delivered => println!("{id}: delivered"),
+                    Replay::Failed(why) => {
+                        eprintln!("{id}: still refused: {why}");
+                        ok = false;
+                    }
+                    Replay::Unknown => {
+                        eprintln!("{id}: no such dead letter");
+                        ok = false;
+                    }
+                }
+            }
+            Ok(ok)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! What every role of a process shares: the configuration, texts, keys, the Redis store, the
+//! platform clients, the clock, metrics and the roles' health. Built once per process (and by
+//! the CLI subcommands that need Redis); fails when Redis cannot be reached or the locale files
+//! are broken.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use regex::RegexSet;
+use secrecy::ExposeSecret;
+use teloxide::Bot;
+
+use crate::channels::telegram;
+use crate::clock::Clock;
+use crate::codes::ReceiptCode;
+use crate::config::{Secrets, Settings};
+use crate::i18n::{Lang, Texts};
+use crate::privacy::Vault;
+use crate::store::Store;
+use crate::supervise::Health;
+
+/// What every role of a process shares.
+pub struct Shared {
+    /// The configuration.
+    pub settings: Settings,
+    /// Locale texts.
+    pub texts: Texts,
+    /// Aliases and sealed routes.
+    pub vault: Vault,
+    /// Compiled emergency patterns.
+    pub emergency: RegexSet,
+    /// Compiled keyword rules.
+    pub rules: crate::rules::Rules,
+    /// Redis.
+    pub store: Store,
+    /// Telegram client for sending, when the channel is enabled.
+    pub tg: Option<Bot>,
+    /// Zalo client, when the channel is enabled.
+    pub zalo: Option<crate::channels::zalo::client::ZaloClient>,
+    /// HTTP client for fetching files by URL (Zalo images and voice notes).
+    pub http: reqwest::Client,
+    /// Language for citizens whose app says neither vi nor en.
+    pub default_lang: Lang,
+    /// The clock.
+    pub clock: Clock,
+    /// This process's name among replicas (in consumer names).
+    pub instance: String,
+    /// Counters and gauges for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
+    /// Signs and checks evidence download links.
+    pub links: crate::forward::sign::LinkSigner,
+    /// Which roles have failed (`/readyz`).
+    pub health: Arc<Health>,
+    /// Where receipt codes are drawn from.
+    codes: Mutex<StdRng>,
+}
+
+impl Shared {
+    /// Builds the shared parts: texts, patterns, the Redis connection and the Telegram
+    /// client. Fails when Redis cannot be reached or the locale files are broken.
+    pub async fn build(
+        settings: Settings,
+        secrets: &Secrets,
+        opts: &Options,
+    ) -> anyhow::Result<Self> {
+        let texts = Texts::load(&settings.app.locales_dir).context("loading locale files")?;
+        let emergency = crate::conversation::emergency_patterns(&settings)
+            .context("compiling emergency.patterns")?;
+        let rules = crate::rules::Rules::compile(&settings.rules)
+            .map_err(anyhow::Error::msg)
+            .context("compiling rules.keywords")?;
+        let store = Store::connect(&settings.redis.url, &settings.app.namespace)
+            .await
+            .context("connecting to Redis")?;
+        let tg_settings = &settings.telegram;
+        let tg = match (tg_settings.enabled, secrets.telegram_token_str()) {
+            (true, Some(token)) => Some(telegram::bot(
+                token,
+                &tg_settings.api_url,
+                Duration::from_secs(15),
+            )?),
+            _ => None,
+        };
+        let zalo = match (settings.zalo.enabled, secrets.zalo_token_str()) {
+            (true, Some(token)) => Some(crate::channels::zalo::client::ZaloClient::new(
+                &settings.zalo.api_url,
+                token,
+                Duration::from_secs(u64::from(settings.zalo.poll_timeout_secs) + 15),
+            )?),
+            _ => None,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .context("building the HTTP client")?;
+        let default_lang = Lang::parse(&settings.app.default_lang).unwrap_or_default();
+        let instance = match settings.app.instance.as_str() {
+            "" => std::env::var("HOSTNAME")
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| format!("{:08x}", rand::random::<u32>())),
+            name => name.to_owned(),
+        };
+        Ok(Self {
+            vault: Vault::new(secrets),
+            links: crate::forward::sign::LinkSigner::new(
+                secrets.alias_key.expose_secret().as_bytes(),
+            ),
+            settings,
+            texts,
+            emergency,
+            rules,
+            store,
+            tg,
+            zalo,
+            http,
+            default_lang,
+            clock: opts.clock.clone(),
+            instance,
+            metrics: crate::metrics::Metrics::new(),
+            health: Arc::new(Health::default()),
+            codes: Mutex::new(match opts.code_seed {
+                Some(seed) => StdRng::seed_from_u64(seed),
+                None => StdRng::from_os_rng(),
+            }),
+        })
+    }
+
+    /// Draws a receipt code (uniqueness is checked when the tip is committed).
+    pub fn next_code(&self) -> ReceiptCode {
+        // A poisoned lock only means another thread panicked mid-draw; the RNG is still usable.
+        let mut rng = self.codes.lock().unwrap_or_else(|e| e.into_inner());
+        ReceiptCode::generate(&mut *rng)
+    }
+
+    /// The Telegram client, or an error when the channel is disabled.
+    pub fn telegram(&self) -> anyhow::Result<&Bot> {
+        self.tg
+            .as_ref()
+            .context("the Telegram channel is disabled in the configuration")
+    }
+
+    /// `HH:MM dd/mm/yyyy` in local time.
+    pub fn local_time(&self, ms: i64) -> String {
+        let offset = FixedOffset::east_opt(self.settings.app.utc_offset_hours * 3600)
+            .unwrap_or_else(|| FixedOffset::east_opt(7 * 3600).expect("+7 is a valid offset"));
+        DateTime::from_timestamp_millis(ms)
+            .map(|t| {
+                t.with_timezone(&offset)
+                    .format("%H:%M %d/%m/%Y")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Options a test or the CLI sets besides the configuration.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The clock.
+    pub clock: Clock,
+    /// How often the draft sweeper looks for due reminders.
+    pub sweep_every: Duration,
+    /// Seed for receipt codes; `None` (the default) seeds from the operating system.
+    pub code_seed: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Clock::default(),
+            sweep_every: Duration::from_secs(15),
+            code_seed: None,
+        }
+    }
+}
