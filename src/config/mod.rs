@@ -7,6 +7,7 @@
 
 mod admin;
 mod desk;
+mod export;
 mod rules;
 mod secrets;
 mod triage;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use admin::{AdminSettings, PosterSettings};
 pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
+pub use export::{DescriptionMode, ExportOptions};
 pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
 pub use secrets::{SecretError, Secrets};
 pub use triage::TriageSettings;
@@ -62,7 +64,7 @@ pub struct Settings {
     pub posters: PosterSettings,
     /// What exports may reveal.
     #[serde(default)]
-    pub export: crate::export::ExportOptions,
+    pub export: ExportOptions,
     /// Tip categories, in the order the citizen sees them.
     pub categories: Vec<Category>,
     /// Communes and wards a citizen can pick from.
