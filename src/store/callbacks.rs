@@ -1,6 +1,6 @@
 //! Answers of the triage service's callback API by idempotency key: a retried request gets
 //! the answer of the first one instead of acting twice. An answer that cannot be read counts
-//! as none (the request is then handled again, which the tip's state makes harmless).
+//! as none.
 //!
 //! Keys: `cb:<hashed idempotency key>` (status and JSON body, a week).
 
