@@ -6,12 +6,11 @@
 //!
 //! An append reads the head, computes the next hash, and writes record and head in one Lua
 //! script that first checks the head is still the one read; a concurrent append makes it try
-//! again, so the chain never forks.
+//! again, so the chain never forks. The Redis commands are the store's (`store/audit.rs`).
 
-use redis::streams::StreamRangeReply;
 use sha2::{Digest, Sha256};
 
-use crate::store::Store;
+use crate::store::{AuditAppend, Store};
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -41,21 +40,6 @@ fn hash(r: &Record, prev: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// The script, hashed once.
-static APPEND_SCRIPT: std::sync::LazyLock<redis::Script> =
-    std::sync::LazyLock::new(|| redis::Script::new(APPEND));
-
-static APPEND: &str = r#"
-local head = redis.call('GET', KEYS[2]) or ''
-if head ~= ARGV[1] then
-  return 0
-end
-redis.call('XADD', KEYS[1], '*', 'n', ARGV[2], 'at', ARGV[3], 'actor', ARGV[4], 'action', ARGV[5],
-  'code', ARGV[6], 'detail', ARGV[7], 'prev', ARGV[8], 'hash', ARGV[9])
-redis.call('SET', KEYS[2], ARGV[2] .. ':' .. ARGV[9])
-return 1
-"#;
-
 /// Appends a record for an action; returns its number.
 pub async fn append(
     store: &Store,
@@ -65,13 +49,8 @@ pub async fn append(
     code: &str,
     detail: &str,
 ) -> anyhow::Result<u64> {
-    let keys = store.keys();
     for _ in 0..20 {
-        let head: Option<String> = redis::cmd("GET")
-            .arg(keys.audit_head())
-            .query_async(&mut store.conn())
-            .await?;
-        let head = head.unwrap_or_default();
+        let head = store.audit_head().await?.unwrap_or_default();
         let (last, prev) = match head.split_once(':') {
             Some((n, h)) => (n.parse::<u64>()?, h.to_owned()),
             None => (0, GENESIS.to_owned()),
@@ -85,21 +64,20 @@ pub async fn append(
             detail: detail.to_owned(),
         };
         let h = hash(&record, &prev);
-        let done: i64 = APPEND_SCRIPT
-            .key(keys.audit())
-            .key(keys.audit_head())
-            .arg(&head)
-            .arg(record.n)
-            .arg(at)
-            .arg(actor)
-            .arg(action)
-            .arg(code)
-            .arg(detail)
-            .arg(&prev)
-            .arg(&h)
-            .invoke_async(&mut store.conn())
+        let appended = store
+            .audit_append(&AuditAppend {
+                head_read: &head,
+                n: record.n,
+                at_ms: at,
+                actor,
+                action,
+                code,
+                detail,
+                prev_hash: &prev,
+                hash: &h,
+            })
             .await?;
-        if done == 1 {
+        if appended {
             return Ok(record.n);
         }
     }
@@ -137,19 +115,11 @@ pub enum Broken {
 
 /// Checks the whole chain; returns the number of records when it is intact.
 pub async fn verify(store: &Store) -> anyhow::Result<Result<u64, Broken>> {
-    let keys = store.keys();
     let mut prev = GENESIS.to_owned();
     let mut expected = 1u64;
     let mut start = "-".to_owned();
     loop {
-        let page: StreamRangeReply = redis::cmd("XRANGE")
-            .arg(keys.audit())
-            .arg(&start)
-            .arg("+")
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut store.conn())
-            .await?;
+        let page = store.audit_page(&start, 1000).await?;
         if page.ids.is_empty() {
             break;
         }
@@ -181,10 +151,7 @@ pub async fn verify(store: &Store) -> anyhow::Result<Result<u64, Broken>> {
         }
         start = format!("({}", page.ids[page.ids.len() - 1].id);
     }
-    let head: Option<String> = redis::cmd("GET")
-        .arg(keys.audit_head())
-        .query_async(&mut store.conn())
-        .await?;
+    let head = store.audit_head().await?;
     let written = head
         .as_deref()
         .and_then(|h| h.split_once(':'))

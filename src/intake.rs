@@ -286,7 +286,10 @@ impl Intake {
             .as_deref()
             .and_then(Lang::parse)
             .unwrap_or(sh.default_lang);
-        let stored = state.conversation;
+        let stored = state
+            .conversation_json
+            .as_deref()
+            .and_then(Conversation::from_stored);
         if self
             .flooded(&route, lang, state.messages, stored.as_ref(), &seen_key)
             .await?
@@ -345,7 +348,10 @@ impl Intake {
             Some(SeenMark::Pending(json)) => return self.resend(&seen_key, &route, &json).await,
             None => {}
         }
-        let stored = state.conversation;
+        let stored = state
+            .conversation_json
+            .as_deref()
+            .and_then(Conversation::from_stored);
         let lang = stored.as_ref().map_or(sh.default_lang, |c| c.lang);
         if self
             .flooded(&route, lang, state.messages, stored.as_ref(), &seen_key)
@@ -659,7 +665,8 @@ impl Intake {
                 seen_key: seen_key.to_owned(),
                 replies_json: serde_json::to_string(&outgoing)?,
                 alias,
-                conversation: &conv,
+                conversation_json: serde_json::to_string(&conv)?,
+                last_activity_ms: conv.last_activity_ms,
                 conversation_ttl_secs,
                 draft_due_ms,
                 route_sealed: route_sealed.clone(),
@@ -879,7 +886,10 @@ impl Intake {
             sh.default_lang,
             conversation::Input::Tick,
             &seen_key,
-            state.conversation,
+            state
+                .conversation_json
+                .as_deref()
+                .and_then(Conversation::from_stored),
             state.answering,
         )
         .await

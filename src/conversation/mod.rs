@@ -56,6 +56,30 @@ impl Conversation {
     pub fn draft(&self) -> Option<&Draft> {
         self.state.draft()
     }
+
+    /// A stored conversation (its JSON), or `None` when it was written by an incompatible
+    /// version or cannot be read: the citizen then starts afresh rather than getting stuck.
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        match serde_json::from_str::<Self>(raw) {
+            Ok(c) if c.version <= CONVERSATION_VERSION => Some(c),
+            Ok(c) => {
+                tracing::warn!(
+                    version = c.version,
+                    "conversation from a newer version; starting afresh"
+                );
+                None
+            }
+            Err(e) => {
+                // Only the position: serde's message can quote the citizen's text.
+                tracing::warn!(
+                    line = e.line(),
+                    column = e.column(),
+                    "unreadable conversation; starting afresh"
+                );
+                None
+            }
+        }
+    }
 }
 
 /// Where the conversation stands; each variant carries what has been collected so far.

@@ -1,38 +1,28 @@
-//! The one atomic write per processed update. A Lua script sets, all or nothing: the update's
-//! `seen` mark (with the replies still to send), the new conversation, the draft timer, the
-//! sealed route (and clears an "unreachable" mark: the citizen is writing again) and, on submit, the tip, its index entry, its `submitted` event and the
-//! citizen's list of codes. A crash before the script changes nothing; a crash after it leaves
-//! the mark, so the redelivered update only re-sends the replies.
+//! The one atomic write per processed update (`commit.lua`). It sets, all or nothing: the
+//! update's `seen` mark (with the replies still to send), the new conversation, the draft
+//! timer, the sealed route (and clears an "unreachable" mark: the citizen is writing again)
+//! and, on submit, the tip, its index entry, its `submitted` event, the citizen's lists of codes
+//! and recent tips, and the hotspot count it joins. A crash before the script changes nothing;
+//! a crash after it leaves the mark, so the redelivered update only re-sends the replies.
+//!
+//! Keys of its own: `hot:<commune>:<category>` (tips of one category in one commune, scored by
+//! time) and `hotalert:<commune>:<category>` (an alert was raised in the window); the rest
+//! belong to the inbox, conversations and tips. The conversation arrives as JSON: its shape is
+//! the conversation module's business, not the store's.
 
-use std::sync::LazyLock;
-
-use redis::Script;
-
-use super::{Store, Tip};
-use crate::conversation::Conversation;
+use super::inbox::SEEN_TTL_SECS;
+use super::script::{COMMIT, Call};
+use super::{Keys, Store, Tip};
 use crate::privacy::Channel;
 
-/// What the `seen` mark of an update says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SeenMark {
-    /// Processed and every reply sent.
-    Done,
-    /// Processed; these replies (JSON) may not all have been sent.
-    Pending(String),
-}
-
-pub(super) const DONE: &str = "done";
-
-impl SeenMark {
-    /// The mark a stored value says, if any.
-    pub(super) fn read(raw: Option<String>) -> Option<Self> {
-        raw.map(|r| {
-            if r == DONE {
-                Self::Done
-            } else {
-                Self::Pending(r)
-            }
-        })
+impl Keys {
+    /// Tips of one category in one commune, scored by time, for hotspot alerts.
+    pub fn hotspot(&self, commune: &str, category: &str) -> String {
+        format!("{}:hot:{commune}:{category}", self.ns)
+    }
+    /// Set while a hotspot alert for a commune and category was raised in the window.
+    pub fn hotspot_alerted(&self, commune: &str, category: &str) -> String {
+        format!("{}:hotalert:{commune}:{category}", self.ns)
     }
 }
 
@@ -85,8 +75,11 @@ pub struct Commit<'a> {
     pub replies_json: String,
     /// The citizen's alias.
     pub alias: &'a str,
-    /// The conversation after the update.
-    pub conversation: &'a Conversation,
+    /// The conversation after the update, as JSON.
+    pub conversation_json: String,
+    /// When the citizen last wrote (the conversation's `last_activity_ms`): the time of the
+    /// `citizen_replied` event of `answer`.
+    pub last_activity_ms: i64,
     /// Seconds the conversation is kept.
     pub conversation_ttl_secs: u64,
     /// When the draft timer is next due (ms), or `None` when no draft is open.
@@ -100,182 +93,160 @@ pub struct Commit<'a> {
     pub answer: Option<(String, String)>,
 }
 
-/// Seconds a `seen` mark lives: Telegram keeps undelivered updates for 24 hours.
-pub const SEEN_TTL_SECS: u64 = 24 * 3600;
+/// Arguments of `commit.lua`, in its order. Absent parts are empty strings (zero for
+/// numbers), which the script reads as "nothing to do"; unused keys name a key of the
+/// namespace (`tip:-`) so that the script stays in one cluster slot.
+struct CommitArgs<'a> {
+    seen: &'a str,
+    convo: String,
+    idle: String,
+    route: String,
+    tip: String,
+    tips: String,
+    events: String,
+    my_tips: String,
+    unreachable: String,
+    answered_tip: String,
+    recent: String,
+    hotspot: String,
+    hotspot_alerted: String,
+    replies_json: &'a str,
+    seen_ttl_secs: u64,
+    conversation_json: &'a str,
+    conversation_ttl_secs: u64,
+    alias: &'a str,
+    draft_due_ms: String,
+    route_sealed: &'a str,
+    code: &'a str,
+    tip_json: String,
+    received_ms: i64,
+    priority: String,
+    answer_code: &'a str,
+    answer_text: &'a str,
+    answer_at_ms: i64,
+    recent_entry: &'a str,
+    recent_ttl_ms: i64,
+    hotspot_window_ms: String,
+    hotspot_count: u32,
+    commune: &'a str,
+    category: &'a str,
+    hotspot_window_mins: u64,
+}
 
-/// The script, hashed once.
-static COMMIT_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMMIT));
-
-static COMMIT: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return -1
-end
-local code = ARGV[8]
-if code ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
-redis.call('DEL', KEYS[9])
-if ARGV[6] == '' then
-  redis.call('ZREM', KEYS[3], ARGV[5])
-else
-  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
-end
-if ARGV[7] ~= '' then
-  redis.call('SET', KEYS[4], ARGV[7])
-end
-if code ~= '' then
-  redis.call('HSET', KEYS[5], 'json', ARGV[9], 'status', 'submitted', 'seq', 1)
-  redis.call('ZADD', KEYS[6], ARGV[10], code)
-  redis.call('XADD', KEYS[7], '*', 'type', 'submitted', 'code', code, 'seq', '1',
-    'actor', ARGV[5], 'at', ARGV[10], 'priority', ARGV[11])
-  redis.call('LPUSH', KEYS[8], code)
-  redis.call('LTRIM', KEYS[8], 0, 19)
-  if ARGV[15] ~= '' then
-    redis.call('LPUSH', KEYS[11], ARGV[15])
-    redis.call('LTRIM', KEYS[11], 0, 9)
-    redis.call('PEXPIRE', KEYS[11], ARGV[16])
-  end
-  if ARGV[17] ~= '' then
-    local now = tonumber(ARGV[10])
-    local window = tonumber(ARGV[17])
-    redis.call('ZADD', KEYS[12], now, code)
-    redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now - window)
-    redis.call('PEXPIRE', KEYS[12], window)
-    local n = redis.call('ZCARD', KEYS[12])
-    if n >= tonumber(ARGV[18]) and redis.call('SET', KEYS[13], code, 'NX', 'PX', window) then
-      local codes = redis.call('ZRANGE', KEYS[12], 0, -1)
-      local seq = redis.call('HINCRBY', KEYS[5], 'seq', 1)
-      redis.call('XADD', KEYS[7], '*', 'type', 'hotspot', 'code', code, 'seq', seq,
-        'actor', 'system', 'at', ARGV[10], 'commune', ARGV[19], 'category', ARGV[20],
-        'count', n, 'window_mins', ARGV[21], 'codes', table.concat(codes, ','))
-    end
-  end
-end
-if ARGV[12] ~= '' then
-  local seq = redis.call('HINCRBY', KEYS[10], 'seq', 1)
-  redis.call('XADD', KEYS[7], '*', 'type', 'citizen_replied', 'code', ARGV[12], 'seq', seq,
-    'actor', ARGV[5], 'at', ARGV[14], 'text', ARGV[13])
-end
-return 1
-"#;
+impl CommitArgs<'_> {
+    fn call(&self) -> Call {
+        let mut call = COMMIT.call();
+        call.key(self.seen)
+            .key(&self.convo)
+            .key(&self.idle)
+            .key(&self.route)
+            .key(&self.tip)
+            .key(&self.tips)
+            .key(&self.events)
+            .key(&self.my_tips)
+            .key(&self.unreachable)
+            .key(&self.answered_tip)
+            .key(&self.recent)
+            .key(&self.hotspot)
+            .key(&self.hotspot_alerted)
+            .arg(self.replies_json)
+            .arg(self.seen_ttl_secs)
+            .arg(self.conversation_json)
+            .arg(self.conversation_ttl_secs)
+            .arg(self.alias)
+            .arg(&self.draft_due_ms)
+            .arg(self.route_sealed)
+            .arg(self.code)
+            .arg(&self.tip_json)
+            .arg(self.received_ms)
+            .arg(&self.priority)
+            .arg(self.answer_code)
+            .arg(self.answer_text)
+            .arg(self.answer_at_ms)
+            .arg(self.recent_entry)
+            .arg(self.recent_ttl_ms)
+            .arg(&self.hotspot_window_ms)
+            .arg(self.hotspot_count)
+            .arg(self.commune)
+            .arg(self.category)
+            .arg(self.hotspot_window_mins);
+        call
+    }
+}
 
 impl Store {
     /// Writes `commit` atomically, or nothing when the code is taken or the update was
     /// already processed.
     pub async fn commit(&self, commit: &Commit<'_>) -> redis::RedisResult<CommitOutcome> {
         let k = &self.keys;
-        let code = commit
-            .tip
-            .as_ref()
-            .map(|t| t.tip.code.as_str().to_owned())
-            .unwrap_or_default();
-        let tip_json = match &commit.tip {
+        let new_tip = commit.tip.as_ref();
+        let code = new_tip.map_or("", |t| t.tip.code.as_str());
+        let tip_json = match new_tip {
             Some(t) => serde_json::to_string(&t.tip).map_err(json_err)?,
             None => String::new(),
         };
-        let mut inv = COMMIT_SCRIPT.prepare_invoke();
-        inv.key(&commit.seen_key)
-            .key(k.convo(commit.channel, commit.alias))
-            .key(k.idle())
-            .key(k.route(commit.alias))
-            .key(k.tip(if code.is_empty() { "-" } else { &code }))
-            .key(k.tips())
-            .key(k.events())
-            .key(k.my_tips(commit.alias))
-            .key(k.unreachable(commit.alias))
-            .key(
-                k.tip(
-                    commit
-                        .answer
-                        .as_ref()
-                        .map_or("-", |(code, _)| code.as_str()),
-                ),
-            )
-            .arg(&commit.replies_json)
-            .arg(SEEN_TTL_SECS)
-            .arg(serde_json::to_string(commit.conversation).map_err(json_err)?)
-            .arg(commit.conversation_ttl_secs)
-            .arg(commit.alias)
-            .arg(
-                commit
-                    .draft_due_ms
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-            )
-            .arg(commit.route_sealed.as_deref().unwrap_or(""))
-            .arg(&code)
-            .arg(&tip_json)
-            .arg(
-                commit
-                    .tip
-                    .as_ref()
-                    .map(|t| t.tip.received_ms)
-                    .unwrap_or_default(),
-            )
-            .arg(
-                commit
-                    .tip
-                    .as_ref()
-                    .map(|t| serde_json::to_value(t.tip.priority).ok())
-                    .and_then(|v| v.and_then(|v| v.as_str().map(str::to_owned)))
-                    .unwrap_or_default(),
-            )
-            .arg(commit.answer.as_ref().map_or("", |(code, _)| code.as_str()))
-            .arg(commit.answer.as_ref().map_or("", |(_, text)| text.as_str()))
-            .arg(commit.conversation.last_activity_ms);
-        let new_tip = commit.tip.as_ref();
         let hotspot = new_tip.and_then(|t| t.hotspot.as_ref());
-        inv.key(k.recent(commit.alias))
-            .key(hotspot.map_or_else(|| k.tip("-"), |h| k.hotspot(&h.commune, &h.category)))
-            .key(hotspot.map_or_else(
+        let (answer_code, answer_text) = commit
+            .answer
+            .as_ref()
+            .map_or(("", ""), |(code, text)| (code.as_str(), text.as_str()));
+        let args = CommitArgs {
+            seen: &commit.seen_key,
+            convo: k.convo(commit.channel, commit.alias),
+            idle: k.idle(),
+            route: k.route(commit.alias),
+            tip: k.tip(if code.is_empty() { "-" } else { code }),
+            tips: k.tips(),
+            events: k.events(),
+            my_tips: k.my_tips(commit.alias),
+            unreachable: k.unreachable(commit.alias),
+            answered_tip: k.tip(
+                commit
+                    .answer
+                    .as_ref()
+                    .map_or("-", |(code, _)| code.as_str()),
+            ),
+            recent: k.recent(commit.alias),
+            hotspot: hotspot.map_or_else(|| k.tip("-"), |h| k.hotspot(&h.commune, &h.category)),
+            hotspot_alerted: hotspot.map_or_else(
                 || k.tip("-"),
                 |h| k.hotspot_alerted(&h.commune, &h.category),
-            ))
-            .arg(new_tip.map_or("", |t| t.recent.as_str()))
-            .arg(new_tip.map_or(1, |t| t.recent_ttl_ms.max(1)))
-            .arg(hotspot.map_or(String::new(), |h| (h.window_mins * 60_000).to_string()))
-            .arg(hotspot.map_or(0, |h| h.count))
-            .arg(hotspot.map_or("", |h| h.commune.as_str()))
-            .arg(hotspot.map_or("", |h| h.category.as_str()))
-            .arg(hotspot.map_or(0, |h| h.window_mins));
-        let done: i64 = inv.invoke_async(&mut self.conn()).await?;
+            ),
+            replies_json: &commit.replies_json,
+            seen_ttl_secs: SEEN_TTL_SECS,
+            conversation_json: &commit.conversation_json,
+            conversation_ttl_secs: commit.conversation_ttl_secs,
+            alias: commit.alias,
+            draft_due_ms: commit
+                .draft_due_ms
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            route_sealed: commit.route_sealed.as_deref().unwrap_or(""),
+            code,
+            tip_json,
+            received_ms: new_tip.map(|t| t.tip.received_ms).unwrap_or_default(),
+            priority: new_tip
+                .and_then(|t| serde_json::to_value(t.tip.priority).ok())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            answer_code,
+            answer_text,
+            answer_at_ms: commit.last_activity_ms,
+            recent_entry: new_tip.map_or("", |t| t.recent.as_str()),
+            recent_ttl_ms: new_tip.map_or(1, |t| t.recent_ttl_ms.max(1)),
+            hotspot_window_ms: hotspot
+                .map_or(String::new(), |h| (h.window_mins * 60_000).to_string()),
+            hotspot_count: hotspot.map_or(0, |h| h.count),
+            commune: hotspot.map_or("", |h| h.commune.as_str()),
+            category: hotspot.map_or("", |h| h.category.as_str()),
+            hotspot_window_mins: hotspot.map_or(0, |h| h.window_mins),
+        };
+        let done: i64 = args.call().invoke(&mut self.conn()).await?;
         Ok(match done {
             1 => CommitOutcome::Done,
             0 => CommitOutcome::CodeTaken,
             _ => CommitOutcome::AlreadySeen,
         })
-    }
-
-    /// The mark of an update, if it was processed.
-    pub async fn seen(&self, seen_key: &str) -> redis::RedisResult<Option<SeenMark>> {
-        let raw: Option<String> = redis::cmd("GET")
-            .arg(seen_key)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(SeenMark::read(raw))
-    }
-
-    /// Replaces the replies a mark holds with those still to send.
-    pub async fn seen_pending(&self, seen_key: &str, replies_json: &str) -> redis::RedisResult<()> {
-        redis::cmd("SET")
-            .arg(seen_key)
-            .arg(replies_json)
-            .arg("KEEPTTL")
-            .query_async(&mut self.conn())
-            .await
-    }
-
-    /// Marks an update processed with nothing to send (ignored or refused updates).
-    pub async fn mark_seen(&self, seen_key: &str) -> redis::RedisResult<()> {
-        redis::cmd("SET")
-            .arg(seen_key)
-            .arg(DONE)
-            .arg("EX")
-            .arg(SEEN_TTL_SECS)
-            .query_async(&mut self.conn())
-            .await
     }
 }
 
@@ -285,4 +256,51 @@ fn json_err(e: serde_json::Error) -> redis::RedisError {
         "serialising failed",
         e.to_string(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::script::tests::assert_matches;
+
+    #[test]
+    fn the_commit_builder_pushes_what_commit_lua_declares() {
+        let args = CommitArgs {
+            seen: "k",
+            convo: "k".into(),
+            idle: "k".into(),
+            route: "k".into(),
+            tip: "k".into(),
+            tips: "k".into(),
+            events: "k".into(),
+            my_tips: "k".into(),
+            unreachable: "k".into(),
+            answered_tip: "k".into(),
+            recent: "k".into(),
+            hotspot: "k".into(),
+            hotspot_alerted: "k".into(),
+            replies_json: "[]",
+            seen_ttl_secs: 1,
+            conversation_json: "{}",
+            conversation_ttl_secs: 1,
+            alias: "a",
+            draft_due_ms: String::new(),
+            route_sealed: "",
+            code: "",
+            tip_json: String::new(),
+            received_ms: 0,
+            priority: String::new(),
+            answer_code: "",
+            answer_text: "",
+            answer_at_ms: 0,
+            recent_entry: "",
+            recent_ttl_ms: 1,
+            hotspot_window_ms: String::new(),
+            hotspot_count: 0,
+            commune: "",
+            category: "",
+            hotspot_window_mins: 0,
+        };
+        assert_matches(&COMMIT, &args.call(), 0);
+    }
 }

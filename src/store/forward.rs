@@ -1,12 +1,29 @@
 //! What the `forward` role keeps: per tip, the sequence number of its last event the triage
 //! service has (`fwd_seq` on the tip hash), so that events go in order and a redelivered one is
-//! skipped; per event, how often delivery failed (`fwd:attempts`), so that the count survives a
-//! restart; and the dead letters (`dlq:forward`). Recording a delivery and acknowledging the
-//! event is one script, as is dead-lettering.
+//! skipped; per event, how often delivery failed, so that the count survives a restart; per
+//! tip, which worker is delivering it; and the dead letters (`dlq:forward`). Recording a
+//! delivery and acknowledging the event is one script (`forward_delivered.lua`), as is
+//! dead-lettering (`forward_dead.lua`).
+//!
+//! Keys: `fwd:attempts` (hash: event id → failures), `fwd:busy:<code>` (the delivering
+//! consumer, with a lease), field `fwd_seq` of `tip:<code>`, `dlq:forward`.
 
-use redis::streams::{StreamAutoClaimReply, StreamId, StreamRangeReply};
+use super::script::{Call, FORWARD_DEAD, FORWARD_DELIVERED};
+use super::{EventEntry, Keys, Store};
 
-use super::{EventEntry, Store};
+/// `events.rs` reads stream entries with this.
+pub(super) use super::groups::entry;
+
+impl Keys {
+    /// Failed deliveries per event of the forward group.
+    pub fn forward_attempts(&self) -> String {
+        format!("{}:fwd:attempts", self.ns)
+    }
+    /// Held while a worker delivers an event of the tip.
+    pub fn forward_busy(&self, code: &str) -> String {
+        format!("{}:fwd:busy:{code}", self.ns)
+    }
+}
 
 /// The consumer group that forwards events to the triage service.
 pub const FORWARD_GROUP: &str = "forward";
@@ -20,79 +37,70 @@ pub struct ForwardState {
     pub delivered_seq: u64,
 }
 
-/// A dead letter: the event's fields plus `event_id`, `error` and `attempts`.
-#[derive(Debug, Clone)]
-pub struct DeadLetter {
-    /// Id in the dead-letter stream.
-    pub id: String,
-    /// The event as it was, with the reason it was given up on.
-    pub fields: std::collections::HashMap<String, String>,
+/// Arguments of `forward_delivered.lua`.
+struct DeliveredArgs<'a> {
+    tip: String,
+    events: String,
+    attempts: String,
+    busy: String,
+    seq: u64,
+    stream_id: &'a str,
+    group: &'a str,
+    consumer: &'a str,
 }
 
-impl DeadLetter {
-    /// A field, or "".
-    pub fn get(&self, name: &str) -> &str {
-        self.fields.get(name).map_or("", String::as_str)
-    }
-
-    /// The event, as it was on the events stream.
-    pub fn event(&self) -> EventEntry {
-        let mut fields = self.fields.clone();
-        let stream_id = fields.remove("event_id").unwrap_or_default();
-        fields.remove("error");
-        fields.remove("attempts");
-        EventEntry { stream_id, fields }
-    }
-}
-
-pub(super) fn entry(id: StreamId) -> EventEntry {
-    EventEntry {
-        fields: id
-            .map
-            .keys()
-            .map(|k| (k.clone(), id.get::<String>(k).unwrap_or_default()))
-            .collect(),
-        stream_id: id.id,
+impl DeliveredArgs<'_> {
+    fn call(&self) -> Call {
+        let mut call = FORWARD_DELIVERED.call();
+        call.key(&self.tip)
+            .key(&self.events)
+            .key(&self.attempts)
+            .key(&self.busy)
+            .arg(self.seq)
+            .arg(self.stream_id)
+            .arg(self.group)
+            .arg(self.consumer);
+        call
     }
 }
 
-/// The script, hashed once.
-static DELIVERED_SCRIPT: std::sync::LazyLock<redis::Script> =
-    std::sync::LazyLock::new(|| redis::Script::new(DELIVERED));
+/// Arguments of `forward_dead.lua`: the dead letter is the event's fields (sorted, so it
+/// reads the same every time), then `event_id`, `error` and `attempts`.
+struct DeadArgs<'a> {
+    tip: String,
+    events: String,
+    attempts_key: String,
+    dlq: String,
+    seq: u64,
+    stream_id: &'a str,
+    group: &'a str,
+    event_fields: Vec<(&'a String, &'a String)>,
+    error: &'a str,
+    attempts: u32,
+}
 
-static DELIVERED: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local cur = tonumber(redis.call('HGET', KEYS[1], 'fwd_seq') or '0')
-  if cur < tonumber(ARGV[1]) then
-    redis.call('HSET', KEYS[1], 'fwd_seq', ARGV[1])
-  end
-end
-redis.call('HDEL', KEYS[3], ARGV[2])
-if redis.call('GET', KEYS[4]) == ARGV[4] then
-  redis.call('DEL', KEYS[4])
-end
-return redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
-"#;
-
-/// The script, hashed once.
-static DEAD_SCRIPT: std::sync::LazyLock<redis::Script> =
-    std::sync::LazyLock::new(|| redis::Script::new(DEAD));
-
-static DEAD: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local cur = tonumber(redis.call('HGET', KEYS[1], 'fwd_seq') or '0')
-  if cur < tonumber(ARGV[1]) then
-    redis.call('HSET', KEYS[1], 'fwd_seq', ARGV[1])
-  end
-end
-redis.call('HDEL', KEYS[3], ARGV[2])
-local fields = {}
-for i = 4, #ARGV do
-  table.insert(fields, ARGV[i])
-end
-redis.call('XADD', KEYS[4], '*', unpack(fields))
-return redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
-"#;
+impl DeadArgs<'_> {
+    fn call(&self) -> Call {
+        let mut call = FORWARD_DEAD.call();
+        call.key(&self.tip)
+            .key(&self.events)
+            .key(&self.attempts_key)
+            .key(&self.dlq)
+            .arg(self.seq)
+            .arg(self.stream_id)
+            .arg(self.group);
+        for (k, v) in &self.event_fields {
+            call.arg(*k).arg(*v);
+        }
+        call.arg("event_id")
+            .arg(self.stream_id)
+            .arg("error")
+            .arg(self.error)
+            .arg("attempts")
+            .arg(self.attempts);
+        call
+    }
+}
 
 impl Store {
     /// Whether the tip `code` is stored and which of its events the triage service has.
@@ -167,17 +175,17 @@ impl Store {
         stream_id: &str,
         consumer: &str,
     ) -> redis::RedisResult<()> {
-        let _: i64 = DELIVERED_SCRIPT
-            .key(self.keys.tip(code))
-            .key(self.keys.events())
-            .key(self.keys.forward_attempts())
-            .key(self.keys.forward_busy(code))
-            .arg(seq)
-            .arg(stream_id)
-            .arg(FORWARD_GROUP)
-            .arg(consumer)
-            .invoke_async(&mut self.conn())
-            .await?;
+        let args = DeliveredArgs {
+            tip: self.keys.tip(code),
+            events: self.keys.events(),
+            attempts: self.keys.forward_attempts(),
+            busy: self.keys.forward_busy(code),
+            seq,
+            stream_id,
+            group: FORWARD_GROUP,
+            consumer,
+        };
+        let _: i64 = args.call().invoke(&mut self.conn()).await?;
         Ok(())
     }
 
@@ -190,229 +198,61 @@ impl Store {
         error: &str,
         attempts: u32,
     ) -> redis::RedisResult<()> {
-        let mut inv = DEAD_SCRIPT.prepare_invoke();
-        inv.key(self.keys.tip(event.get("code")))
-            .key(self.keys.events())
-            .key(self.keys.forward_attempts())
-            .key(self.keys.dlq(FORWARD_GROUP))
-            .arg(seq)
-            .arg(&event.stream_id)
-            .arg(FORWARD_GROUP);
         let mut fields: Vec<(&String, &String)> = event.fields.iter().collect();
         fields.sort();
-        for (k, v) in fields {
-            inv.arg(k).arg(v);
-        }
-        inv.arg("event_id")
-            .arg(&event.stream_id)
-            .arg("error")
-            .arg(error)
-            .arg("attempts")
-            .arg(attempts);
-        let _: i64 = inv.invoke_async(&mut self.conn()).await?;
-        Ok(())
-    }
-
-    /// Takes over events of `group` that another consumer (a crashed worker) left pending for
-    /// at least `min_idle_ms`.
-    pub async fn events_autoclaim(
-        &self,
-        group: &str,
-        consumer: &str,
-        min_idle_ms: u64,
-    ) -> redis::RedisResult<Vec<EventEntry>> {
-        let mut start = "0-0".to_owned();
-        let mut out = Vec::new();
-        loop {
-            let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
-                .arg(self.keys.events())
-                .arg(group)
-                .arg(consumer)
-                .arg(min_idle_ms)
-                .arg(&start)
-                .arg("COUNT")
-                .arg(100)
-                .query_async(&mut self.conn())
-                .await?;
-            out.extend(reply.claimed.into_iter().map(entry));
-            if reply.next_stream_id == "0-0" || out.len() >= 1000 {
-                return Ok(out);
-            }
-            start = reply.next_stream_id;
-        }
-    }
-
-    /// Tells Redis this consumer is still working on the event (resets its idle time), so
-    /// that no other worker takes it over during a long backoff.
-    pub async fn events_touch(
-        &self,
-        group: &str,
-        consumer: &str,
-        stream_id: &str,
-    ) -> redis::RedisResult<()> {
-        self.events_touch_many(group, consumer, &[stream_id]).await
-    }
-
-    /// [`Store::events_touch`] for many events at once.
-    pub async fn events_touch_many(
-        &self,
-        group: &str,
-        consumer: &str,
-        stream_ids: &[&str],
-    ) -> redis::RedisResult<()> {
-        if stream_ids.is_empty() {
-            return Ok(());
-        }
-        let _: redis::Value = redis::cmd("XCLAIM")
-            .arg(self.keys.events())
-            .arg(group)
-            .arg(consumer)
-            .arg(0)
-            .arg(stream_ids)
-            .arg("JUSTID")
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(())
-    }
-
-    /// Dead letters of `group`, oldest first, at most `count`.
-    pub async fn dlq_list(&self, group: &str, count: usize) -> redis::RedisResult<Vec<DeadLetter>> {
-        let reply: StreamRangeReply = redis::cmd("XRANGE")
-            .arg(self.keys.dlq(group))
-            .arg("-")
-            .arg("+")
-            .arg("COUNT")
-            .arg(count)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(reply
-            .ids
-            .into_iter()
-            .map(|id| {
-                let e = entry(id);
-                DeadLetter {
-                    id: e.stream_id,
-                    fields: e.fields,
-                }
-            })
-            .collect())
-    }
-
-    /// One dead letter of `group`.
-    pub async fn dlq_get(&self, group: &str, id: &str) -> redis::RedisResult<Option<DeadLetter>> {
-        let reply: StreamRangeReply = redis::cmd("XRANGE")
-            .arg(self.keys.dlq(group))
-            .arg(id)
-            .arg(id)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(reply.ids.into_iter().next().map(|id| {
-            let e = entry(id);
-            DeadLetter {
-                id: e.stream_id,
-                fields: e.fields,
-            }
-        }))
-    }
-
-    /// Removes a dead letter; whether it was there.
-    pub async fn dlq_delete(&self, group: &str, id: &str) -> redis::RedisResult<bool> {
-        let n: i64 = redis::cmd("XDEL")
-            .arg(self.keys.dlq(group))
-            .arg(id)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(n > 0)
-    }
-
-    /// Unprocessed and unacknowledged events of a consumer group: (lag, pending). Lag is what
-    /// the group has not read yet (Redis 7), pending what it read and did not finish.
-    pub async fn group_backlog(&self, stream: &str, group: &str) -> redis::RedisResult<(u64, u64)> {
-        let groups: Vec<std::collections::HashMap<String, redis::Value>> = redis::cmd("XINFO")
-            .arg("GROUPS")
-            .arg(stream)
-            .query_async(&mut self.conn())
-            .await
-            .or_else(|e| {
-                if e.code() == Some("ERR") {
-                    Ok(vec![])
-                } else {
-                    Err(e)
-                }
-            })?;
-        let num = |v: Option<&redis::Value>| match v {
-            Some(redis::Value::Int(n)) => (*n).max(0) as u64,
-            _ => 0,
+        let args = DeadArgs {
+            tip: self.keys.tip(event.get("code")),
+            events: self.keys.events(),
+            attempts_key: self.keys.forward_attempts(),
+            dlq: self.keys.dlq(FORWARD_GROUP),
+            seq,
+            stream_id: &event.stream_id,
+            group: FORWARD_GROUP,
+            event_fields: fields,
+            error,
+            attempts,
         };
-        Ok(groups
-            .iter()
-            .find(|g| matches!(g.get("name"), Some(redis::Value::BulkString(b)) if b == group.as_bytes()))
-            .map_or((0, 0), |g| (num(g.get("lag")), num(g.get("pending")))))
+        let _: i64 = args.call().invoke(&mut self.conn()).await?;
+        Ok(())
     }
 }
 
-impl Store {
-    /// This consumer's own pending events of `group` after stream id `after` (a restarted
-    /// worker picks up what it had read and not finished).
-    pub async fn events_pending_after(
-        &self,
-        group: &str,
-        consumer: &str,
-        after: &str,
-        count: usize,
-    ) -> redis::RedisResult<Vec<EventEntry>> {
-        let reply: Option<redis::streams::StreamReadReply> = redis::cmd("XREADGROUP")
-            .arg("GROUP")
-            .arg(group)
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count)
-            .arg("STREAMS")
-            .arg(self.keys.events())
-            .arg(after)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(reply
-            .map(|r| r.keys)
-            .unwrap_or_default()
-            .into_iter()
-            .flat_map(|k| k.ids)
-            .map(entry)
-            .collect())
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::script::tests::assert_matches;
 
-/// Seconds a callback API answer is kept for its idempotency key.
-const CALLBACK_ANSWER_TTL: u64 = 7 * 24 * 3600;
-
-impl Store {
-    /// The stored answer to a callback API call with this (hashed) idempotency key.
-    pub async fn callback_answer(
-        &self,
-        key: &str,
-    ) -> redis::RedisResult<Option<(axum::http::StatusCode, serde_json::Value)>> {
-        let raw: Option<String> = redis::cmd("GET")
-            .arg(self.keys.callback(key))
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(raw
-            .and_then(|r| serde_json::from_str::<(u16, serde_json::Value)>(&r).ok())
-            .and_then(|(s, v)| Some((axum::http::StatusCode::from_u16(s).ok()?, v))))
+    #[test]
+    fn the_delivered_builder_pushes_what_forward_delivered_lua_declares() {
+        let args = DeliveredArgs {
+            tip: "k".into(),
+            events: "k".into(),
+            attempts: "k".into(),
+            busy: "k".into(),
+            seq: 1,
+            stream_id: "1-0",
+            group: FORWARD_GROUP,
+            consumer: "c",
+        };
+        assert_matches(&FORWARD_DELIVERED, &args.call(), 0);
     }
 
-    /// Keeps the answer to a callback API call for its idempotency key.
-    pub async fn callback_answer_set(
-        &self,
-        key: &str,
-        answer: &(axum::http::StatusCode, serde_json::Value),
-    ) -> redis::RedisResult<()> {
-        let raw = serde_json::to_string(&(answer.0.as_u16(), &answer.1)).unwrap_or_default();
-        redis::cmd("SET")
-            .arg(self.keys.callback(key))
-            .arg(raw)
-            .arg("EX")
-            .arg(CALLBACK_ANSWER_TTL)
-            .query_async(&mut self.conn())
-            .await
+    #[test]
+    fn the_dead_builder_pushes_what_forward_dead_lua_declares() {
+        let (k, v) = ("type".to_owned(), "closed".to_owned());
+        let args = DeadArgs {
+            tip: "k".into(),
+            events: "k".into(),
+            attempts_key: "k".into(),
+            dlq: "k".into(),
+            seq: 1,
+            stream_id: "1-0",
+            group: FORWARD_GROUP,
+            event_fields: vec![(&k, &v)],
+            error: "boom",
+            attempts: 8,
+        };
+        // The event's one field and value, then event_id, error and attempts with theirs.
+        assert_matches(&FORWARD_DEAD, &args.call(), 8);
     }
 }

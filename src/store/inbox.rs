@@ -2,23 +2,79 @@
 //! platform is told it arrived, then read by the `intake` consumer group. An entry is
 //! acknowledged and deleted only after its work is done, so a crash leaves it pending and it is
 //! read again; the `seen` marks make that second reading harmless.
+//!
+//! Keys: `inbox` (stream), `seen:<channel>:<update>` (a processed update's mark, 24 h),
+//! `tickq:<alias>` (a draft timer of the alias is queued). Script: `tick.lua`.
 
 use redis::streams::StreamReadReply;
 
-use super::Store;
+use super::script::{Call, TICK};
+use super::{Keys, Store};
 
-/// Appends a tick unless one is queued: KEYS tick mark, inbox; ARGV mark TTL, alias, kind.
-static TICK_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
-    redis::Script::new(
-        r#"
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], '*', 'kind', ARGV[3], 'key', ARGV[2], 'body', '')
-  return 1
-end
-return 0
-"#,
-    )
-});
+impl Keys {
+    /// Raw channel updates, consumer group `intake`.
+    pub fn inbox(&self) -> String {
+        format!("{}:inbox", self.ns)
+    }
+    /// Marks an update as processed (and holds replies not yet confirmed sent).
+    pub fn seen(&self, channel: &str, update: &str) -> String {
+        format!("{}:seen:{channel}:{update}", self.ns)
+    }
+    /// Set while a draft timer (tick) of `alias` is in the inbox and not yet done.
+    pub fn tick_queued(&self, alias: &str) -> String {
+        format!("{}:tickq:{alias}", self.ns)
+    }
+}
+
+/// What the `seen` mark of an update says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeenMark {
+    /// Processed and every reply sent.
+    Done,
+    /// Processed; these replies (JSON) may not all have been sent.
+    Pending(String),
+}
+
+/// The value of a mark whose replies all went out.
+const DONE: &str = "done";
+
+/// Seconds a `seen` mark lives: Telegram keeps undelivered updates for 24 hours.
+pub(super) const SEEN_TTL_SECS: u64 = 24 * 3600;
+
+impl SeenMark {
+    /// The mark a stored value says, if any.
+    pub(super) fn read(raw: Option<String>) -> Option<Self> {
+        raw.map(|r| {
+            if r == DONE {
+                Self::Done
+            } else {
+                Self::Pending(r)
+            }
+        })
+    }
+}
+
+/// Arguments of `tick.lua`.
+struct TickArgs<'a> {
+    tick_queued: String,
+    inbox: String,
+    /// How long the queued mark outlives a tick that is never acknowledged.
+    mark_ttl_secs: u64,
+    alias: &'a str,
+    kind: InboxKind,
+}
+
+impl TickArgs<'_> {
+    fn call(&self) -> Call {
+        let mut call = TICK.call();
+        call.key(&self.tick_queued)
+            .key(&self.inbox)
+            .arg(self.mark_ttl_secs)
+            .arg(self.alias)
+            .arg(self.kind.as_str());
+        call
+    }
+}
 
 /// Consumer group of the intake worker.
 pub const INTAKE_GROUP: &str = "intake";
@@ -101,14 +157,16 @@ impl Store {
     /// (for at most an hour): a citizen whose entries are held up behind a failing one does
     /// not gather a tick a minute. Whether one was appended.
     pub async fn inbox_append_tick(&self, alias: &str) -> redis::RedisResult<bool> {
-        let added: i64 = TICK_SCRIPT
-            .key(self.keys.tick_queued(alias))
-            .key(self.keys.inbox())
-            .arg(3600)
-            .arg(alias)
-            .arg(InboxKind::Tick.as_str())
-            .invoke_async(&mut self.conn())
-            .await?;
+        let added: i64 = TickArgs {
+            tick_queued: self.keys.tick_queued(alias),
+            inbox: self.keys.inbox(),
+            mark_ttl_secs: 3600,
+            alias,
+            kind: InboxKind::Tick,
+        }
+        .call()
+        .invoke(&mut self.conn())
+        .await?;
         Ok(added == 1)
     }
 
@@ -184,7 +242,7 @@ impl Store {
         if let Some(seen_key) = sent {
             pipe.cmd("SET")
                 .arg(seen_key)
-                .arg(super::commit::DONE)
+                .arg(DONE)
                 .arg("KEEPTTL")
                 .ignore();
         }
@@ -206,5 +264,54 @@ impl Store {
             .arg(self.keys.inbox())
             .query_async(&mut self.conn())
             .await
+    }
+
+    /// The mark of an update, if it was processed.
+    pub async fn seen(&self, seen_key: &str) -> redis::RedisResult<Option<SeenMark>> {
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(seen_key)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(SeenMark::read(raw))
+    }
+
+    /// Replaces the replies a mark holds with those still to send.
+    pub async fn seen_pending(&self, seen_key: &str, replies_json: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(seen_key)
+            .arg(replies_json)
+            .arg("KEEPTTL")
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Marks an update processed with nothing to send (ignored or refused updates).
+    pub async fn mark_seen(&self, seen_key: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(seen_key)
+            .arg(DONE)
+            .arg("EX")
+            .arg(SEEN_TTL_SECS)
+            .query_async(&mut self.conn())
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::script::tests::assert_matches;
+
+    #[test]
+    fn the_tick_builder_pushes_what_tick_lua_declares() {
+        let call = TickArgs {
+            tick_queued: "k1".into(),
+            inbox: "k2".into(),
+            mark_ttl_secs: 3600,
+            alias: "a",
+            kind: InboxKind::Tick,
+        }
+        .call();
+        assert_matches(&TICK, &call, 0);
     }
 }

@@ -1,16 +1,40 @@
 //! Stored tips and their lookup. A tip is a hash at `tip:<code>`: its content as submitted in
 //! the field `json`, and the fields that change (`status`, `seq`, who acknowledged it and
-//! when) beside it, so that a Lua script can change them atomically without rewriting JSON.
-//! Tips are indexed by received time in `tips`; their changes are events on `events`.
+//! when) beside it, so that a Lua script can change them atomically without rewriting JSON
+//! (`tip_changes.rs`). Tips are indexed by received time in `tips`; their changes are events on
+//! `events`.
+//!
+//! Keys: `tip:<code>` (hash), `tips` (codes by received time), `mytips:<alias>` (a citizen's
+//! last 20 codes, newest first), `recent:<alias>` (their recent tips as JSON, for duplicate
+//! detection). All written by the commit; a tip that cannot be read is left out and logged.
 
 use serde::{Deserialize, Serialize};
 
-use super::Store;
+use super::{Keys, Store};
 use crate::codes::ReceiptCode;
 use crate::config::Priority;
 use crate::conversation::{Evidence, Place};
 use crate::i18n::Lang;
 use crate::privacy::Channel;
+
+impl Keys {
+    /// One tip.
+    pub fn tip(&self, code: &str) -> String {
+        format!("{}:tip:{code}", self.ns)
+    }
+    /// Codes by received time.
+    pub fn tips(&self) -> String {
+        format!("{}:tips", self.ns)
+    }
+    /// A citizen's recent codes, newest first.
+    pub fn my_tips(&self, alias: &str) -> String {
+        format!("{}:mytips:{alias}", self.ns)
+    }
+    /// A citizen's recent tips, for duplicate detection.
+    pub fn recent(&self, alias: &str) -> String {
+        format!("{}:recent:{alias}", self.ns)
+    }
+}
 
 /// Where a tip stands, as the citizen may see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,71 +128,14 @@ pub struct Tip {
     pub duplicate_of: Option<String>,
 }
 
-/// What an officer's action on a tip did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transition {
-    /// Done now; the event has this sequence number.
-    Done(u64),
-    /// The tip is not in a state this action applies to (somebody was quicker).
-    NotNow(TipStatus),
-    /// No such tip.
-    Unknown,
-}
-
-/// One officer action: the states it applies to, the state it leads to, and what it records.
-#[derive(Debug, Clone)]
-pub struct Action<'a> {
-    /// The event type appended (`acknowledged`, `claimed`, `closed`).
-    pub event: &'a str,
-    /// States the action applies to.
-    pub from: &'a [TipStatus],
-    /// The state after it.
-    pub to: TipStatus,
-    /// Fields set on the tip and copied into the event, e.g. `("disposition", "spam")`.
-    pub fields: Vec<(&'a str, String)>,
-}
-
-/// The script, hashed once.
-static TRANSITION_SCRIPT: std::sync::LazyLock<redis::Script> =
-    std::sync::LazyLock::new(|| redis::Script::new(TRANSITION));
-
-static TRANSITION: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {-1, ''}
-end
-local status = redis.call('HGET', KEYS[1], 'status')
-local allowed = false
-for s in string.gmatch(ARGV[6], '[^,]+') do
-  if s == status then allowed = true end
-end
-if not allowed then
-  return {0, status}
-end
-redis.call('HSET', KEYS[1], 'status', ARGV[3])
-local event = {'type', ARGV[4], 'code', ARGV[1], 'actor', ARGV[5], 'at', ARGV[2]}
-for i = 7, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  -- Officers' names stay on the tip for the card; events name officers by alias only.
-  if not string.match(ARGV[i], '_by$') then
-    table.insert(event, ARGV[i])
-    table.insert(event, ARGV[i + 1])
-  end
-end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-table.insert(event, 'seq')
-table.insert(event, seq)
-redis.call('XADD', KEYS[2], '*', unpack(event))
-return {seq, ARGV[3]}
-"#;
-
-fn status_name(s: TipStatus) -> String {
+pub(super) fn status_name(s: TipStatus) -> String {
     serde_json::to_value(s)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
 
-fn parse_status(s: &str) -> Option<TipStatus> {
+pub(super) fn parse_status(s: &str) -> Option<TipStatus> {
     serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
 }
 
@@ -244,36 +211,6 @@ fn tip_from_fields(fields: &std::collections::HashMap<String, String>) -> Option
 }
 
 impl Store {
-    /// Applies an officer action and appends its event, atomically: of several presses at
-    /// once, only the first finds the tip in a state the action applies to.
-    pub async fn transition(
-        &self,
-        code: &ReceiptCode,
-        action: &Action<'_>,
-        now_ms: i64,
-        actor: &str,
-    ) -> redis::RedisResult<Transition> {
-        let from: Vec<String> = action.from.iter().map(|s| status_name(*s)).collect();
-        let mut inv = TRANSITION_SCRIPT.prepare_invoke();
-        inv.key(self.keys.tip(code.as_str()))
-            .key(self.keys.events())
-            .arg(code.as_str())
-            .arg(now_ms)
-            .arg(status_name(action.to))
-            .arg(action.event)
-            .arg(actor)
-            .arg(from.join(","));
-        for (k, v) in &action.fields {
-            inv.arg(*k).arg(v);
-        }
-        let (seq, status): (i64, String) = inv.invoke_async(&mut self.conn()).await?;
-        Ok(match seq {
-            -1 => Transition::Unknown,
-            0 => Transition::NotNow(parse_status(&status).unwrap_or(TipStatus::Closed)),
-            n => Transition::Done(n as u64),
-        })
-    }
-
     /// Codes of the citizen's recent tips, newest first.
     pub async fn my_tips(&self, alias: &str, n: usize) -> redis::RedisResult<Vec<String>> {
         redis::cmd("LRANGE")
@@ -298,5 +235,29 @@ impl Store {
             .arg(self.keys.events())
             .query_async(&mut self.conn())
             .await
+    }
+
+    /// Number of tips received in `[from_ms, to_ms)`.
+    pub async fn tips_between(&self, from_ms: i64, to_ms: i64) -> redis::RedisResult<u64> {
+        redis::cmd("ZCOUNT")
+            .arg(self.keys.tips())
+            .arg(from_ms)
+            .arg(format!("({to_ms}"))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The citizen's recent tips, for duplicate detection (newest first).
+    pub async fn recent_tips(&self, alias: &str) -> redis::RedisResult<Vec<crate::triage::Recent>> {
+        let raw: Vec<String> = redis::cmd("LRANGE")
+            .arg(self.keys.recent(alias))
+            .arg(0)
+            .arg(9)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(raw
+            .iter()
+            .filter_map(|r| serde_json::from_str(r).ok())
+            .collect())
     }
 }

@@ -23,14 +23,8 @@ use crate::rules::fold;
 /// Data of the "stay anonymous" choice; the conversation takes it as that button's press.
 pub const ANONYMOUS_DATA: &str = "ct:anon";
 
-/// One numbered choice.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MenuOption {
-    /// What the citizen reads (and may type back).
-    pub label: String,
-    /// What the conversation receives, as a button press.
-    pub data: String,
-}
+/// One numbered choice (defined by the store, which keeps the last menu shown).
+pub use crate::store::MenuOption;
 
 /// The choices of a message, in the order they are numbered (row by row, left to right).
 ///

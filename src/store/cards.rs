@@ -1,0 +1,206 @@
+//! Officer cards in the duty groups: which tip a bot message in a group belongs to (cards and
+//! relayed answers, so an officer's reply reaches the right citizen), the open tips of each
+//! group, the ids of groups that became supergroups, and the Telegram file ids of a Zalo tip's
+//! files once uploaded under its card. Where a card is (`card:<code>`) is read and written in
+//! `events.rs`; [`Store::record_card`] writes it here with the rest in one transaction.
+//!
+//! Keys: `card:<code>` (hash: chat, message, copied), `cardmsg:<chat>:<message>` (tip code,
+//! 90 days), `open:<group>` (codes scored by received time), `migrated:<old>` and
+//! `migrated_from:<new>` (group ids), `tgcopy:<code>` (hash: file index → Telegram file id).
+
+use super::{Keys, Store};
+
+/// How long a group message stays linked to its tip.
+const CARD_MESSAGE_TTL_SECS: i64 = 90 * 24 * 3600;
+
+impl Keys {
+    /// Where a tip's officer card is.
+    pub fn card(&self, code: &str) -> String {
+        format!("{}:card:{code}", self.ns)
+    }
+    /// Which tip a bot message in a duty group belongs to.
+    pub fn card_message(&self, chat: i64, message: i32) -> String {
+        format!("{}:cardmsg:{chat}:{message}", self.ns)
+    }
+    /// Open tips of a duty group, scored by received time.
+    pub fn open(&self, group: i64) -> String {
+        format!("{}:open:{group}", self.ns)
+    }
+    /// The id a migrated group has now.
+    pub fn migrated(&self, old: i64) -> String {
+        format!("{}:migrated:{old}", self.ns)
+    }
+    /// The id a group had in the configuration before it migrated.
+    pub fn migrated_from(&self, new: i64) -> String {
+        format!("{}:migrated_from:{new}", self.ns)
+    }
+    /// Telegram file ids of a Zalo tip's files, uploaded under its card.
+    pub fn telegram_copies(&self, code: &str) -> String {
+        format!("{}:tgcopy:{code}", self.ns)
+    }
+}
+
+impl Store {
+    /// Remembers that a bot message in a group belongs to `code` (cards, relayed answers),
+    /// so that an officer's reply to it reaches the right citizen.
+    pub async fn card_message_set(
+        &self,
+        chat: i64,
+        message: i32,
+        code: &str,
+    ) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(self.keys.card_message(chat, message))
+            .arg(code)
+            .arg("EX")
+            .arg(CARD_MESSAGE_TTL_SECS)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The tip a group message belongs to.
+    pub async fn card_message(
+        &self,
+        chat: i64,
+        message: i32,
+    ) -> redis::RedisResult<Option<String>> {
+        redis::cmd("GET")
+            .arg(self.keys.card_message(chat, message))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Records, in one step, where a tip's card was posted, that the message belongs to the
+    /// tip, and that the tip is open in its (configured) group.
+    pub async fn record_card(
+        &self,
+        code: &str,
+        chat: i64,
+        message: i32,
+        group: i64,
+        received_ms: i64,
+    ) -> redis::RedisResult<()> {
+        redis::pipe()
+            .atomic()
+            .cmd("HSET")
+            .arg(self.keys.card(code))
+            .arg("chat")
+            .arg(chat)
+            .arg("message")
+            .arg(message)
+            .arg("copied")
+            .arg(0)
+            .ignore()
+            .cmd("SET")
+            .arg(self.keys.card_message(chat, message))
+            .arg(code)
+            .arg("EX")
+            .arg(CARD_MESSAGE_TTL_SECS)
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.keys.open(group))
+            .arg(received_ms)
+            .arg(code)
+            .ignore()
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Lists a tip among its group's open tips.
+    pub async fn open_add(
+        &self,
+        group: i64,
+        code: &str,
+        received_ms: i64,
+    ) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZADD")
+            .arg(self.keys.open(group))
+            .arg(received_ms)
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Takes a closed tip off its group's open tips.
+    pub async fn open_remove(&self, group: i64, code: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZREM")
+            .arg(self.keys.open(group))
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// A group's open tips, oldest first.
+    pub async fn open_list(&self, group: i64, limit: usize) -> redis::RedisResult<Vec<String>> {
+        redis::cmd("ZRANGE")
+            .arg(self.keys.open(group))
+            .arg(0)
+            .arg(limit.saturating_sub(1))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Records that group `old` became supergroup `new`.
+    pub async fn migrate_group(&self, old: i64, new: i64) -> redis::RedisResult<()> {
+        redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(self.keys.migrated(old))
+            .arg(new)
+            .ignore()
+            .cmd("SET")
+            .arg(self.keys.migrated_from(new))
+            .arg(old)
+            .ignore()
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The id to send to for a group known as `id` (its supergroup's, once migrated).
+    pub async fn group_now(&self, id: i64) -> redis::RedisResult<i64> {
+        let new: Option<i64> = redis::cmd("GET")
+            .arg(self.keys.migrated(id))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(new.unwrap_or(id))
+    }
+
+    /// The id the configuration knows a group by (its id before migrating, if it did).
+    pub async fn group_configured(&self, id: i64) -> redis::RedisResult<i64> {
+        let old: Option<i64> = redis::cmd("GET")
+            .arg(self.keys.migrated_from(id))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(old.unwrap_or(id))
+    }
+
+    /// Records the Telegram file id of file `index` of tip `code` (uploaded under its card).
+    pub async fn telegram_copy_set(
+        &self,
+        code: &str,
+        index: usize,
+        file_id: &str,
+    ) -> redis::RedisResult<()> {
+        redis::cmd("HSET")
+            .arg(self.keys.telegram_copies(code))
+            .arg(index)
+            .arg(file_id)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The Telegram file id of file `index` of tip `code`, if it was uploaded.
+    pub async fn telegram_copy(
+        &self,
+        code: &str,
+        index: usize,
+    ) -> redis::RedisResult<Option<String>> {
+        redis::cmd("HGET")
+            .arg(self.keys.telegram_copies(code))
+            .arg(index)
+            .query_async(&mut self.conn())
+            .await
+    }
+}
