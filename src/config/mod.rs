@@ -8,9 +8,9 @@
 mod admin;
 mod desk;
 mod export;
+mod forward;
 mod rules;
 mod secrets;
-mod triage;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 pub use admin::{AdminSettings, PosterSettings};
 pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
 pub use export::{DescriptionMode, ExportOptions};
+pub use forward::ForwardSettings;
 pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
 pub use secrets::{SecretError, Secrets};
-pub use triage::TriageSettings;
 pub use validate::Problem;
 
 /// Everything tipline reads from its configuration file.
@@ -53,9 +53,10 @@ pub struct Settings {
     /// Triage rules applied at submit: keywords, duplicates, hotspots.
     #[serde(default)]
     pub rules: RuleSettings,
-    /// Forwarding to the police triage service.
+    /// The forwarder's settings: where the police triage service is and how hard to try. The
+    /// section is named after the service it points at (`[triage]`, a key deployments use).
     #[serde(default)]
-    pub triage: TriageSettings,
+    pub triage: ForwardSettings,
     /// Admins: exports and statistics in chat, the weekly report.
     #[serde(default)]
     pub admin: AdminSettings,

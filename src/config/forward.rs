@@ -9,7 +9,7 @@ use super::{Problem, Settings};
 /// The `forward` role.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct TriageSettings {
+pub struct ForwardSettings {
     /// Whether events are forwarded at all.
     pub enabled: bool,
     /// Where events are posted (`POST <url>`).
@@ -32,7 +32,7 @@ pub struct TriageSettings {
     pub evidence_url_ttl_secs: u64,
 }
 
-impl Default for TriageSettings {
+impl Default for ForwardSettings {
     fn default() -> Self {
         Self {
             enabled: false,
@@ -48,7 +48,7 @@ impl Default for TriageSettings {
     }
 }
 
-impl TriageSettings {
+impl ForwardSettings {
     pub(super) fn validate(&self, settings: &Settings, p: &mut Vec<Problem>) {
         if self.enabled {
             match reqwest::Url::parse(&self.url) {
