@@ -195,3 +195,136 @@ fn tip_json(tip: &Tip, ctx: &Context<'_>) -> Value {
         "duplicate_of": tip.duplicate_of.as_deref(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use figment::providers::Env;
+
+    use super::*;
+
+    fn settings() -> Settings {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Settings::load_with(
+            &root.join("config/tipline.toml"),
+            Env::prefixed("TIPLINE_TEST_NOTHING__"),
+        )
+        .unwrap()
+    }
+
+    fn event(fields: &[(&str, &str)]) -> EventEntry {
+        EventEntry {
+            stream_id: "1-1".into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<HashMap<_, _>>(),
+        }
+    }
+
+    /// The bodies of every kind of event but `submitted` (whose tip part has its own tests)
+    /// are pinned byte for byte: they are the triage service's contract.
+    #[test]
+    fn every_kind_of_event_gives_the_same_bytes_as_before() {
+        let settings = settings();
+        let vault = Vault::from_keys(b"an alias key of at least 32 chars!!", &[7; 32]);
+        let links = LinkSigner::new(b"a link key of at least 32 chars!!!!");
+        let ctx = Context {
+            settings: &settings,
+            vault: &vault,
+            links: &links,
+            now_unix: 1_795_734_000,
+        };
+        let head = |kind: &'static str, seq: &'static str, actor: &'static str| {
+            vec![
+                ("type", kind),
+                ("code", "TB-7K3Q-X9MD"),
+                ("seq", seq),
+                ("actor", actor),
+                ("at", "1795734012345"),
+            ]
+        };
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (
+                [head("submitted", "1", "a1b2c3"), vec![("priority", "high")]].concat(),
+                r#"{"actor":{"alias":"a1b2c3","kind":"citizen"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{},"id":"TB-7K3Q-X9MD:1","schema":"tipline.event.v1","seq":1,"type":"submitted"}"#,
+            ),
+            (
+                [
+                    head("acknowledged", "2", "officer:0f9e"),
+                    vec![("ack_ms", "1795734012345")],
+                ]
+                .concat(),
+                r#"{"actor":{"alias":"0f9e","kind":"officer"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"status":"acknowledged"},"id":"TB-7K3Q-X9MD:2","schema":"tipline.event.v1","seq":2,"type":"acknowledged"}"#,
+            ),
+            (
+                [
+                    head("claimed", "3", "triage"),
+                    vec![("claim_ms", "1795734012345")],
+                ]
+                .concat(),
+                r#"{"actor":{"kind":"triage"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"status":"in_progress"},"id":"TB-7K3Q-X9MD:3","schema":"tipline.event.v1","seq":3,"type":"claimed"}"#,
+            ),
+            (
+                [
+                    head("closed", "9", "officer:0f9e"),
+                    vec![("close_ms", "1795734012345"), ("disposition", "handled")],
+                ]
+                .concat(),
+                r#"{"actor":{"alias":"0f9e","kind":"officer"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"disposition":"handled","status":"closed"},"id":"TB-7K3Q-X9MD:9","schema":"tipline.event.v1","seq":9,"type":"closed"}"#,
+            ),
+            (
+                head("escalated", "4", "sla"),
+                r#"{"actor":{"kind":"system"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{},"id":"TB-7K3Q-X9MD:4","schema":"tipline.event.v1","seq":4,"type":"escalated"}"#,
+            ),
+            (
+                head("escalated", "5", "officer:0f9e"),
+                r#"{"actor":{"alias":"0f9e","kind":"officer"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{},"id":"TB-7K3Q-X9MD:5","schema":"tipline.event.v1","seq":5,"type":"escalated"}"#,
+            ),
+            (
+                [
+                    head("info_requested", "6", "officer:0f9e"),
+                    vec![("text", "Quán nước tên gì? \"A\"")],
+                ]
+                .concat(),
+                r#"{"actor":{"alias":"0f9e","kind":"officer"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"text":"Quán nước tên gì? \"A\""},"id":"TB-7K3Q-X9MD:6","schema":"tipline.event.v1","seq":6,"type":"info_requested"}"#,
+            ),
+            (
+                [
+                    head("citizen_replied", "7", "a1b2c3"),
+                    vec![("text", "Quán Bà Tư")],
+                ]
+                .concat(),
+                r#"{"actor":{"alias":"a1b2c3","kind":"citizen"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"text":"Quán Bà Tư"},"id":"TB-7K3Q-X9MD:7","schema":"tipline.event.v1","seq":7,"type":"citizen_replied"}"#,
+            ),
+            (
+                [
+                    head("noted", "8", "triage"),
+                    vec![("text", "Đã giao tổ trinh sát")],
+                ]
+                .concat(),
+                r#"{"actor":{"kind":"triage"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"text":"Đã giao tổ trinh sát"},"id":"TB-7K3Q-X9MD:8","schema":"tipline.event.v1","seq":8,"type":"noted"}"#,
+            ),
+            (
+                [
+                    head("hotspot", "2", "system"),
+                    vec![
+                        ("commune", "cao-phong"),
+                        ("category", "drugs"),
+                        ("count", "3"),
+                        ("window_mins", "1440"),
+                        ("codes", "TB-7K3Q-X9MD,TB-0000-0001,TB-ZZZZ-ZZZZ"),
+                    ],
+                ]
+                .concat(),
+                r#"{"actor":{"kind":"system"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"category":"drugs","codes":["TB-7K3Q-X9MD","TB-0000-0001","TB-ZZZZ-ZZZZ"],"commune":"cao-phong","count":3,"window_mins":1440},"id":"TB-7K3Q-X9MD:2","schema":"tipline.event.v1","seq":2,"type":"hotspot"}"#,
+            ),
+        ];
+        for (fields, want) in cases {
+            let got = serde_json::to_string(&body(&event(&fields), None, &ctx)).unwrap();
+            assert_eq!(got, want);
+        }
+    }
+}
