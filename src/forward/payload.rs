@@ -8,10 +8,12 @@
 use chrono::{DateTime, SecondsFormat};
 use serde_json::{Map, Value, json};
 
+use crate::codes::ReceiptCode;
 use crate::config::Settings;
 use crate::conversation::Place;
+use crate::events::TipEvent;
 use crate::privacy::Vault;
-use crate::store::{EventEntry, Tip};
+use crate::store::Tip;
 
 use super::sign::LinkSigner;
 
@@ -50,71 +52,86 @@ fn actor(raw: &str) -> Value {
 }
 
 /// The body for `event`; `tip` is needed for a `submitted` event.
-pub fn body(event: &EventEntry, tip: Option<&Tip>, ctx: &Context<'_>) -> Value {
-    let kind = event.get("type");
-    let code = event.get("code");
-    let seq: u64 = event.get("seq").parse().unwrap_or(0);
-    let at: i64 = event.get("at").parse().unwrap_or(0);
+pub fn body(event: &TipEvent, tip: Option<&Tip>, ctx: &Context<'_>) -> Value {
+    let head = event.head();
     let mut out = json!({
         "schema": SCHEMA,
         "id": idempotency_key(event),
-        "type": kind,
-        "code": code,
-        "seq": seq,
-        "at": iso(at),
-        "actor": actor(event.get("actor")),
+        "type": event.kind(),
+        "code": head.code.as_str(),
+        "seq": head.seq,
+        "at": iso(head.at),
+        "actor": actor(&head.actor),
     });
     let mut data = Map::new();
-    let text = |k: &str| Value::String(event.get(k).to_owned());
-    match kind {
-        "submitted" => {
+    match event {
+        TipEvent::Submitted { .. } => {
             if let Some(t) = tip {
                 out["tip"] = tip_json(t, ctx);
             }
         }
-        "acknowledged" => {
+        TipEvent::Acknowledged { .. } => {
             data.insert("status".into(), "acknowledged".into());
         }
-        "claimed" => {
+        TipEvent::Claimed { .. } => {
             data.insert("status".into(), "in_progress".into());
         }
-        "closed" => {
+        TipEvent::Closed { disposition, .. } => {
             data.insert("status".into(), "closed".into());
-            data.insert("disposition".into(), text("disposition"));
+            data.insert("disposition".into(), disposition.as_str().into());
         }
-        "info_requested" | "citizen_replied" | "noted" => {
-            data.insert("text".into(), text("text"));
+        TipEvent::InfoRequested { text, .. }
+        | TipEvent::CitizenReplied { text, .. }
+        | TipEvent::Noted { text, .. } => {
+            data.insert("text".into(), text.as_str().into());
         }
-        "hotspot" => {
-            data.insert("commune".into(), text("commune"));
-            data.insert("category".into(), text("category"));
-            data.insert(
-                "count".into(),
-                event.get("count").parse::<u64>().unwrap_or(0).into(),
-            );
-            data.insert(
-                "window_mins".into(),
-                event.get("window_mins").parse::<u64>().unwrap_or(0).into(),
-            );
+        TipEvent::Hotspot {
+            commune,
+            category,
+            count,
+            window_mins,
+            codes,
+            ..
+        } => {
+            data.insert("commune".into(), commune.as_str().into());
+            data.insert("category".into(), category.as_str().into());
+            data.insert("count".into(), (*count).into());
+            data.insert("window_mins".into(), (*window_mins).into());
             data.insert(
                 "codes".into(),
-                event
-                    .get("codes")
-                    .split(',')
-                    .filter(|c| !c.is_empty())
+                codes
+                    .iter()
+                    .map(ReceiptCode::as_str)
                     .collect::<Vec<_>>()
                     .into(),
             );
         }
-        _ => {}
+        // Nothing changes on the tip; the type says it all.
+        TipEvent::Escalated { .. } => {}
     }
     out["data"] = Value::Object(data);
     out
 }
 
+/// Whether the body of `event` carries the whole tip.
+pub fn needs_tip(event: &TipEvent) -> bool {
+    match event {
+        TipEvent::Submitted { .. } => true,
+        TipEvent::Hotspot { .. }
+        | TipEvent::Acknowledged { .. }
+        | TipEvent::Claimed { .. }
+        | TipEvent::Closed { .. }
+        | TipEvent::Escalated { .. }
+        | TipEvent::InfoRequested { .. }
+        | TipEvent::CitizenReplied { .. }
+        | TipEvent::Noted { .. } => false,
+    }
+}
+
 /// `<code>:<seq>`, the same for every attempt at one event.
-pub fn idempotency_key(event: &EventEntry) -> String {
-    format!("{}:{}", event.get("code"), event.get("seq"))
+pub fn idempotency_key(event: &TipEvent) -> String {
+    let head = event.head();
+    format!("{}:{}", head.code, head.seq)
 }
 
 fn tip_json(tip: &Tip, ctx: &Context<'_>) -> Value {
@@ -214,18 +231,16 @@ mod tests {
         .unwrap()
     }
 
-    fn event(fields: &[(&str, &str)]) -> EventEntry {
-        EventEntry {
-            stream_id: "1-1".into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<HashMap<_, _>>(),
-        }
+    fn event(fields: &[(&str, &str)]) -> TipEvent {
+        let fields = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<HashMap<_, _>>();
+        TipEvent::decode(&fields).unwrap()
     }
 
-    /// The bodies of every kind of event but `submitted` (whose tip part has its own tests)
-    /// are pinned byte for byte: they are the triage service's contract.
+    /// The body of every kind of event (a `submitted` one without its tip, which the schema
+    /// tests cover) is pinned byte for byte: it is the triage service's contract.
     #[test]
     fn every_kind_of_event_gives_the_same_bytes_as_before() {
         let settings = settings();
