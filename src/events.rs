@@ -25,15 +25,20 @@
 //! them. Officers' names (`ack_by`, …) stay on the tip; events written before that rule may
 //! still hold them, and decoding ignores any field it does not know.
 //!
-//! DESIGN.md §3 also names `Reopened` and `Purged`; nothing writes them yet, so they are not
-//! variants. Adding a variant makes every consumer's `match` fail to compile until it decides
-//! what to do with the new kind.
+//! Exports and statistics read the tips, not this stream. DESIGN.md §3 also names `Reopened`
+//! and `Purged`; nothing writes them yet, so they are not variants. Adding a variant makes
+//! every consumer's `match` fail to compile until it decides what to do with the new kind.
 //!
 //! Rust writers build a [`TipEvent`] and append it with [`crate::store::Store::events_append`],
-//! which numbers it. The Lua scripts that write `submitted`, `hotspot` and `citizen_replied`
-//! (the submit commit) and the transitions write the same fields themselves; tests decode
-//! what they write. Decoding never panics: an unknown type or a missing or malformed field is
-//! a [`DecodeError`] that names the field, never its value.
+//! which numbers it; a transition (`desk::actions::apply`) hands [`TipEvent::fields`] to the
+//! transition script, which sets them on the tip and copies them into the event. The submit
+//! commit (Lua) writes `submitted`, `hotspot` and `citizen_replied` itself, with the fields
+//! above; a test (`tests/api/forward.rs`) decodes and re-encodes everything the scripts write.
+//!
+//! Decoding never panics: an unknown type or a missing or malformed field is a
+//! [`DecodeError`] that names the field, never its value. The consumer groups skip an unknown
+//! type and dead-letter a malformed event at once ([`crate::consumer`]); the forwarder
+//! dead-letters both, since no body of them could follow the schema.
 
 use std::collections::HashMap;
 
@@ -183,27 +188,6 @@ impl TipEvent {
             | Self::CitizenReplied { head, .. }
             | Self::Noted { head, .. } => head,
         }
-    }
-
-    /// The head, to number an event.
-    fn head_mut(&mut self) -> &mut Head {
-        match self {
-            Self::Submitted { head, .. }
-            | Self::Hotspot { head, .. }
-            | Self::Acknowledged { head }
-            | Self::Claimed { head }
-            | Self::Closed { head, .. }
-            | Self::Escalated { head }
-            | Self::InfoRequested { head, .. }
-            | Self::CitizenReplied { head, .. }
-            | Self::Noted { head, .. } => head,
-        }
-    }
-
-    /// The event with sequence number `seq`.
-    pub fn numbered(mut self, seq: u64) -> Self {
-        self.head_mut().seq = seq;
-        self
     }
 
     /// The tip's code.
