@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::app::Shared;
 use crate::codes::ReceiptCode;
 use crate::desk::actions::{Verb, apply};
+use crate::events::{Head, TipEvent};
 use crate::i18n::Lang;
 use crate::store::{TipStatus, Transition};
 
@@ -152,26 +153,22 @@ pub async fn handle(
                     json!({"error": "conflict", "detail": "the tip is closed", "status": tip.status}),
                 ));
             }
-            let kind = if req.kind == "ask" {
-                "info_requested"
+            let head = Head::new(code.clone(), actor, now);
+            let text = text.to_owned();
+            let event = if req.kind == "ask" {
+                TipEvent::InfoRequested { head, text }
             } else {
-                "noted"
+                TipEvent::Noted { head, text }
             };
             let once_key = once.map(|k| format!("{}:cbonce:{k}", shared.settings.app.namespace));
             let seq = shared
                 .store
-                .append_event_once(
-                    once_key.as_deref(),
-                    code.as_str(),
-                    kind,
-                    actor,
-                    now,
-                    &[("text", text)],
-                )
+                .events_append(once_key.as_deref(), &event)
                 .await?;
             // 0: this call was carried out before (same idempotency key); nothing new.
             if seq > 0 {
-                crate::audit::append(&shared.store, now, actor, kind, code.as_str(), "").await?;
+                crate::audit::append(&shared.store, now, actor, event.kind(), code.as_str(), "")
+                    .await?;
             }
             seq
         }

@@ -2,7 +2,8 @@
 //! read its pending events first, then new ones; acknowledge an event only after its handler
 //! succeeded; retry a failed one with backoff; after `MAX_ATTEMPTS` failures over at least ten
 //! minutes move it to `dlq:<group>` with the last error so that one bad event cannot stop its
-//! tip for ever.
+//! tip for ever. Handlers get the decoded [`TipEvent`]: an entry of a type this build does not
+//! know is skipped, one with a missing or malformed field is dead-lettered at once.
 //!
 //! Events of different tips are handled concurrently, those of one tip one after the other in
 //! stream order (a card is posted before it is redrawn), in [`crate::lanes`] keyed by the
@@ -18,6 +19,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
+use crate::events::{DecodeError, TipEvent};
 use crate::lanes::{self, Keyed, Limits};
 use crate::store::{EventEntry, Store};
 
@@ -33,13 +35,19 @@ const LIMITS: Limits = Limits {
     queued: 512,
 };
 
-/// What a consumer group does with one event.
+/// What a consumer group does with one event. It sees the decoded event only: an entry that
+/// does not decode never reaches it (see [`Consumer`]).
 pub trait Handler: Send + Sync + 'static {
     /// The consumer group's name (`desk`, `notify`, …).
     const GROUP: &'static str;
 
-    /// Does the work for `event`; an error leaves it pending for a retry.
-    fn handle(&self, event: &EventEntry) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Does the work for `event` (stream entry `stream_id`); an error leaves it pending for a
+    /// retry.
+    fn handle(
+        &self,
+        stream_id: &str,
+        event: &TipEvent,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
 /// A worker of one consumer group.
@@ -163,7 +171,11 @@ impl<H: Handler> Consumer<H> {
     /// Handles one event and acknowledges it, or dead-letters it after its last attempt.
     async fn process(&self, event: &EventEntry) -> anyhow::Result<()> {
         let store = &self.shared.store;
-        match self.handler.handle(event).await {
+        let decoded = match event.decode() {
+            Ok(decoded) => decoded,
+            Err(e) => return self.undecodable(event, &e).await,
+        };
+        match self.handler.handle(&event.stream_id, &decoded).await {
             Ok(()) => {
                 store.events_ack(H::GROUP, &event.stream_id).await?;
                 self.attempts_lock().remove(&event.stream_id);
@@ -185,7 +197,7 @@ impl<H: Handler> Consumer<H> {
                 }
                 tracing::error!(
                     group = H::GROUP,
-                    tip = event.get("code"),
+                    tip = %decoded.code(),
                     error = format!("{e:#}"),
                     "event given up; dead-lettered"
                 );
@@ -196,6 +208,24 @@ impl<H: Handler> Consumer<H> {
                 Ok(())
             }
         }
+    }
+
+    /// An entry that is not a [`TipEvent`]. A type this build does not know (written by a
+    /// newer one, or by hand) is skipped, as every consumer always skipped the types it had no
+    /// use for; an event of a known type with a missing or malformed field cannot be handled
+    /// by any retry, so it goes to `dlq:<group>` at once, kept for a look and a replay.
+    async fn undecodable(&self, event: &EventEntry, error: &DecodeError) -> anyhow::Result<()> {
+        let store = &self.shared.store;
+        if let DecodeError::UnknownType(_) = error {
+            tracing::warn!(group = H::GROUP, id = %event.stream_id, error = %error, "event of an unknown type; skipped");
+            store.events_ack(H::GROUP, &event.stream_id).await?;
+            return Ok(());
+        }
+        tracing::error!(group = H::GROUP, id = %event.stream_id, error = %error, "event cannot be read; dead-lettered");
+        store
+            .events_dead_letter(H::GROUP, event, &error.to_string())
+            .await?;
+        Ok(())
     }
 
     fn attempts_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {

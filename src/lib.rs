@@ -9,6 +9,7 @@
 //! - [`rules`]: keyword rules, near-duplicate text, personal-data recognisers.
 //! - [`triage`]: the triage decision on a submitted tip (priority, duplicate, why).
 //! - [`store`]: everything kept in Redis (inbox, conversations, tips, events).
+//! - [`events`]: the typed tip events and their fields on the events stream (the contract).
 //! - [`channels`]: platform adapters (Telegram: polling, webhook, sending).
 //! - [`intake`]: the worker that runs updates through the conversation in order.
 //! - [`consumer`]: the loop shared by every consumer group on the events stream.
@@ -40,6 +41,7 @@ pub mod config;
 pub mod consumer;
 pub mod conversation;
 pub mod desk;
+pub mod events;
 pub mod export;
 pub mod forward;
 pub mod http;

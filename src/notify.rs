@@ -6,17 +6,15 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use teloxide::prelude::*;
 
 use crate::app::Shared;
 use crate::channels::SendError;
 use crate::channels::outbound::render_for;
-use crate::codes::ReceiptCode;
 use crate::consumer::Handler;
 use crate::conversation::{Button, Keyboard, Label, Reply};
+use crate::events::TipEvent;
 use crate::i18n::Msg;
-use crate::store::EventEntry;
 
 /// Event types a citizen can be told about, with the message that tells them.
 pub const NOTICES: &[(&str, &str)] = &[
@@ -39,8 +37,8 @@ impl Notify {
 impl Notify {
     /// A question that cannot reach the citizen: the officers are told under the card, so
     /// nobody waits for an answer that cannot come. Other notices are just logged.
-    async fn undelivered(&self, tip: &crate::store::Tip, kind: &str) -> anyhow::Result<()> {
-        if kind != "info_requested" {
+    async fn undelivered(&self, tip: &crate::store::Tip, question: bool) -> anyhow::Result<()> {
+        if !question {
             return Ok(());
         }
         let sh = &self.shared;
@@ -67,30 +65,43 @@ impl Notify {
 impl Handler for Notify {
     const GROUP: &'static str = "notify";
 
-    async fn handle(&self, event: &EventEntry) -> anyhow::Result<()> {
+    async fn handle(&self, _stream_id: &str, event: &TipEvent) -> anyhow::Result<()> {
         let sh = &self.shared;
-        let kind = event.get("type");
-        // An officer's question always goes through; the other notices as configured.
-        let msg_id = if kind == "info_requested" {
-            "notify-question"
-        } else {
-            match NOTICES.iter().find(|(k, _)| *k == kind) {
-                Some((_, id)) if sh.settings.notify.on.iter().any(|k| k == kind) => id,
-                _ if kind == "closed" => "",
-                _ => return Ok(()),
-            }
+        let notice = |kind: &str| match NOTICES.iter().find(|(k, _)| *k == kind) {
+            Some((_, id)) if sh.settings.notify.on.iter().any(|k| k == kind) => *id,
+            _ => "",
         };
-        let code = ReceiptCode::parse(event.get("code")).context("event without a code")?;
-        let sent_key = sh.store.keys().notified(code.as_str(), event.get("seq"));
+        // The message for the citizen ("": none) and the text it carries. An officer's question
+        // always goes through; the other notices as configured; a close, notice or not, ends
+        // the citizen's answer mode.
+        let (msg_id, text) = match event {
+            TipEvent::InfoRequested { text, .. } => ("notify-question", text.as_str()),
+            TipEvent::Acknowledged { .. } => match notice(event.kind()) {
+                "" => return Ok(()),
+                id => (id, ""),
+            },
+            TipEvent::Closed { .. } => (notice(event.kind()), ""),
+            TipEvent::Submitted { .. }
+            | TipEvent::Hotspot { .. }
+            | TipEvent::Claimed { .. }
+            | TipEvent::Escalated { .. }
+            | TipEvent::CitizenReplied { .. }
+            | TipEvent::Noted { .. } => return Ok(()),
+        };
+        let question = matches!(event, TipEvent::InfoRequested { .. });
+        let closed = matches!(event, TipEvent::Closed { .. });
+        let code = event.code();
+        let sent_key = sh
+            .store
+            .keys()
+            .notified(code.as_str(), &event.head().seq.to_string());
         if sh.store.exists(&sent_key).await? {
             return Ok(());
         }
-        let Some(tip) = sh.store.tip(&code).await? else {
+        let Some(tip) = sh.store.tip(code).await? else {
             return Ok(());
         };
-        if kind == "closed"
-            && sh.store.answering(&tip.alias).await?.as_deref() == Some(code.as_str())
-        {
+        if closed && sh.store.answering(&tip.alias).await?.as_deref() == Some(code.as_str()) {
             sh.store.answering_clear(&tip.alias).await?;
         }
         if msg_id.is_empty() {
@@ -101,7 +112,7 @@ impl Handler for Notify {
             .exists(&sh.store.keys().unreachable(&tip.alias))
             .await?
         {
-            return self.undelivered(&tip, kind).await;
+            return self.undelivered(&tip, question).await;
         }
         let route = match sh.store.route(&tip.alias).await? {
             Some(sealed) => sh.vault.open_route(&sealed).ok(),
@@ -109,12 +120,9 @@ impl Handler for Notify {
         };
         let Some(route) = route else {
             tracing::warn!(tip = %code, "no route back to the citizen; not notified");
-            return self.undelivered(&tip, kind).await;
+            return self.undelivered(&tip, question).await;
         };
-        let question = kind == "info_requested";
-        let msg = Msg::new(msg_id)
-            .arg("code", &code)
-            .arg("text", event.get("text"));
+        let msg = Msg::new(msg_id).arg("code", code).arg("text", text);
         let reply = if question {
             Reply::with(
                 msg,
@@ -135,11 +143,11 @@ impl Handler for Notify {
             Err(SendError::Blocked) => {
                 tracing::info!(tip = %code, "citizen unreachable (blocked the bot)");
                 sh.store.mark_unreachable(&tip.alias).await?;
-                return self.undelivered(&tip, kind).await;
+                return self.undelivered(&tip, question).await;
             }
             Err(SendError::Refused(e)) => {
                 tracing::error!(tip = %code, error = %e, "notice refused by the platform");
-                return self.undelivered(&tip, kind).await;
+                return self.undelivered(&tip, question).await;
             }
             Err(e) => return Err(e.into()),
         }

@@ -19,6 +19,7 @@ use crate::app::Shared;
 use crate::channels::telegram::parse::OfficerPress;
 use crate::channels::telegram::send;
 use crate::codes::ReceiptCode;
+use crate::events::{Head, TipEvent};
 use crate::i18n::Lang;
 use crate::privacy::Channel;
 use crate::store::{Action, Tip, TipStatus, Transition};
@@ -222,47 +223,54 @@ pub async fn apply(
     name: String,
     now: i64,
 ) -> anyhow::Result<Transition> {
-    let action = match verb {
-        Verb::Ack => Action {
-            event: "acknowledged",
-            from: &[TipStatus::Submitted],
-            to: TipStatus::Acknowledged,
-            fields: vec![("ack_ms", now.to_string()), ("ack_by", name)],
-        },
-        Verb::Claim => Action {
-            event: "claimed",
-            from: &[TipStatus::Submitted, TipStatus::Acknowledged],
-            to: TipStatus::InProgress,
-            fields: vec![("claim_ms", now.to_string()), ("claim_by", name)],
-        },
-        Verb::Close(disposition) => Action {
-            event: "closed",
-            from: &[
+    let head = Head::new(code.clone(), actor, now);
+    // The transition sets the event's fields on the tip and copies them into the event, with
+    // the officer's name (`*_by`) on the tip only.
+    let (event, from, to, by): (_, &[TipStatus], _, _) = match verb {
+        Verb::Ack => (
+            TipEvent::Acknowledged { head },
+            &[TipStatus::Submitted],
+            TipStatus::Acknowledged,
+            "ack_by",
+        ),
+        Verb::Claim => (
+            TipEvent::Claimed { head },
+            &[TipStatus::Submitted, TipStatus::Acknowledged],
+            TipStatus::InProgress,
+            "claim_by",
+        ),
+        Verb::Close(disposition) => (
+            TipEvent::Closed { head, disposition },
+            &[
                 TipStatus::Submitted,
                 TipStatus::Acknowledged,
                 TipStatus::InProgress,
             ],
-            to: TipStatus::Closed,
-            fields: vec![
-                ("close_ms", now.to_string()),
-                ("close_by", name),
-                ("disposition", disposition),
-            ],
-        },
+            TipStatus::Closed,
+            "close_by",
+        ),
+    };
+    let mut fields = event.fields();
+    fields.push((by, name));
+    let action = Action {
+        event: event.kind(),
+        from,
+        to,
+        fields,
     };
     let result = shared.store.transition(code, &action, now, actor).await?;
     if let Transition::Done(_) = result {
-        tracing::info!(tip = %code, action = action.event, "tip state changed");
-        let detail = action
-            .fields
-            .iter()
-            .find(|(k, _)| *k == "disposition")
-            .map_or("", |(_, v)| v.as_str());
+        tracing::info!(tip = %code, action = event.kind(), "tip state changed");
+        let detail = if let TipEvent::Closed { disposition, .. } = &event {
+            disposition.as_str()
+        } else {
+            ""
+        };
         crate::audit::append(
             &shared.store,
             now,
             actor,
-            action.event,
+            event.kind(),
             code.as_str(),
             detail,
         )
@@ -297,12 +305,12 @@ async fn escalate(
         .arg("code", code)
         .arg("officer", officer);
     super::post_to_supervisors(shared, &tip, &header).await?;
-    shared
-        .store
-        .append_event(code.as_str(), "escalated", actor, now, &[])
-        .await?;
+    let event = TipEvent::Escalated {
+        head: Head::new(code.clone(), actor, now),
+    };
+    shared.store.events_append(None, &event).await?;
     tracing::info!(tip = %code, "tip escalated by an officer");
-    crate::audit::append(&shared.store, now, actor, "escalated", code.as_str(), "").await?;
+    crate::audit::append(&shared.store, now, actor, event.kind(), code.as_str(), "").await?;
     Ok("desk-escalated")
 }
 

@@ -27,9 +27,10 @@ use crate::channels::SendError;
 use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
 use crate::consumer::Handler;
+use crate::events::TipEvent;
 use crate::i18n::{Lang, Msg};
 use crate::privacy::Channel;
-use crate::store::{EventEntry, Tip};
+use crate::store::Tip;
 
 /// The desk's handler of events.
 pub struct Desk {
@@ -46,7 +47,7 @@ impl Desk {
 impl Handler for Desk {
     const GROUP: &'static str = "desk";
 
-    async fn handle(&self, event: &EventEntry) -> anyhow::Result<()> {
+    async fn handle(&self, _stream_id: &str, event: &TipEvent) -> anyhow::Result<()> {
         self.on_event(event).await
     }
 }
@@ -54,27 +55,28 @@ impl Handler for Desk {
 impl Desk {
     /// Tells the tip's duty group (under its card) and the supervisors that tips of one
     /// category are piling up in one commune.
-    async fn post_hotspot(&self, tip: &Tip, event: &EventEntry) -> anyhow::Result<()> {
+    async fn post_hotspot(
+        &self,
+        tip: &Tip,
+        commune: &str,
+        category: &str,
+        count: u64,
+        window_mins: u64,
+        codes: &[ReceiptCode],
+    ) -> anyhow::Result<()> {
         let sh = &self.shared;
         let lang = Lang::parse(&sh.settings.desk.lang).unwrap_or_default();
         let commune = sh
             .settings
-            .commune(event.get("commune"))
-            .map_or_else(|| event.get("commune").to_owned(), |c| c.name.clone());
-        let hours = event
-            .get("window_mins")
-            .parse::<u64>()
-            .unwrap_or(0)
-            .div_ceil(60);
+            .commune(commune)
+            .map_or_else(|| commune.to_owned(), |c| c.name.clone());
+        let codes: Vec<&str> = codes.iter().map(ReceiptCode::as_str).collect();
         let msg = Msg::new("desk-hotspot")
-            .arg("count", event.get("count"))
-            .arg(
-                "category",
-                sh.settings.category_label(event.get("category"), lang),
-            )
+            .arg("count", count.to_string())
+            .arg("category", sh.settings.category_label(category, lang))
             .arg("commune", commune)
-            .arg("hours", hours)
-            .arg("codes", event.get("codes").replace(',', ", "));
+            .arg("hours", window_mins.div_ceil(60))
+            .arg("codes", codes.join(", "));
         relay::post_under_card(sh, tip, &msg).await?;
         if sh.settings.desk.supervisor_group != 0 {
             let text = sh.texts.render(lang, &msg);
@@ -88,52 +90,60 @@ impl Desk {
         Ok(())
     }
 
-    async fn on_event(&self, event: &EventEntry) -> anyhow::Result<()> {
+    async fn on_event(&self, event: &TipEvent) -> anyhow::Result<()> {
         let sh = &self.shared;
-        let kind = event.get("type");
-        if !sh.settings.desk.enabled
-            || !matches!(
-                kind,
-                "submitted"
-                    | "acknowledged"
-                    | "claimed"
-                    | "closed"
-                    | "citizen_replied"
-                    | "noted"
-                    | "hotspot"
-            )
-        {
+        if !sh.settings.desk.enabled {
             return Ok(());
         }
-        let code = ReceiptCode::parse(event.get("code")).context("event without a code")?;
-        let Some(tip) = sh.store.tip(&code).await? else {
+        let code = event.code();
+        let Some(tip) = sh.store.tip(code).await? else {
             tracing::warn!(tip = %code, "event of an unknown tip; skipped");
             return Ok(());
         };
-        match kind {
-            "citizen_replied" => return relay::post_answer(sh, &tip, event.get("text")).await,
-            "noted" => {
+        match event {
+            TipEvent::Submitted { .. } => self.post_card(&tip).await,
+            TipEvent::Acknowledged { .. } | TipEvent::Claimed { .. } | TipEvent::Closed { .. } => {
+                if tip.status == crate::store::TipStatus::Closed
+                    && let Some((chat, _, _)) = sh.store.card(code.as_str()).await?
+                {
+                    sh.store.open_remove(chat, code.as_str()).await?;
+                }
+                self.refresh_card(&tip).await
+            }
+            TipEvent::CitizenReplied { text, .. } => relay::post_answer(sh, &tip, text).await,
+            TipEvent::Noted { text, .. } => {
                 let text = if sh.settings.desk.minimal_cards {
-                    crate::rules::pii::redact(event.get("text"))
+                    crate::rules::pii::redact(text)
                 } else {
-                    event.get("text").to_owned()
+                    text.clone()
                 };
                 let msg = Msg::new("desk-triage-note")
                     .arg("code", &tip.code)
                     .arg("text", text);
-                return relay::post_under_card(sh, &tip, &msg).await;
+                relay::post_under_card(sh, &tip, &msg).await
             }
-            "hotspot" => return self.post_hotspot(&tip, event).await,
-            _ => {}
-        }
-        if kind != "submitted" {
-            if tip.status == crate::store::TipStatus::Closed
-                && let Some((chat, _, _)) = sh.store.card(code.as_str()).await?
-            {
-                sh.store.open_remove(chat, code.as_str()).await?;
+            TipEvent::Hotspot {
+                commune,
+                category,
+                count,
+                window_mins,
+                codes,
+                ..
+            } => {
+                self.post_hotspot(&tip, commune, category, *count, *window_mins, codes)
+                    .await
             }
-            return self.refresh_card(&tip).await;
+            // The escalation posted to the supervisors itself; a question is the notifier's
+            // to relay, and the officer who asked was answered in the group.
+            TipEvent::Escalated { .. } | TipEvent::InfoRequested { .. } => Ok(()),
         }
+    }
+
+    /// Posts the card of a submitted tip (once), starts its SLA timer and copies its files
+    /// under the card.
+    async fn post_card(&self, tip: &Tip) -> anyhow::Result<()> {
+        let sh = &self.shared;
+        let code = &tip.code;
         let bot = sh.telegram()?;
         let desk = &sh.settings.desk;
         let (chat, card, copied) = match sh.store.card(code.as_str()).await? {
@@ -141,8 +151,8 @@ impl Desk {
             None => {
                 let group = desk.group_for(&sh.settings, tip.commune.as_deref(), &tip.category);
                 let lang = Lang::parse(&desk.lang).unwrap_or_default();
-                let text = card::render_with_state(&tip, sh, lang);
-                let buttons = actions::buttons(&tip, sh);
+                let text = card::render_with_state(tip, sh, lang);
+                let buttons = actions::buttons(tip, sh);
                 let (sent, chat) = to_group(sh, group, |chat| {
                     let mut req = bot.send_message(ChatId(chat), text.clone());
                     if let Some(b) = &buttons {
@@ -159,12 +169,12 @@ impl Desk {
             }
         };
         // Also when the card was posted before a crash: the timer may not have been started.
-        sla::start(sh, &tip).await?;
+        sla::start(sh, tip).await?;
         if desk.minimal_cards || copied >= tip.evidence.len() {
             return Ok(());
         }
         if tip.channel == Channel::Zalo {
-            return self.upload_files(&tip, chat, card, copied).await;
+            return self.upload_files(tip, chat, card, copied).await;
         }
         let from = match sh.store.route(&tip.alias).await? {
             Some(sealed) => sh.vault.open_route(&sealed).ok(),

@@ -12,6 +12,7 @@ use crate::app::Shared;
 use crate::channels::telegram::parse::OfficerReply;
 use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
+use crate::events::{Head, TipEvent};
 use crate::i18n::{Lang, Msg};
 use crate::privacy::Channel;
 use crate::store::{Tip, TipStatus};
@@ -51,23 +52,17 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
             "{}:relayed:{}:{}",
             shared.settings.app.namespace, reply.chat_id, reply.message_id
         );
-        shared
-            .store
-            .append_event_once(
-                Some(&once),
-                code.as_str(),
-                "info_requested",
-                &actor,
-                shared.clock.now_ms(),
-                &[("text", reply.text.as_str())],
-            )
-            .await?;
+        let event = TipEvent::InfoRequested {
+            head: Head::new(code.clone(), &actor, shared.clock.now_ms()),
+            text: reply.text.clone(),
+        };
+        shared.store.events_append(Some(&once), &event).await?;
         tracing::info!(tip = %code, "officer question queued for the citizen");
         crate::audit::append(
             &shared.store,
             shared.clock.now_ms(),
             &actor,
-            "info_requested",
+            event.kind(),
             code.as_str(),
             "",
         )

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::Shared;
 use crate::codes::ReceiptCode;
 use crate::config::Priority;
+use crate::events::{Head, TipEvent};
 use crate::i18n::{Lang, Msg};
 use crate::store::{Tip, TipStatus};
 
@@ -112,10 +113,10 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
                 .arg("minutes", &waited);
             super::post_to_supervisors(shared, &tip, &header).await?;
         }
-        shared
-            .store
-            .append_event(code.as_str(), "escalated", "sla", now, &[])
-            .await?;
+        let event = TipEvent::Escalated {
+            head: Head::new(code.clone(), "sla", now),
+        };
+        shared.store.events_append(None, &event).await?;
         tracing::warn!(tip = %code, "unacknowledged tip escalated to the supervisors");
     }
     shared.store.sla_set_stage(code.as_str(), 2).await?;

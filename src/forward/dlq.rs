@@ -25,13 +25,17 @@ impl Forwarder {
         let Some(letter) = store.dlq_get(FORWARD_GROUP, id).await? else {
             return Ok(Replay::Unknown);
         };
-        let event = letter.event();
-        let tip = match crate::codes::ReceiptCode::parse(event.get("code")) {
-            Ok(code) if event.get("type") == "submitted" => match store.tip(&code).await? {
+        let event = match letter.event().decode() {
+            Ok(event) => event,
+            Err(e) => return Ok(Replay::Failed(format!("the event cannot be read: {e}"))),
+        };
+        let tip = if payload::needs_tip(&event) {
+            match store.tip(event.code()).await? {
                 Some(t) => Some(t),
                 None => return Ok(Replay::Failed("the tip is no longer stored".into())),
-            },
-            _ => None,
+            }
+        } else {
+            None
         };
         let now_ms = self.shared.clock.now_ms();
         let body = self.body(&event, tip.as_ref(), now_ms);
@@ -43,7 +47,7 @@ impl Forwarder {
             now_ms,
             actor,
             "dlq_replay",
-            event.get("code"),
+            event.code().as_str(),
             &format!(
                 "{id} {}",
                 if result.is_ok() {

@@ -31,7 +31,6 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Shared;
-use crate::codes::ReceiptCode;
 use crate::store::{EventEntry, FORWARD_GROUP};
 
 use sign::LinkSigner;
@@ -343,16 +342,27 @@ impl Forwarder {
         seq: u64,
     ) -> anyhow::Result<Outcome> {
         let store = &self.shared.store;
-        let tip = match (event.get("type"), ReceiptCode::parse(code)) {
-            ("submitted", Ok(c)) => match store.tip(&c).await? {
+        let decoded = match event.decode() {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                // No body of it could follow the schema; the dead letter keeps it for a look
+                // and, after an upgrade that knows it, a replay.
+                self.dead(event, seq, &format!("the event cannot be read: {e}"), 0)
+                    .await?;
+                return Ok(Outcome::Dead);
+            }
+        };
+        let tip = if payload::needs_tip(&decoded) {
+            match store.tip(decoded.code()).await? {
                 Some(t) => Some(t),
                 None => {
                     self.dead(event, seq, "the tip is no longer stored", 0)
                         .await?;
                     return Ok(Outcome::Dead);
                 }
-            },
-            _ => None,
+            }
+        } else {
+            None
         };
         let triage = &self.shared.settings.triage;
         // The dispatcher's keep-alive holds every event it knows of; after a wait, the event
@@ -366,9 +376,9 @@ impl Forwarder {
             }
             retry = true;
             let now_ms = self.shared.clock.now_ms();
-            let body = self.body(event, tip.as_ref(), now_ms);
+            let body = self.body(&decoded, tip.as_ref(), now_ms);
             let failure = match self
-                .post(&body, &payload::idempotency_key(event), now_ms / 1000)
+                .post(&body, &payload::idempotency_key(&decoded), now_ms / 1000)
                 .await
             {
                 Ok(()) => {
@@ -376,7 +386,7 @@ impl Forwarder {
                         .forward_delivered(code, seq, &event.stream_id, &self.consumer)
                         .await?;
                     self.shared.metrics.forward_delivered.inc();
-                    tracing::info!(tip = %code, seq, kind = event.get("type"), "event forwarded");
+                    tracing::info!(tip = %code, seq, kind = decoded.kind(), "event forwarded");
                     return Ok(Outcome::Delivered);
                 }
                 Err(f) => f,
@@ -416,7 +426,7 @@ impl Forwarder {
     /// The request body for `event`, as sent at `now_ms`.
     pub fn body(
         &self,
-        event: &EventEntry,
+        event: &crate::events::TipEvent,
         tip: Option<&crate::store::Tip>,
         now_ms: i64,
     ) -> Vec<u8> {

@@ -8,10 +8,12 @@
 use chrono::{DateTime, SecondsFormat};
 use serde_json::{Map, Value, json};
 
+use crate::codes::ReceiptCode;
 use crate::config::Settings;
 use crate::conversation::Place;
+use crate::events::TipEvent;
 use crate::privacy::Vault;
-use crate::store::{EventEntry, Tip};
+use crate::store::Tip;
 
 use super::sign::LinkSigner;
 
@@ -50,71 +52,86 @@ fn actor(raw: &str) -> Value {
 }
 
 /// The body for `event`; `tip` is needed for a `submitted` event.
-pub fn body(event: &EventEntry, tip: Option<&Tip>, ctx: &Context<'_>) -> Value {
-    let kind = event.get("type");
-    let code = event.get("code");
-    let seq: u64 = event.get("seq").parse().unwrap_or(0);
-    let at: i64 = event.get("at").parse().unwrap_or(0);
+pub fn body(event: &TipEvent, tip: Option<&Tip>, ctx: &Context<'_>) -> Value {
+    let head = event.head();
     let mut out = json!({
         "schema": SCHEMA,
         "id": idempotency_key(event),
-        "type": kind,
-        "code": code,
-        "seq": seq,
-        "at": iso(at),
-        "actor": actor(event.get("actor")),
+        "type": event.kind(),
+        "code": head.code.as_str(),
+        "seq": head.seq,
+        "at": iso(head.at),
+        "actor": actor(&head.actor),
     });
     let mut data = Map::new();
-    let text = |k: &str| Value::String(event.get(k).to_owned());
-    match kind {
-        "submitted" => {
+    match event {
+        TipEvent::Submitted { .. } => {
             if let Some(t) = tip {
                 out["tip"] = tip_json(t, ctx);
             }
         }
-        "acknowledged" => {
+        TipEvent::Acknowledged { .. } => {
             data.insert("status".into(), "acknowledged".into());
         }
-        "claimed" => {
+        TipEvent::Claimed { .. } => {
             data.insert("status".into(), "in_progress".into());
         }
-        "closed" => {
+        TipEvent::Closed { disposition, .. } => {
             data.insert("status".into(), "closed".into());
-            data.insert("disposition".into(), text("disposition"));
+            data.insert("disposition".into(), disposition.as_str().into());
         }
-        "info_requested" | "citizen_replied" | "noted" => {
-            data.insert("text".into(), text("text"));
+        TipEvent::InfoRequested { text, .. }
+        | TipEvent::CitizenReplied { text, .. }
+        | TipEvent::Noted { text, .. } => {
+            data.insert("text".into(), text.as_str().into());
         }
-        "hotspot" => {
-            data.insert("commune".into(), text("commune"));
-            data.insert("category".into(), text("category"));
-            data.insert(
-                "count".into(),
-                event.get("count").parse::<u64>().unwrap_or(0).into(),
-            );
-            data.insert(
-                "window_mins".into(),
-                event.get("window_mins").parse::<u64>().unwrap_or(0).into(),
-            );
+        TipEvent::Hotspot {
+            commune,
+            category,
+            count,
+            window_mins,
+            codes,
+            ..
+        } => {
+            data.insert("commune".into(), commune.as_str().into());
+            data.insert("category".into(), category.as_str().into());
+            data.insert("count".into(), (*count).into());
+            data.insert("window_mins".into(), (*window_mins).into());
             data.insert(
                 "codes".into(),
-                event
-                    .get("codes")
-                    .split(',')
-                    .filter(|c| !c.is_empty())
+                codes
+                    .iter()
+                    .map(ReceiptCode::as_str)
                     .collect::<Vec<_>>()
                     .into(),
             );
         }
-        _ => {}
+        // Nothing changes on the tip; the type says it all.
+        TipEvent::Escalated { .. } => {}
     }
     out["data"] = Value::Object(data);
     out
 }
 
+/// Whether the body of `event` carries the whole tip.
+pub fn needs_tip(event: &TipEvent) -> bool {
+    match event {
+        TipEvent::Submitted { .. } => true,
+        TipEvent::Hotspot { .. }
+        | TipEvent::Acknowledged { .. }
+        | TipEvent::Claimed { .. }
+        | TipEvent::Closed { .. }
+        | TipEvent::Escalated { .. }
+        | TipEvent::InfoRequested { .. }
+        | TipEvent::CitizenReplied { .. }
+        | TipEvent::Noted { .. } => false,
+    }
+}
+
 /// `<code>:<seq>`, the same for every attempt at one event.
-pub fn idempotency_key(event: &EventEntry) -> String {
-    format!("{}:{}", event.get("code"), event.get("seq"))
+pub fn idempotency_key(event: &TipEvent) -> String {
+    let head = event.head();
+    format!("{}:{}", head.code, head.seq)
 }
 
 fn tip_json(tip: &Tip, ctx: &Context<'_>) -> Value {
@@ -194,4 +211,135 @@ fn tip_json(tip: &Tip, ctx: &Context<'_>) -> Value {
         "alias": tip.alias,
         "duplicate_of": tip.duplicate_of.as_deref(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use figment::providers::Env;
+
+    use super::*;
+
+    fn settings() -> Settings {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Settings::load_with(
+            &root.join("config/tipline.toml"),
+            Env::prefixed("TIPLINE_TEST_NOTHING__"),
+        )
+        .unwrap()
+    }
+
+    fn event(fields: &[(&str, &str)]) -> TipEvent {
+        let fields = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<HashMap<_, _>>();
+        TipEvent::decode(&fields).unwrap()
+    }
+
+    /// The body of every kind of event (a `submitted` one without its tip, which the schema
+    /// tests cover) is pinned byte for byte: it is the triage service's contract.
+    #[test]
+    fn every_kind_of_event_gives_the_same_bytes_as_before() {
+        let settings = settings();
+        let vault = Vault::from_keys(b"an alias key of at least 32 chars!!", &[7; 32]);
+        let links = LinkSigner::new(b"a link key of at least 32 chars!!!!");
+        let ctx = Context {
+            settings: &settings,
+            vault: &vault,
+            links: &links,
+            now_unix: 1_795_734_000,
+        };
+        let head = |kind: &'static str, seq: &'static str, actor: &'static str| {
+            vec![
+                ("type", kind),
+                ("code", "TB-7K3Q-X9MD"),
+                ("seq", seq),
+                ("actor", actor),
+                ("at", "1795734012345"),
+            ]
+        };
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (
+                [head("submitted", "1", "a1b2c3"), vec![("priority", "high")]].concat(),
+                r#"{"actor":{"alias":"a1b2c3","kind":"citizen"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{},"id":"TB-7K3Q-X9MD:1","schema":"tipline.event.v1","seq":1,"type":"submitted"}"#,
+            ),
+            (
+                [
+                    head("acknowledged", "2", "officer:0f9e"),
+                    vec![("ack_ms", "1795734012345")],
+                ]
+                .concat(),
+                r#"{"actor":{"alias":"0f9e","kind":"officer"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"status":"acknowledged"},"id":"TB-7K3Q-X9MD:2","schema":"tipline.event.v1","seq":2,"type":"acknowledged"}"#,
+            ),
+            (
+                [
+                    head("claimed", "3", "triage"),
+                    vec![("claim_ms", "1795734012345")],
+                ]
+                .concat(),
+                r#"{"actor":{"kind":"triage"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"status":"in_progress"},"id":"TB-7K3Q-X9MD:3","schema":"tipline.event.v1","seq":3,"type":"claimed"}"#,
+            ),
+            (
+                [
+                    head("closed", "9", "officer:0f9e"),
+                    vec![("close_ms", "1795734012345"), ("disposition", "handled")],
+                ]
+                .concat(),
+                r#"{"actor":{"alias":"0f9e","kind":"officer"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"disposition":"handled","status":"closed"},"id":"TB-7K3Q-X9MD:9","schema":"tipline.event.v1","seq":9,"type":"closed"}"#,
+            ),
+            (
+                head("escalated", "4", "sla"),
+                r#"{"actor":{"kind":"system"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{},"id":"TB-7K3Q-X9MD:4","schema":"tipline.event.v1","seq":4,"type":"escalated"}"#,
+            ),
+            (
+                head("escalated", "5", "officer:0f9e"),
+                r#"{"actor":{"alias":"0f9e","kind":"officer"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{},"id":"TB-7K3Q-X9MD:5","schema":"tipline.event.v1","seq":5,"type":"escalated"}"#,
+            ),
+            (
+                [
+                    head("info_requested", "6", "officer:0f9e"),
+                    vec![("text", "Quán nước tên gì? \"A\"")],
+                ]
+                .concat(),
+                r#"{"actor":{"alias":"0f9e","kind":"officer"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"text":"Quán nước tên gì? \"A\""},"id":"TB-7K3Q-X9MD:6","schema":"tipline.event.v1","seq":6,"type":"info_requested"}"#,
+            ),
+            (
+                [
+                    head("citizen_replied", "7", "a1b2c3"),
+                    vec![("text", "Quán Bà Tư")],
+                ]
+                .concat(),
+                r#"{"actor":{"alias":"a1b2c3","kind":"citizen"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"text":"Quán Bà Tư"},"id":"TB-7K3Q-X9MD:7","schema":"tipline.event.v1","seq":7,"type":"citizen_replied"}"#,
+            ),
+            (
+                [
+                    head("noted", "8", "triage"),
+                    vec![("text", "Đã giao tổ trinh sát")],
+                ]
+                .concat(),
+                r#"{"actor":{"kind":"triage"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"text":"Đã giao tổ trinh sát"},"id":"TB-7K3Q-X9MD:8","schema":"tipline.event.v1","seq":8,"type":"noted"}"#,
+            ),
+            (
+                [
+                    head("hotspot", "2", "system"),
+                    vec![
+                        ("commune", "cao-phong"),
+                        ("category", "drugs"),
+                        ("count", "3"),
+                        ("window_mins", "1440"),
+                        ("codes", "TB-7K3Q-X9MD,TB-0000-0001,TB-ZZZZ-ZZZZ"),
+                    ],
+                ]
+                .concat(),
+                r#"{"actor":{"kind":"system"},"at":"2026-11-26T23:00:12.345Z","code":"TB-7K3Q-X9MD","data":{"category":"drugs","codes":["TB-7K3Q-X9MD","TB-0000-0001","TB-ZZZZ-ZZZZ"],"commune":"cao-phong","count":3,"window_mins":1440},"id":"TB-7K3Q-X9MD:2","schema":"tipline.event.v1","seq":2,"type":"hotspot"}"#,
+            ),
+        ];
+        for (fields, want) in cases {
+            let got = serde_json::to_string(&body(&event(&fields), None, &ctx)).unwrap();
+            assert_eq!(got, want);
+        }
+    }
 }

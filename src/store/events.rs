@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use redis::streams::StreamReadReply;
 
 use super::Store;
+use crate::events::{DecodeError, TipEvent};
 
 /// One event as read from the stream.
 #[derive(Debug, Clone)]
@@ -21,6 +22,11 @@ impl EventEntry {
     /// A field, or "" when absent.
     pub fn get(&self, name: &str) -> &str {
         self.fields.get(name).map_or("", String::as_str)
+    }
+
+    /// The event this entry holds.
+    pub fn decode(&self) -> Result<TipEvent, DecodeError> {
+        TipEvent::decode(&self.fields)
     }
 }
 
@@ -60,6 +66,28 @@ impl Store {
             .flat_map(|k| k.ids)
             .map(super::forward::entry)
             .collect())
+    }
+
+    /// Appends `event` with its tip's next sequence number (whatever `seq` it carries), and
+    /// returns that number; with `once`, only the first time that key is seen (kept a week),
+    /// so that a retried update appends nothing and gets 0.
+    pub async fn events_append(
+        &self,
+        once: Option<&str>,
+        event: &TipEvent,
+    ) -> redis::RedisResult<u64> {
+        let head = event.head();
+        let fields = event.fields();
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.append_event_once(
+            once,
+            head.code.as_str(),
+            event.kind(),
+            &head.actor,
+            head.at,
+            &fields,
+        )
+        .await
     }
 
     /// Acknowledges an event for `group`.

@@ -1088,3 +1088,46 @@ async fn a_card_telegram_keeps_refusing_does_not_hold_up_other_tips_and_goes_onc
     assert_eq!(cards(CAO_PHONG_DRUGS, &stuck), 1);
     assert_eq!(cards(DEFAULT_GROUP, &other), 1);
 }
+
+#[tokio::test]
+async fn an_event_of_an_unknown_type_is_skipped_and_a_malformed_one_dead_lettered_at_once() {
+    let t = desk_app(false).await;
+    let events = format!("{}:events", t.ns());
+    for fields in [
+        // Written by a newer build, say: nothing for this desk to do.
+        vec![("type", "reopened"), ("code", "TB-7K3Q-X9MD"), ("seq", "2")],
+        // No retry can give it its disposition.
+        vec![("type", "closed"), ("code", "TB-7K3Q-X9MD"), ("seq", "3")],
+    ] {
+        let mut cmd = redis::cmd("XADD");
+        cmd.arg(&events).arg("*");
+        for (k, v) in fields.into_iter().chain([("actor", "triage"), ("at", "1")]) {
+            cmd.arg(k).arg(v);
+        }
+        let _: String = cmd.query(&mut t.redis()).unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let letters = loop {
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(format!("{}:dlq:desk", t.ns()))
+            .arg("-")
+            .arg("+")
+            .query(&mut t.redis())
+            .unwrap();
+        if !reply.ids.is_empty() {
+            break reply.ids;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nothing dead-lettered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    wait_desk_acked(&t).await;
+    assert_eq!(letters.len(), 1, "only the malformed event");
+    assert_eq!(letters[0].get::<String>("type").as_deref(), Some("closed"));
+    assert_eq!(
+        letters[0].get::<String>("error").as_deref(),
+        Some("event field `disposition` is missing")
+    );
+}

@@ -828,3 +828,91 @@ async fn the_documented_python_recipe_verifies_a_real_signature() {
     assert_eq!(stdout.trim(), "True False False");
     drop(t);
 }
+
+#[tokio::test]
+async fn every_event_on_the_stream_decodes_and_encodes_to_the_same_fields() {
+    let triage = FakeTriage::start().await;
+    let t = forwarding_app(&triage, |s| s.rules.hotspots.count = 2).await;
+    // The submit commit writes `submitted` and `hotspot`, and `citizen_replied` below; the
+    // transition script and the Rust writers the rest.
+    let first = report(&t, 8301, "Có người bán ma túy ở quán nước đầu xóm").await;
+    report(&t, 8302, "Tối nào cũng có người lạ đến mua hàng ở bến xe").await;
+    for body in [
+        r#"{"type":"acknowledge","officer":"Đại úy Hà"}"#,
+        r#"{"type":"ask","text":"Quán nước tên gì?"}"#,
+        r#"{"type":"note","text":"Đã giao tổ trinh sát"}"#,
+    ] {
+        let (status, answer) = call_api(&t, &first, Some(TRIAGE_TOKEN), body).await;
+        assert_eq!(status, 200, "{body}: {answer}");
+    }
+    t.fake
+        .wait_until("the question", |calls| {
+            calls
+                .iter()
+                .any(|c| c.chat_id() == Some(8301) && c.text().contains("Quán nước tên gì?"))
+        })
+        .await;
+    t.citizen(8301).says("Quán Bà Tư").await;
+    let close = r#"{"type":"close","disposition":"handled"}"#;
+    let (status, answer) = call_api(&t, &first, Some(TRIAGE_TOKEN), close).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let mut kinds = Vec::new();
+    for raw in t.events() {
+        let event =
+            tipline::events::TipEvent::decode(&raw).unwrap_or_else(|e| panic!("{e}: {raw:?}"));
+        let encoded: std::collections::HashMap<String, String> = event
+            .encode()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        assert_eq!(encoded, raw, "{}", event.kind());
+        kinds.push(event.kind());
+    }
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "acknowledged",
+            "citizen_replied",
+            "closed",
+            "hotspot",
+            "info_requested",
+            "noted",
+            "submitted",
+            "submitted"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_event_that_cannot_be_read_is_dead_lettered_and_never_sent() {
+    let triage = FakeTriage::start().await;
+    let t = forwarding_app(&triage, |_| {}).await;
+    // No body of it could follow the schema: kept for a look, and a replay after an upgrade.
+    let _: String = redis::cmd("XADD")
+        .arg(format!("{}:events", t.ns()))
+        .arg("*")
+        .arg("type")
+        .arg("reopened")
+        .arg("code")
+        .arg("TB-7K3Q-X9MD")
+        .arg("seq")
+        .arg("1")
+        .query(&mut t.redis())
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while dlq_len(&t) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let letters = t.app().shared.store.dlq_list("forward", 10).await.unwrap();
+    assert_eq!(
+        letters[0].get("error"),
+        r#"the event cannot be read: unknown event type "reopened""#
+    );
+    assert!(triage.received().is_empty());
+}
