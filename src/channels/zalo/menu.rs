@@ -1,7 +1,8 @@
 //! Buttons as numbered menus, for a platform without buttons. A reply's options are written under
 //! its text as numbered lines with a hint; the citizen answers with a number or the option's
-//! words, and [`resolve`] turns that back into the button's data, so the conversation steps as if
-//! a button had been pressed:
+//! words, and [`resolve`] turns that back into the button's data (the wire string of a
+//! [`ButtonData`], which the intake decodes), so the conversation steps as if a button had been
+//! pressed:
 //!
 //! ```text
 //! bot: Tin báo liên quan đến việc gì?
@@ -17,18 +18,17 @@
 //! Also [`split`]: Zalo takes at most 2000 characters a message, so longer texts go in parts cut
 //! at the most natural boundary that fits.
 
+use crate::buttons::ButtonData;
 use crate::channels::{OutKeyboard, Outgoing};
 use crate::rules::fold;
-
-/// Data of the "stay anonymous" choice; the conversation takes it as that button's press.
-pub const ANONYMOUS_DATA: &str = "ct:anon";
 
 /// One numbered choice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MenuOption {
     /// What the citizen reads (and may type back).
     pub label: String,
-    /// What the conversation receives, as a button press.
+    /// What the conversation receives, as a button press: [`ButtonData::encode`]'s wire string,
+    /// kept as such because the menu shown is stored with it.
     pub data: String,
 }
 
@@ -50,7 +50,9 @@ pub fn options(out: &Outgoing) -> Vec<MenuOption> {
             .flatten()
             .map(|(label, data)| option(label, data))
             .collect(),
-        OutKeyboard::Contact { anonymous, .. } => vec![option(anonymous, ANONYMOUS_DATA)],
+        OutKeyboard::Contact { anonymous, .. } => {
+            vec![option(anonymous, &ButtonData::Anonymous.encode())]
+        }
     }
 }
 
