@@ -55,7 +55,7 @@ pub enum Inbound {
     /// A Telegram update for no one (an edit, a channel post, an officer's chatter): only
     /// marked processed.
     Other,
-    /// A draft timer fired for this citizen ([`super::ticks`]).
+    /// A draft timer fired for this citizen (enqueued by [`super::run_sweeper`]).
     DraftTick {
         /// The citizen's alias.
         alias: String,

@@ -9,13 +9,14 @@
 //! ([`lanes::Work`]), and sending replies. Each entry is parsed once into an [`Inbound`]
 //! ([`classify`]), which picks its lane and its handler:
 //!
-//! - [`citizen`]: a citizen's update on Telegram or Zalo, up to the conversation's input.
-//! - [`converse`]: the conversation step, its effects, the atomic commit, the replies.
-//! - [`status`]: `/status` lookups.
-//! - [`zalo_menu`]: a Zalo citizen's typed choice from a numbered menu.
-//! - [`officers`]: duty groups' buttons, commands and replies, handed to [`crate::desk`].
-//! - [`admin`]: admin commands, handed to [`crate::admin`].
-//! - [`ticks`]: draft timers: the sweeper that enqueues them and the tick that runs them.
+//! - `classify.rs`: what an entry is, by audience, and its lane.
+//! - `citizen.rs`: a citizen's update on Telegram or Zalo, up to the conversation's input.
+//! - `converse.rs`: the conversation step, its effects, the atomic commit, the replies.
+//! - `status.rs`: `/status` lookups.
+//! - `zalo_menu.rs`: a Zalo citizen's typed choice from a numbered menu.
+//! - `officers.rs`: duty groups' buttons, commands and replies, handed to [`crate::desk`].
+//! - `admin.rs`: admin commands, handed to [`crate::admin`].
+//! - `ticks.rs`: draft timers: the sweeper that enqueues them and the tick that runs them.
 
 mod admin;
 mod citizen;
