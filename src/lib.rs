@@ -6,6 +6,7 @@
 //! - [`codes`]: receipt codes `TB-XXXX-XXXX`.
 //! - [`privacy`]: aliases for platform ids, sealed routes back to citizens.
 //! - [`conversation`]: the citizen dialogue as a pure state machine.
+//! - [`buttons`]: what every button sends back, and its wire form (one encode, one decode).
 //! - [`rules`]: keyword rules, near-duplicate text, personal-data recognisers.
 //! - [`triage`]: the triage decision on a submitted tip (priority, duplicate, why).
 //! - [`store`]: everything kept in Redis (inbox, conversations, tips, events).
@@ -32,6 +33,7 @@
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod buttons;
 pub mod callback;
 pub mod channels;
 pub mod cli;

@@ -3,6 +3,7 @@
 
 use super::{Outgoing, SendError, render};
 use crate::app::Shared;
+use crate::buttons::ButtonData;
 use crate::conversation::Reply;
 use crate::i18n::{Lang, Texts};
 use crate::privacy::{Channel, Route};
@@ -21,7 +22,7 @@ pub fn render_for(channel: Channel, reply: &Reply, lang: Lang, texts: &Texts) ->
             // «Xong» after a question is typed as a word, not picked by number: a number
             // typed then is an answer to the officer ("how many?" "2").
             if matches!(&out.keyboard, super::OutKeyboard::Inline(rows)
-                if rows.iter().flatten().all(|(_, data)| data == "qa:done"))
+                if rows.iter().flatten().all(|(_, data)| ButtonData::decode(data) == Some(ButtonData::AnswerDone)))
             {
                 out.keyboard = super::OutKeyboard::None;
             }

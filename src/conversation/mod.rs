@@ -2,10 +2,18 @@
 //! `step(conversation, input, ctx) -> Outcome { conversation, replies, effects }`.
 //! It knows no transport, no Redis and no clock but `ctx.now_ms`. Channel adapters turn platform
 //! updates into [`Input`] and render [`Reply`] for their platform; the intake worker persists the
-//! new conversation and carries out the [`Effect`]s (submitting a tip, looking up a status).
+//! new conversation and carries out the [`Effect`]s (submitting a tip, looking up a status,
+//! relaying an answer to an officer's question).
+//!
+//! - `step`: the report, from `/start` to the receipt, and the commands.
+//! - `answer`: answering an officer's question ([`State::Answering`]).
+//! - `prompts`: the question each state asks, with its buttons.
+//!
+//! Button data is typed ([`crate::buttons::ButtonData`]); the adapters decode it at the edge.
 //!
 //! Bad input is never an error: it is a reply that explains what to do, with the state kept.
 
+mod answer;
 mod prompts;
 mod step;
 #[cfg(test)]
@@ -14,6 +22,7 @@ mod tests;
 use regex::RegexSet;
 use serde::{Deserialize, Serialize};
 
+use crate::buttons::ButtonData;
 use crate::codes::ReceiptCode;
 use crate::config::Settings;
 use crate::i18n::{Lang, Msg, Texts};
@@ -80,6 +89,26 @@ impl Conversation {
             }
         }
     }
+
+    /// The conversation as it resumes for a citizen's input: idle with an officer's `question`
+    /// open (the tip code the `answering` key names) is [`State::Answering`] it. A draft in
+    /// progress keeps the question waiting; the draft timer never answers, so its caller
+    /// passes `None`.
+    pub fn resume(mut self, question: Option<String>) -> Self {
+        if let (State::Idle, Some(code)) = (&self.state, question) {
+            self.state = State::Answering { code };
+        }
+        self
+    }
+
+    /// Makes the conversation ready to store: answer mode is not kept here but in the
+    /// `answering` key (see [`State::Answering`]), so it is stored as idle, the layout the
+    /// stored conversations already have.
+    pub fn settle(&mut self) {
+        if let State::Answering { .. } = self.state {
+            self.state = State::Idle;
+        }
+    }
 }
 
 /// Where the conversation stands; each variant carries what has been collected so far.
@@ -102,13 +131,21 @@ pub enum State {
     Review(Draft),
     /// Choosing which part to edit.
     Edit(Draft),
+    /// Idle, with an officer's question about tip `code` open: what the citizen writes is
+    /// their answer, until they press «Xong». Never stored: the notifier opens the question in
+    /// the `answering` key and the intake enters this state on loading an idle conversation
+    /// ([`Conversation::resume`]), so a later question about another tip takes over.
+    Answering {
+        /// The receipt code of the tip asked about.
+        code: String,
+    },
 }
 
 impl State {
     /// The draft, unless idle.
     pub fn draft(&self) -> Option<&Draft> {
         match self {
-            State::Idle => None,
+            State::Idle | State::Answering { .. } => None,
             State::Category(d)
             | State::Place(d)
             | State::Description(d)
@@ -122,7 +159,7 @@ impl State {
     /// The draft, unless idle, to change.
     pub fn draft_mut(&mut self) -> Option<&mut Draft> {
         match self {
-            State::Idle => None,
+            State::Idle | State::Answering { .. } => None,
             State::Category(d)
             | State::Place(d)
             | State::Description(d)
@@ -144,6 +181,7 @@ impl State {
             State::Contact(_) => "contact",
             State::Review(_) => "review",
             State::Edit(_) => "edit",
+            State::Answering { .. } => "answering",
         }
     }
 }
@@ -338,8 +376,9 @@ pub enum Input {
     Command(Command),
     /// Free text (NFC-normalised by the adapter).
     Text(String),
-    /// A button press with its data.
-    Button(String),
+    /// A button press with what its data means; `None` when this version does not write that
+    /// data (a button from an old message, or data a client made up).
+    Button(Option<ButtonData>),
     /// A location pin.
     Location {
         /// Latitude.
@@ -364,13 +403,39 @@ pub enum Input {
     Tick,
 }
 
+impl Input {
+    /// The press of a button carrying `data` on the wire.
+    pub fn button(data: &str) -> Self {
+        Self::Button(ButtonData::decode(data))
+    }
+}
+
 /// A button on a reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
     /// Label, localised or literal.
     pub label: Label,
-    /// Data sent back when pressed (at most 64 bytes on Telegram).
+    /// Data sent back when pressed, as [`ButtonData::encode`] writes it (at most
+    /// [`crate::buttons::MAX_BYTES`] on Telegram).
     pub data: String,
+}
+
+impl Button {
+    /// A button labelled with the locale message `id`.
+    pub fn msg(id: &str, data: &ButtonData) -> Self {
+        Self {
+            label: Label::Msg(Msg::new(id)),
+            data: data.encode(),
+        }
+    }
+
+    /// A button labelled with literal text (names from the config).
+    pub fn plain(label: &str, data: &ButtonData) -> Self {
+        Self {
+            label: Label::Plain(label.to_owned()),
+            data: data.encode(),
+        }
+    }
 }
 
 /// A button label: a message id or a literal text (category and commune names from config).
@@ -436,6 +501,15 @@ pub enum Effect {
     Status(ReceiptCode),
     /// List the citizen's own recent tips with their status.
     StatusList,
+    /// Record `text` as the citizen's answer to the officer's question about tip `code`.
+    Answer {
+        /// The tip asked about.
+        code: String,
+        /// The citizen's answer.
+        text: String,
+    },
+    /// Close the officer's question: what the citizen writes next is no answer.
+    EndAnswer,
 }
 
 /// The result of one step.

@@ -1,22 +1,13 @@
 //! The question each step asks, with its buttons. Used when a step is entered and again when
 //! the citizen's input did not fit, so a wrong answer always ends with the same question.
 
-use super::{Button, Ctx, Draft, Keyboard, Label, Place, Reply, State};
+use super::{Button, Ctx, Draft, Keyboard, Place, Reply, State};
+use crate::buttons::{ButtonData, Part};
 use crate::config::Settings;
 use crate::i18n::{Lang, Msg, Texts};
 
-fn button(id: &str, data: &str) -> Button {
-    Button {
-        label: Label::Msg(Msg::new(id)),
-        data: data.to_owned(),
-    }
-}
-
-fn plain(label: &str, data: String) -> Button {
-    Button {
-        label: Label::Plain(label.to_owned()),
-        data,
-    }
+fn button(id: &str, data: ButtonData) -> Button {
+    Button::msg(id, &data)
 }
 
 /// Category buttons, two per row.
@@ -27,7 +18,7 @@ fn category_keyboard(ctx: &Ctx, lang: Lang) -> Keyboard {
         .iter()
         .map(|c| {
             let label = if lang == Lang::Vi { &c.vi } else { &c.en };
-            plain(label, format!("cat:{}", c.id))
+            Button::plain(label, &ButtonData::Category(c.id.clone()))
         })
         .collect();
     Keyboard::Inline(buttons.chunks(2).map(<[Button]>::to_vec).collect())
@@ -38,15 +29,20 @@ fn commune_keyboard(ctx: &Ctx) -> Keyboard {
         .settings
         .communes
         .iter()
-        .map(|c| plain(&c.name, format!("com:{}", c.id)))
+        .map(|c| Button::plain(&c.name, &ButtonData::Commune(c.id.clone())))
         .collect();
     Keyboard::Inline(buttons.chunks(2).map(<[Button]>::to_vec).collect())
 }
 
-/// The question of the current step, with its buttons; empty when idle.
+/// The question of the current step, with its buttons; empty when idle. While answering an
+/// officer it is the reminder that more can be written, with «Xong».
 pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
     match state {
         State::Idle => Vec::new(),
+        State::Answering { code } => vec![Reply::with(
+            Msg::new("answer-sent").arg("code", code),
+            super::answer::answer_done_keyboard(),
+        )],
         State::Category(_) => vec![Reply::with(
             Msg::new("ask-category"),
             category_keyboard(ctx, lang),
@@ -68,7 +64,7 @@ pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
             let keyboard = if d.description.is_empty() {
                 Keyboard::Remove
             } else {
-                Keyboard::Inline(vec![vec![button("button-next", "go:next")]])
+                Keyboard::Inline(vec![vec![button("button-next", ButtonData::Next)]])
             };
             vec![Reply::with(
                 Msg::new("ask-description").arg("max", ctx.settings.limits.description_max_chars),
@@ -80,9 +76,9 @@ pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
                 .arg("max", ctx.settings.limits.evidence_max_files)
                 .arg("mb", ctx.settings.limits.evidence_max_bytes / 1_000_000),
             Keyboard::Inline(vec![vec![if d.evidence.is_empty() {
-                button("button-skip", "go:next")
+                button("button-skip", ButtonData::Next)
             } else {
-                button("button-done", "go:next")
+                button("button-done", ButtonData::Next)
             }]]),
         )],
         State::Contact(_) => vec![Reply::with(
@@ -94,16 +90,16 @@ pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
             Msg::new("ask-edit"),
             Keyboard::Inline(vec![
                 vec![
-                    button("edit-category", "ed:category"),
-                    button("edit-place", "ed:place"),
+                    button("edit-category", ButtonData::EditPart(Part::Category)),
+                    button("edit-place", ButtonData::EditPart(Part::Place)),
                 ],
                 vec![
-                    button("edit-description", "ed:description"),
-                    button("edit-evidence", "ed:evidence"),
+                    button("edit-description", ButtonData::EditPart(Part::Description)),
+                    button("edit-evidence", ButtonData::EditPart(Part::Evidence)),
                 ],
                 vec![
-                    button("edit-contact", "ed:contact"),
-                    button("button-back", "ed:back"),
+                    button("edit-contact", ButtonData::EditPart(Part::Contact)),
+                    button("button-back", ButtonData::EditBack),
                 ],
             ]),
         )],
@@ -178,9 +174,9 @@ fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
             .arg("evidence", evidence)
             .arg("contact", contact),
         Keyboard::Inline(vec![vec![
-            button("button-send", "rv:send"),
-            button("button-edit", "rv:edit"),
-            button("button-cancel", "rv:cancel"),
+            button("button-send", ButtonData::ReviewSend),
+            button("button-edit", ButtonData::ReviewEdit),
+            button("button-cancel", ButtonData::ReviewCancel),
         ]]),
     )
 }

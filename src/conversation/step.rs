@@ -15,8 +15,10 @@
 
 use super::prompts::prompt;
 use super::{
-    Command, Conversation, Ctx, Draft, Effect, Input, Keyboard, Outcome, Place, Reply, State,
+    Button, Command, Conversation, Ctx, Draft, Effect, Input, Keyboard, Outcome, Place, Reply,
+    State,
 };
+use crate::buttons::{ButtonData, Part};
 use crate::codes::ReceiptCode;
 use crate::i18n::{Lang, Msg};
 
@@ -31,6 +33,10 @@ pub fn step(conv: Conversation, input: Input, ctx: &Ctx) -> Outcome {
         tick(&mut out, ctx);
         return out;
     }
+    if let State::Answering { code } = &out.conversation.state {
+        let code = code.clone();
+        return super::answer::step(out, code, input, ctx);
+    }
     out.conversation.last_activity_ms = ctx.now_ms;
     out.conversation.reminded = false;
 
@@ -43,9 +49,7 @@ pub fn step(conv: Conversation, input: Input, ctx: &Ctx) -> Outcome {
 
     match input {
         Input::Command(cmd) => command(&mut out, cmd, ctx),
-        Input::Button(data) if data.starts_with("lang:") => {
-            set_lang(&mut out, data.trim_start_matches("lang:"), ctx)
-        }
+        Input::Button(Some(ButtonData::Lang(code))) => set_lang(&mut out, &code, ctx),
         Input::Sticker => {
             out.replies
                 .push(Reply::text(Msg::new("unsupported-sticker")));
@@ -109,7 +113,8 @@ fn new_draft(ctx: &Ctx) -> Draft {
 
 fn tick(out: &mut Outcome, ctx: &Ctx) {
     let conv = &mut out.conversation;
-    if conv.state == State::Idle {
+    // Only a draft has a timer; idle and answering have nothing to remind of.
+    if conv.state.draft().is_none() {
         return;
     }
     let idle_ms = ctx.now_ms - conv.last_activity_ms;
@@ -140,17 +145,10 @@ fn set_lang(out: &mut Outcome, code: &str, ctx: &Ctx) {
 }
 
 fn lang_menu() -> Reply {
-    use super::{Button, Label};
-    let b = |label: &str, data: &str| Button {
-        label: Label::Plain(label.to_owned()),
-        data: data.to_owned(),
-    };
+    let b = |label: &str, code: &str| Button::plain(label, &ButtonData::Lang(code.to_owned()));
     Reply::with(
         Msg::new("lang-choose"),
-        Keyboard::Inline(vec![vec![
-            b("Tiếng Việt", "lang:vi"),
-            b("English", "lang:en"),
-        ]]),
+        Keyboard::Inline(vec![vec![b("Tiếng Việt", "vi"), b("English", "en")]]),
     )
 }
 
@@ -236,28 +234,30 @@ fn command(out: &mut Outcome, cmd: Command, ctx: &Ctx) {
 fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
     let limits = &ctx.settings.limits;
     match (state, input) {
-        (State::Idle, Input::Button(data)) if data == "go:report" => {
+        (State::Idle, Input::Button(Some(ButtonData::Report))) => {
             let state = State::Category(new_draft(ctx));
             enter(out, state, ctx)
         }
         (State::Idle, Input::Button(_)) => refuse(out, "stale-button", State::Idle, ctx),
         (State::Idle, _) => {
-            use super::{Button, Label};
             out.replies.push(Reply::with(
                 Msg::new("help").arg("tips", limits.tips_per_hour),
-                Keyboard::Inline(vec![vec![Button {
-                    label: Label::Msg(Msg::new("button-report")),
-                    data: "go:report".into(),
-                }]]),
+                Keyboard::Inline(vec![vec![Button::msg(
+                    "button-report",
+                    &ButtonData::Report,
+                )]]),
             ));
             State::Idle
         }
+        // `step` answers before it comes here; a question stays open under anything else.
+        (State::Answering { code }, _) => State::Answering { code },
 
         (State::Category(mut d), Input::Button(data)) => {
-            match data
-                .strip_prefix("cat:")
-                .and_then(|id| ctx.settings.category(id))
-            {
+            let category = match &data {
+                Some(ButtonData::Category(id)) => ctx.settings.category(id),
+                _ => None,
+            };
+            match category {
                 Some(c) => {
                     d.category = Some(c.id.clone());
                     if d.editing {
@@ -280,10 +280,11 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
             after_place(out, d, ctx)
         }
         (State::Place(mut d), Input::Button(data)) => {
-            match data
-                .strip_prefix("com:")
-                .and_then(|id| ctx.settings.commune(id))
-            {
+            let commune = match &data {
+                Some(ButtonData::Commune(id)) => ctx.settings.commune(id),
+                _ => None,
+            };
+            match commune {
                 Some(c) => {
                     d.place = Some(Place::Commune { id: c.id.clone() });
                     after_place(out, d, ctx)
@@ -340,7 +341,7 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
             add_evidence(out, &mut d, evidence, "button-next", ctx);
             State::Description(d)
         }
-        (State::Description(mut d), Input::Button(data)) if data == "go:next" => {
+        (State::Description(mut d), Input::Button(Some(ButtonData::Next))) => {
             d.replace_description = false;
             if d.description.trim().is_empty() {
                 refuse(out, "description-empty", State::Description(d), ctx)
@@ -363,7 +364,7 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
             add_evidence(out, &mut d, evidence, "button-done", ctx);
             State::Evidence(d)
         }
-        (State::Evidence(mut d), Input::Button(data)) if data == "go:next" => {
+        (State::Evidence(mut d), Input::Button(Some(ButtonData::Next))) => {
             d.replace_evidence = false;
             if d.editing {
                 back_to_review(out, d, ctx)
@@ -391,7 +392,7 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
                 .push(Reply::with(Msg::new("contact-anonymous"), Keyboard::Remove));
             back_to_review(out, d, ctx)
         }
-        (State::Contact(mut d), Input::Button(data)) if data == "ct:anon" => {
+        (State::Contact(mut d), Input::Button(Some(ButtonData::Anonymous))) => {
             d.phone = None;
             out.replies
                 .push(Reply::with(Msg::new("contact-anonymous"), Keyboard::Remove));
@@ -402,13 +403,13 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
         }
         (State::Contact(d), _) => refuse(out, "expect-contact", State::Contact(d), ctx),
 
-        (State::Review(d), Input::Button(data)) => match data.as_str() {
-            "rv:send" => {
+        (State::Review(d), Input::Button(data)) => match data {
+            Some(ButtonData::ReviewSend) => {
                 out.effects.push(Effect::Submit(Box::new(d)));
                 State::Idle
             }
-            "rv:edit" => enter(out, State::Edit(d), ctx),
-            "rv:cancel" => {
+            Some(ButtonData::ReviewEdit) => enter(out, State::Edit(d), ctx),
+            Some(ButtonData::ReviewCancel) => {
                 out.replies
                     .push(Reply::with(Msg::new("cancelled"), Keyboard::Remove));
                 State::Idle
@@ -419,19 +420,19 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
 
         (State::Edit(mut d), Input::Button(data)) => {
             d.editing = true;
-            match data.as_str() {
-                "ed:category" => enter(out, State::Category(d), ctx),
-                "ed:place" => enter(out, State::Place(d), ctx),
-                "ed:description" => {
+            match data {
+                Some(ButtonData::EditPart(Part::Category)) => enter(out, State::Category(d), ctx),
+                Some(ButtonData::EditPart(Part::Place)) => enter(out, State::Place(d), ctx),
+                Some(ButtonData::EditPart(Part::Description)) => {
                     d.replace_description = true;
                     enter(out, State::Description(d), ctx)
                 }
-                "ed:evidence" => {
+                Some(ButtonData::EditPart(Part::Evidence)) => {
                     d.replace_evidence = true;
                     enter(out, State::Evidence(d), ctx)
                 }
-                "ed:contact" => enter(out, State::Contact(d), ctx),
-                "ed:back" => back_to_review(out, d, ctx),
+                Some(ButtonData::EditPart(Part::Contact)) => enter(out, State::Contact(d), ctx),
+                Some(ButtonData::EditBack) => back_to_review(out, d, ctx),
                 _ => {
                     d.editing = false;
                     refuse(out, "stale-button", State::Edit(d), ctx)
@@ -474,13 +475,9 @@ fn back_to_review(out: &mut Outcome, mut d: Draft, ctx: &Ctx) -> State {
 }
 
 fn next_button(msg: Msg) -> Reply {
-    use super::{Button, Label};
     Reply::with(
         msg,
-        Keyboard::Inline(vec![vec![Button {
-            label: Label::Msg(Msg::new("button-next")),
-            data: "go:next".into(),
-        }]]),
+        Keyboard::Inline(vec![vec![Button::msg("button-next", &ButtonData::Next)]]),
     )
 }
 
@@ -491,7 +488,6 @@ fn add_evidence(
     button: &str,
     ctx: &Ctx,
 ) {
-    use super::{Button, Label};
     let limits = &ctx.settings.limits;
     if evidence.size.is_some_and(|s| s > limits.evidence_max_bytes) {
         out.replies.push(Reply::text(
@@ -502,10 +498,7 @@ fn add_evidence(
     if d.evidence.len() >= limits.evidence_max_files {
         out.replies.push(Reply::with(
             Msg::new("evidence-too-many").arg("max", limits.evidence_max_files),
-            Keyboard::Inline(vec![vec![Button {
-                label: Label::Msg(Msg::new(button)),
-                data: "go:next".into(),
-            }]]),
+            Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]]),
         ));
         return;
     }
@@ -514,10 +507,7 @@ fn add_evidence(
         Msg::new("evidence-added")
             .arg("count", d.evidence.len())
             .arg("max", limits.evidence_max_files),
-        Keyboard::Inline(vec![vec![Button {
-            label: Label::Msg(Msg::new(button)),
-            data: "go:next".into(),
-        }]]),
+        Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]]),
     ));
 }
 

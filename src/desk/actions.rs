@@ -16,6 +16,7 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use crate::app::Shared;
+use crate::buttons::ButtonData;
 use crate::channels::telegram::parse::OfficerPress;
 use crate::channels::telegram::send;
 use crate::codes::ReceiptCode;
@@ -24,82 +25,34 @@ use crate::i18n::Lang;
 use crate::privacy::Channel;
 use crate::store::{Action, Tip, TipStatus, Transition};
 
-/// A parsed card button.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Press {
-    /// Acknowledge.
-    Ack(ReceiptCode),
-    /// Claim (take responsibility).
-    Claim(ReceiptCode),
-    /// Show the dispositions.
-    CloseMenu(ReceiptCode),
-    /// Close with this disposition.
-    Close(ReceiptCode, String),
-    /// Back from the dispositions to the card's buttons.
-    Back(ReceiptCode),
-    /// Report to the supervisors' group.
-    Escalate(ReceiptCode),
-    /// How to ask the citizen (reply to the card).
-    Ask(ReceiptCode),
-}
-
-impl Press {
-    /// The tip the button is about.
-    pub fn code(&self) -> &ReceiptCode {
-        match self {
-            Self::Ack(c)
-            | Self::Claim(c)
-            | Self::CloseMenu(c)
-            | Self::Close(c, _)
-            | Self::Back(c)
-            | Self::Escalate(c)
-            | Self::Ask(c) => c,
-        }
-    }
-
-    /// Parses button data such as `dk:close:TB-7K3Q-X9MD:spam`.
-    pub fn parse(data: &str) -> Option<Self> {
-        let mut parts = data.strip_prefix("dk:")?.split(':');
-        let verb = parts.next()?;
-        let code = ReceiptCode::parse(parts.next()?).ok()?;
-        Some(match (verb, parts.next()) {
-            ("ack", None) => Self::Ack(code),
-            ("claim", None) => Self::Claim(code),
-            ("closemenu", None) => Self::CloseMenu(code),
-            ("esc", None) => Self::Escalate(code),
-            ("ask", None) => Self::Ask(code),
-            ("close", Some(d)) => Self::Close(code, d.to_owned()),
-            ("back", None) => Self::Back(code),
-            _ => return None,
-        })
-    }
-}
+/// A parsed card button; its wire form is written and read in [`crate::buttons`].
+pub use crate::buttons::DeskPress as Press;
 
 /// The buttons of a card in the tip's state.
 pub fn buttons(tip: &Tip, shared: &Shared) -> Option<InlineKeyboardMarkup> {
     let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
-    let b = |id: &str, verb: &str| {
+    let b = |id: &str, press: fn(ReceiptCode) -> Press| {
         InlineKeyboardButton::callback(
             shared.texts.get(lang, id),
-            format!("dk:{verb}:{}", tip.code),
+            ButtonData::Desk(press(tip.code.clone())).encode(),
         )
     };
     let row = match tip.status {
         TipStatus::Submitted => vec![
-            b("button-desk-ack", "ack"),
-            b("button-desk-claim", "claim"),
-            b("button-desk-close", "closemenu"),
+            b("button-desk-ack", Press::Ack),
+            b("button-desk-claim", Press::Claim),
+            b("button-desk-close", Press::CloseMenu),
         ],
         TipStatus::Acknowledged => vec![
-            b("button-desk-claim", "claim"),
-            b("button-desk-close", "closemenu"),
+            b("button-desk-claim", Press::Claim),
+            b("button-desk-close", Press::CloseMenu),
         ],
-        TipStatus::InProgress => vec![b("button-desk-close", "closemenu")],
+        TipStatus::InProgress => vec![b("button-desk-close", Press::CloseMenu)],
         TipStatus::Closed => return None,
     };
-    let mut second = vec![b("button-desk-ask", "ask")];
+    let mut second = vec![b("button-desk-ask", Press::Ask)];
     if shared.settings.desk.supervisor_group != 0 {
-        second.push(b("button-desk-escalate", "esc"));
+        second.push(b("button-desk-escalate", Press::Escalate));
     }
     let rows = vec![row, second];
     Some(InlineKeyboardMarkup::new(rows))
@@ -115,13 +68,13 @@ fn disposition_buttons(code: &ReceiptCode, shared: &Shared) -> InlineKeyboardMar
             let label = if lang == Lang::Vi { &d.vi } else { &d.en };
             vec![InlineKeyboardButton::callback(
                 label.clone(),
-                format!("dk:close:{code}:{}", d.id),
+                ButtonData::Desk(Press::Close(code.clone(), d.id.clone())).encode(),
             )]
         })
         .collect();
     rows.push(vec![InlineKeyboardButton::callback(
         shared.texts.get(lang, "button-back"),
-        format!("dk:back:{code}"),
+        ButtonData::Desk(Press::Back(code.clone())).encode(),
     )]);
     InlineKeyboardMarkup::new(rows)
 }

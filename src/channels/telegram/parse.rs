@@ -55,7 +55,7 @@ pub fn parse(update: &Update) -> Option<TgInbound> {
                 chat_id: chat.id.0,
                 user_id: q.from.id.0,
                 lang_code: q.from.language_code.clone(),
-                input: Input::Button(q.data.clone().unwrap_or_default()),
+                input: Input::button(q.data.as_deref().unwrap_or_default()),
                 callback: Some(Callback {
                     id: q.id.0.clone(),
                     message_id: q.message.as_ref().map(|m| m.id().0),

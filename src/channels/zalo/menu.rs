@@ -1,7 +1,8 @@
 //! Buttons as numbered menus, for a platform without buttons. A reply's options are written under
 //! its text as numbered lines with a hint; the citizen answers with a number or the option's
-//! words, and [`resolve`] turns that back into the button's data, so the conversation steps as if
-//! a button had been pressed:
+//! words, and [`resolve`] turns that back into the button's data (the wire string of a
+//! [`ButtonData`], which the intake decodes), so the conversation steps as if a button had been
+//! pressed:
 //!
 //! ```text
 //! bot: Tin báo liên quan đến việc gì?
@@ -17,13 +18,13 @@
 //! Also [`split`]: Zalo takes at most 2000 characters a message, so longer texts go in parts cut
 //! at the most natural boundary that fits.
 
+use crate::buttons::ButtonData;
 use crate::channels::{OutKeyboard, Outgoing};
 use crate::rules::fold;
 
-/// Data of the "stay anonymous" choice; the conversation takes it as that button's press.
-pub const ANONYMOUS_DATA: &str = "ct:anon";
-
-/// One numbered choice (defined by the store, which keeps the last menu shown).
+/// One numbered choice (defined by the store, which keeps the last menu shown); its `data`
+/// is [`ButtonData::encode`]'s wire string, kept as such because the menu shown is stored
+/// with it.
 pub use crate::store::MenuOption;
 
 /// The choices of a message, in the order they are numbered (row by row, left to right).
@@ -44,7 +45,9 @@ pub fn options(out: &Outgoing) -> Vec<MenuOption> {
             .flatten()
             .map(|(label, data)| option(label, data))
             .collect(),
-        OutKeyboard::Contact { anonymous, .. } => vec![option(anonymous, ANONYMOUS_DATA)],
+        OutKeyboard::Contact { anonymous, .. } => {
+            vec![option(anonymous, &ButtonData::Anonymous.encode())]
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::client::ZaloClient;
-use super::menu::{self, MenuOption, options, pieces, render_text, resolve, split};
+use super::menu::{MenuOption, options, pieces, render_text, resolve, split};
 use super::parse::{ParseError, ZaloKind, parse, parse_value, to_input};
 use super::verify_secret;
 use crate::channels::{OutKeyboard, Outgoing, SendError};
@@ -359,7 +359,7 @@ fn a_contact_request_offers_only_the_anonymous_choice() {
         options(&out(k.clone())),
         vec![MenuOption {
             label: "🕶 Ẩn danh".into(),
-            data: menu::ANONYMOUS_DATA.into()
+            data: crate::buttons::ButtonData::Anonymous.encode()
         }]
     );
     assert_eq!(
