@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Prints the module import graph's strongly connected components (import loops) and the
-longest source files. Usage: scripts/modgraph.py [--max-loop N] [--max-lines N]; exits 1 when
+"""Prints the module import graph (per file, or per top-level module with --top)'s strongly connected components (import loops) and the
+longest source files. Usage: scripts/modgraph.py [--top] [--max-loop N] [--max-lines N]; exits 1 when
 a loop or a file is over the limit."""
 import os, re, sys
 from collections import defaultdict
@@ -31,6 +31,11 @@ def resolve(path):
             return m
     return None
 
+# --top: one node per top-level module (a folder and its files together); otherwise one node per
+# file, with a folder's own files not counted against it.
+TOP = "--top" in sys.argv
+if TOP:
+    mods_nodes = {m.split("::")[0] for m in mods}
 ref = re.compile(r"crate::((?:[a-z_][a-z0-9_]*::)*[a-z_][a-z0-9_]*)")
 group = re.compile(r"crate::((?:[a-z_][a-z0-9_]*::)*)\{([^}]*)\}", re.S)
 edges = defaultdict(set)
@@ -48,7 +53,14 @@ for m, p in files.items():
                 targets.add(prefix.rstrip(":"))
     for t in targets:
         r = resolve(t)
-        if r is not None and r != m and not m.startswith(r + "::") and not r.startswith(m + "::"):
+        if r is None:
+            continue
+        if TOP:
+            # Top-level modules: a folder and its files are one node.
+            a, b = m.split("::")[0], r.split("::")[0]
+            if a != b:
+                edges[a].add(b)
+        elif r != m and not m.startswith(r + "::") and not r.startswith(m + "::"):
             edges[m].add(r)
 
 # Tarjan's strongly connected components.
@@ -69,14 +81,14 @@ def visit(v):
             if w == v:
                 break
         sccs.append(comp)
-for v in sorted(mods):
+for v in sorted(mods_nodes if TOP else mods):
     if v not in index:
         visit(v)
 
 max_loop = int(sys.argv[sys.argv.index("--max-loop") + 1]) if "--max-loop" in sys.argv else None
 max_lines = int(sys.argv[sys.argv.index("--max-lines") + 1]) if "--max-lines" in sys.argv else None
 loops = sorted((c for c in sccs if len(c) > 1), key=len, reverse=True)
-print(f"{len(files)} source files, {sum(len(e) for e in edges.values())} module edges")
+print(f"{len(files)} source files, {sum(len(e) for e in edges.values())} module edges ({'top-level modules' if TOP else 'files'})")
 for c in loops:
     print(f"import loop of {len(c)} files: {' '.join(sorted(c))}")
 if not loops:

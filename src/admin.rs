@@ -14,7 +14,6 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatId, InputFile};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Shared;
 use crate::channels::telegram::parse::GroupCommand;
 use crate::channels::telegram::send::with_retries;
 use crate::export::source::{Daily, Filter, export};
@@ -22,6 +21,7 @@ use crate::export::week::{self, Range};
 use crate::export::{Format, Output, Summary, Writer};
 use crate::i18n::{Lang, Msg};
 use crate::privacy::Channel;
+use crate::shared::Shared;
 
 /// How long one replica may take to send a weekly report before another may try.
 const WEEKLY_LEASE_MS: u64 = 10 * 60 * 1000;

@@ -11,11 +11,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::Shared;
 use crate::codes::ReceiptCode;
 use crate::desk::actions::{Verb, apply};
 use crate::events::{Head, TipEvent};
 use crate::i18n::Lang;
+use crate::shared::Shared;
 use crate::store::{TipStatus, Transition};
 
 /// Longest text of a question or note, in characters.

@@ -18,9 +18,9 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Shared;
 use crate::events::{DecodeError, TipEvent};
 use crate::lanes::{self, Keyed, Limits};
+use crate::shared::Shared;
 use crate::store::{EventEntry, Store};
 
 /// Failed attempts after which an event is dead-lettered.

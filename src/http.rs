@@ -21,8 +21,8 @@ use axum::routing::{get, post};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::app::Shared;
 use crate::config::ReceiveMode;
+use crate::shared::Shared;
 use crate::store::InboxKind;
 
 #[derive(Clone)]
@@ -256,7 +256,7 @@ async fn evidence(
     Path((code, index)): Path<(String, usize)>,
     Query(q): Query<LinkQuery>,
 ) -> Result<Response, ApiError> {
-    use crate::forward::sign::LinkError;
+    use crate::links::LinkError;
     let now = st.shared.clock.now_ms() / 1000;
     match st.shared.links.check(&code, index, q.exp, &q.sig, now) {
         Ok(()) => {}

@@ -5,6 +5,7 @@
 //! - [`i18n`]: Vietnamese and English texts from `locales/*.ftl`.
 //! - [`codes`]: receipt codes `TB-XXXX-XXXX`.
 //! - [`privacy`]: aliases for platform ids, sealed routes back to citizens.
+//! - [`report`]: what a report is made of (place, evidence files), below the conversation and the store.
 //! - [`conversation`]: the citizen dialogue as a pure state machine.
 //! - [`buttons`]: what every button sends back, and its wire form (one encode, one decode).
 //! - [`rules`]: keyword rules, near-duplicate text, personal-data recognisers.
@@ -50,11 +51,14 @@ pub mod http;
 pub mod i18n;
 pub mod intake;
 pub mod lanes;
+pub mod links;
 pub mod metrics;
 pub mod notify;
+pub mod outbound;
 pub mod posters;
 pub mod privacy;
 pub mod render;
+pub mod report;
 pub mod rules;
 pub mod shared;
 pub mod store;

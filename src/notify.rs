@@ -8,19 +8,15 @@ use std::sync::Arc;
 
 use teloxide::prelude::*;
 
-use crate::app::Shared;
 use crate::channels::SendError;
-use crate::channels::outbound::render_for;
 use crate::consumer::Handler;
 use crate::conversation::{Button, Keyboard, Label, Reply};
 use crate::events::TipEvent;
 use crate::i18n::Msg;
+use crate::outbound::render_for;
+use crate::shared::Shared;
 
-/// Event types a citizen can be told about, with the message that tells them.
-pub const NOTICES: &[(&str, &str)] = &[
-    ("acknowledged", "notify-acknowledged"),
-    ("closed", "notify-closed"),
-];
+pub use crate::config::NOTICES;
 
 /// The notifier's handler of events.
 pub struct Notify {
@@ -138,7 +134,7 @@ impl Handler for Notify {
         if question {
             sh.store.answering_set(&tip.alias, code.as_str()).await?;
         }
-        match crate::channels::outbound::send(sh, &route, &out).await {
+        match crate::outbound::send(sh, &route, &out).await {
             Ok(()) => {}
             Err(SendError::Blocked) => {
                 tracing::info!(tip = %code, "citizen unreachable (blocked the bot)");

@@ -52,7 +52,7 @@ pub struct Shared {
     /// Counters and gauges for `/metrics`.
     pub metrics: crate::metrics::Metrics,
     /// Signs and checks evidence download links.
-    pub links: crate::forward::sign::LinkSigner,
+    pub links: crate::links::LinkSigner,
     /// Which roles have failed (`/readyz`).
     pub health: Arc<Health>,
     /// Where receipt codes are drawn from.
@@ -107,9 +107,7 @@ impl Shared {
         };
         Ok(Self {
             vault: Vault::new(secrets),
-            links: crate::forward::sign::LinkSigner::new(
-                secrets.alias_key.expose_secret().as_bytes(),
-            ),
+            links: crate::links::LinkSigner::new(secrets.alias_key.expose_secret().as_bytes()),
             settings,
             texts,
             emergency,

@@ -13,36 +13,11 @@
 //! Hotspots (many tips of one category in one commune) are decided in the commit script,
 //! where the count is exact, and raise a `hotspot` event with their own numbers.
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::{Priority, Settings};
 use crate::conversation::Draft;
 use crate::rules::{Rules, normalise, similarity};
 
-/// One of a citizen's recent tips, kept (for the duplicate window) to compare new ones with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Recent {
-    /// Its receipt code.
-    pub code: String,
-    /// When it was submitted (ms).
-    pub at: i64,
-    /// Its description, normalised ([`normalise`]).
-    pub norm: String,
-}
-
-/// Longest normalised text kept for comparison.
-const RECENT_CHARS: usize = 2000;
-
-impl Recent {
-    /// The entry for a tip about to be stored.
-    pub fn new(code: &str, at: i64, description: &str) -> Self {
-        Self {
-            code: code.to_owned(),
-            at,
-            norm: normalise(description).chars().take(RECENT_CHARS).collect(),
-        }
-    }
-}
+pub use crate::store::Recent;
 
 /// What the rules decided.
 #[derive(Debug, Clone, PartialEq)]

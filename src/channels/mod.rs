@@ -4,7 +4,6 @@
 //!
 //! [`Input`]: crate::conversation::Input
 
-pub mod outbound;
 pub mod telegram;
 pub mod zalo;
 

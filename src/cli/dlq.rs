@@ -8,10 +8,10 @@ use std::sync::Arc;
 use clap::Subcommand;
 use secrecy::ExposeSecret;
 
-use crate::app::{Options, Shared};
 use crate::config::Secrets;
 use crate::forward::Forwarder;
 use crate::forward::dlq::Replay;
+use crate::shared::{Options, Shared};
 
 /// What to do with the dead letters.
 #[derive(Subcommand)]

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::app::{Options, Shared};
 use crate::config::Secrets;
 use crate::export::source::{Filter, export as run_export};
 use crate::export::{Format, Output, Writer, week};
+use crate::shared::{Options, Shared};
 use crate::store::TipStatus;
 
 /// What to export, and where.

@@ -279,13 +279,20 @@ pub struct Mailbox {
     pub lon: Option<f64>,
 }
 
+/// Event types a citizen can be told about (the values `notify.on` accepts), with the message
+/// that tells them.
+pub const NOTICES: &[(&str, &str)] = &[
+    ("acknowledged", "notify-acknowledged"),
+    ("closed", "notify-closed"),
+];
+
 /// Notices to citizens when their tip changes state.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifySettings {
     /// Whether notices are sent at all.
     pub enabled: bool,
-    /// The event types that send a notice (see `notify::NOTICES`).
+    /// The event types that send a notice (see [`NOTICES`]).
     pub on: Vec<String>,
 }
 

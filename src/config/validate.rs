@@ -282,8 +282,8 @@ impl Settings {
         self.admin.validate(self, &mut p);
         self.posters.validate(&mut p);
         for (i, kind) in self.notify.on.iter().enumerate() {
-            if !crate::notify::NOTICES.iter().any(|(k, _)| k == kind) {
-                let known: Vec<&str> = crate::notify::NOTICES.iter().map(|(k, _)| *k).collect();
+            if !super::NOTICES.iter().any(|(k, _)| k == kind) {
+                let known: Vec<&str> = super::NOTICES.iter().map(|(k, _)| *k).collect();
                 p.push(Problem::new(
                     format!("notify.on[{i}]"),
                     format!("\"{kind}\" is not one of: {}", known.join(", ")),

@@ -27,6 +27,8 @@ use crate::codes::ReceiptCode;
 use crate::config::Settings;
 use crate::i18n::{Lang, Msg, Texts};
 
+pub use crate::report::{Evidence, EvidenceKind, Place};
+pub use crate::rules::fold_tones;
 pub use prompts::{place_summary, prompt};
 pub use step::step;
 
@@ -214,70 +216,6 @@ pub struct Draft {
     pub replace_evidence: bool,
     /// When the draft was started (ms since the epoch).
     pub started_ms: i64,
-}
-
-/// Where it happened, as the citizen gave it; never guessed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Place {
-    /// A shared location pin.
-    Pin {
-        /// Latitude.
-        lat: f64,
-        /// Longitude.
-        lon: f64,
-    },
-    /// A commune or ward from the configured list.
-    Commune {
-        /// Commune id.
-        id: String,
-    },
-    /// The place of a Hòm thư mailbox.
-    Mailbox {
-        /// Mailbox code.
-        code: String,
-    },
-    /// A typed address or description of the place.
-    Text {
-        /// What the citizen typed.
-        text: String,
-    },
-}
-
-/// Kinds of files a citizen can attach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EvidenceKind {
-    /// A photo.
-    Photo,
-    /// A video.
-    Video,
-    /// A voice note.
-    Voice,
-    /// An audio file.
-    Audio,
-    /// A round video note.
-    VideoNote,
-    /// Any other file.
-    Document,
-}
-
-/// A file reference; the file itself stays on the platform until it is forwarded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Evidence {
-    /// What kind of file.
-    pub kind: EvidenceKind,
-    /// The platform's file id (Telegram `file_id`) or URL (Zalo).
-    pub file_id: String,
-    /// Size in bytes when the platform says.
-    #[serde(default)]
-    pub size: Option<u64>,
-    /// MIME type when the platform says.
-    #[serde(default)]
-    pub mime: Option<String>,
-    /// Id of the citizen's message that carried it (for `copyMessage`).
-    #[serde(default)]
-    pub message_id: Option<i64>,
 }
 
 /// A phone number a citizen shared.
@@ -546,42 +484,4 @@ pub fn emergency_patterns(settings: &Settings) -> Result<RegexSet, regex::Error>
 /// Whether `text` matches an emergency pattern compiled by [`emergency_patterns`].
 pub fn is_emergency(patterns: &RegexSet, text: &str) -> bool {
     patterns.is_match(&fold_tones(text))
-}
-
-/// Vietnamese is written with the tone mark in two places in `oa`, `oe` and `uy` (`hòa` and
-/// `hoà`, `dọa` and `doạ`, `thúy` and `thuý`); both are correct and NFC keeps them apart. For
-/// matching only, this moves the mark to the first vowel (`oà` → `òa`).
-pub fn fold_tones(text: &str) -> String {
-    const MOVES: [(char, [char; 5], [char; 5]); 3] = [
-        ('a', ['à', 'á', 'ả', 'ã', 'ạ'], ['ò', 'ó', 'ỏ', 'õ', 'ọ']),
-        ('e', ['è', 'é', 'ẻ', 'ẽ', 'ẹ'], ['ò', 'ó', 'ỏ', 'õ', 'ọ']),
-        ('y', ['ỳ', 'ý', 'ỷ', 'ỹ', 'ỵ'], ['ù', 'ú', 'ủ', 'ũ', 'ụ']),
-    ];
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let (c, next) = (chars[i], chars.get(i + 1).copied());
-        let lower_first = c.to_lowercase().next().unwrap_or(c);
-        let moved = next.and_then(|n| {
-            let n_lower = n.to_lowercase().next().unwrap_or(n);
-            MOVES.iter().find_map(|(base, marked, firsts)| {
-                let expected_first = if *base == 'y' { 'u' } else { 'o' };
-                let tone = marked.iter().position(|m| *m == n_lower)?;
-                (lower_first == expected_first).then(|| (firsts[tone], *base))
-            })
-        });
-        match moved {
-            Some((first, base)) => {
-                out.push(first);
-                out.push(base);
-                i += 2;
-            }
-            None => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
 }

@@ -15,7 +15,6 @@
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
-use crate::app::Shared;
 use crate::buttons::ButtonData;
 use crate::channels::telegram::parse::OfficerPress;
 use crate::channels::telegram::send;
@@ -23,6 +22,7 @@ use crate::codes::ReceiptCode;
 use crate::events::{Head, TipEvent};
 use crate::i18n::Lang;
 use crate::privacy::Channel;
+use crate::shared::Shared;
 use crate::store::{Action, Tip, TipStatus, Transition};
 
 /// A parsed card button; its wire form is written and read in [`crate::buttons`].

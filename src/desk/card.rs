@@ -137,7 +137,7 @@ pub fn render(
 }
 
 /// The card text with lines for what officers did: acknowledged, claimed, closed.
-pub fn render_with_state(tip: &Tip, shared: &crate::app::Shared, lang: Lang) -> String {
+pub fn render_with_state(tip: &Tip, shared: &crate::shared::Shared, lang: Lang) -> String {
     let texts = &shared.texts;
     let mut text = render(
         tip,

@@ -7,11 +7,11 @@ use chrono::{Datelike, Duration as Days, FixedOffset, TimeZone};
 use teloxide::prelude::*;
 use teloxide::types::ChatId;
 
-use crate::app::Shared;
 use crate::channels::telegram::parse::GroupCommand;
 use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
 use crate::i18n::{Lang, Msg};
+use crate::shared::Shared;
 use crate::store::TipStatus;
 
 /// Most tips `/pending` lists.

@@ -22,7 +22,6 @@ use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, MessageId, ReplyParameters};
 
-use crate::app::Shared;
 use crate::channels::SendError;
 use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
@@ -30,6 +29,7 @@ use crate::consumer::Handler;
 use crate::events::TipEvent;
 use crate::i18n::{Lang, Msg};
 use crate::privacy::Channel;
+use crate::shared::Shared;
 use crate::store::Tip;
 
 /// The desk's handler of events.

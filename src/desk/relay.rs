@@ -8,13 +8,13 @@
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, MessageId, ReplyParameters};
 
-use crate::app::Shared;
 use crate::channels::telegram::parse::OfficerReply;
 use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
 use crate::events::{Head, TipEvent};
 use crate::i18n::{Lang, Msg};
 use crate::privacy::Channel;
+use crate::shared::Shared;
 use crate::store::{Tip, TipStatus};
 
 /// Longest question relayed, in characters.

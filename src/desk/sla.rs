@@ -12,11 +12,11 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatId, MessageId, ReplyParameters};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Shared;
 use crate::codes::ReceiptCode;
 use crate::config::Priority;
 use crate::events::{Head, TipEvent};
 use crate::i18n::{Lang, Msg};
+use crate::shared::Shared;
 use crate::store::{Tip, TipStatus};
 
 /// Minutes a tip of `priority` may wait for an acknowledgement.

@@ -9,9 +9,9 @@ use chrono::{Duration, NaiveDate};
 
 use super::week::{Range, local_date};
 use super::{Row, RowContext, Writer};
-use crate::app::Shared;
 use crate::config::Settings;
 use crate::render::chart::DaySeries;
+use crate::shared::Shared;
 use crate::store::{Tip, TipStatus};
 
 /// Tips fetched per round trip.

@@ -18,7 +18,6 @@
 
 pub mod dlq;
 pub mod payload;
-pub mod sign;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -30,10 +29,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Shared;
+use crate::shared::Shared;
 use crate::store::{EventEntry, FORWARD_GROUP};
 
-use sign::LinkSigner;
+use crate::links::LinkSigner;
 
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -449,7 +448,7 @@ impl Forwarder {
             .header("Idempotency-Key", key)
             .header(
                 "X-Tipline-Signature",
-                sign::signature_header(&self.secret, now_unix, body),
+                crate::links::signature_header(&self.secret, now_unix, body),
             )
             .body(body.to_vec())
             .send()

@@ -15,7 +15,7 @@ use crate::events::TipEvent;
 use crate::privacy::Vault;
 use crate::store::Tip;
 
-use super::sign::LinkSigner;
+use crate::links::LinkSigner;
 
 /// The schema name in every body; bumped only with a breaking change.
 pub const SCHEMA: &str = "tipline.event.v1";

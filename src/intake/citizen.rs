@@ -13,12 +13,12 @@
 //! ```
 
 use super::{Intake, Sent};
-use crate::channels::outbound::render_for;
 use crate::channels::telegram::parse::TgInbound;
 use crate::channels::telegram::send;
 use crate::channels::zalo::parse::{self as zparse, ZaloInbound, ZaloKind};
 use crate::conversation::{self, Command, Conversation, Input, Phone, Reply, State};
 use crate::i18n::{Lang, Msg};
+use crate::outbound::render_for;
 use crate::privacy::{Channel, Route};
 use crate::store::{InboxEntry, SeenMark};
 

@@ -8,11 +8,11 @@
 
 use super::{Intake, Sent};
 use crate::channels::Outgoing;
-use crate::channels::outbound::render_for;
 use crate::conversation::{
     self, Conversation, Ctx, Draft, Effect, Input, Keyboard, Phone, Place, Reply, State, prompt,
 };
 use crate::i18n::{Lang, Msg};
+use crate::outbound::render_for;
 use crate::privacy::{Channel, Route};
 use crate::store::{Commit, CommitOutcome, Hotspot, NewTip, Tip, TipStatus};
 

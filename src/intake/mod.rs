@@ -33,10 +33,10 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Shared;
 use crate::channels::{Outgoing, SendError};
 use crate::lanes::{self, Keyed, Limits};
 use crate::privacy::{Channel, Route};
+use crate::shared::Shared;
 use crate::store::{InboxEntry, InboxKind, SeenMark, Store};
 
 pub use classify::{Inbound, Unreadable, classify};
@@ -280,7 +280,7 @@ impl Intake {
         replies: &[Outgoing],
     ) -> Result<(), (usize, anyhow::Error)> {
         for (i, out) in replies.iter().enumerate() {
-            match crate::channels::outbound::send(&self.shared, route, out).await {
+            match crate::outbound::send(&self.shared, route, out).await {
                 Ok(()) => {}
                 Err(SendError::Blocked) => {
                     tracing::info!("citizen blocked the bot; replies dropped");

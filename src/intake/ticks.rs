@@ -17,8 +17,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{Intake, Sent};
-use crate::app::Shared;
 use crate::conversation::{Conversation, Input};
+use crate::shared::Shared;
 use crate::store::{InboxEntry, SeenMark};
 
 impl Intake {

@@ -10,10 +10,10 @@
 
 use super::Intake;
 use crate::buttons::ButtonData;
-use crate::channels::outbound::render_for;
 use crate::channels::zalo::menu;
 use crate::conversation::{Button, Conversation, Ctx, Keyboard, Reply, State, prompt};
 use crate::i18n::Msg;
+use crate::outbound::render_for;
 use crate::privacy::Channel;
 
 impl Intake {

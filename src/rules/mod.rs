@@ -28,7 +28,6 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use crate::config::{Priority, RuleSettings};
-use crate::conversation::fold_tones;
 
 /// The keyword rules, compiled once at start.
 #[derive(Debug, Clone)]
@@ -256,4 +255,42 @@ pub fn similarity(a: &str, b: &str) -> f64 {
 fn trigrams(text: &str) -> HashSet<[char; 3]> {
     let chars: Vec<char> = text.chars().collect();
     chars.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
+}
+
+/// Vietnamese is written with the tone mark in two places in `oa`, `oe` and `uy` (`hòa` and
+/// `hoà`, `dọa` and `doạ`, `thúy` and `thuý`); both are correct and NFC keeps them apart. For
+/// matching only, this moves the mark to the first vowel (`oà` → `òa`).
+pub fn fold_tones(text: &str) -> String {
+    const MOVES: [(char, [char; 5], [char; 5]); 3] = [
+        ('a', ['à', 'á', 'ả', 'ã', 'ạ'], ['ò', 'ó', 'ỏ', 'õ', 'ọ']),
+        ('e', ['è', 'é', 'ẻ', 'ẽ', 'ẹ'], ['ò', 'ó', 'ỏ', 'õ', 'ọ']),
+        ('y', ['ỳ', 'ý', 'ỷ', 'ỹ', 'ỵ'], ['ù', 'ú', 'ủ', 'ũ', 'ụ']),
+    ];
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let (c, next) = (chars[i], chars.get(i + 1).copied());
+        let lower_first = c.to_lowercase().next().unwrap_or(c);
+        let moved = next.and_then(|n| {
+            let n_lower = n.to_lowercase().next().unwrap_or(n);
+            MOVES.iter().find_map(|(base, marked, firsts)| {
+                let expected_first = if *base == 'y' { 'u' } else { 'o' };
+                let tone = marked.iter().position(|m| *m == n_lower)?;
+                (lower_first == expected_first).then(|| (firsts[tone], *base))
+            })
+        });
+        match moved {
+            Some((first, base)) => {
+                out.push(first);
+                out.push(base);
+                i += 2;
+            }
+            None => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }

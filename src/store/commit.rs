@@ -42,7 +42,7 @@ pub enum CommitOutcome {
 pub struct NewTip {
     /// The tip.
     pub tip: Tip,
-    /// Its entry in the citizen's recent tips (JSON of [`crate::triage::Recent`]).
+    /// Its entry in the citizen's recent tips (JSON of [`super::Recent`]).
     pub recent: String,
     /// How long the recent tips are kept (the duplicate window), in ms.
     pub recent_ttl_ms: i64,

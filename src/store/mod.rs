@@ -56,7 +56,7 @@ pub use groups::DeadLetter;
 pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind, SeenMark};
 pub use menus::MenuOption;
 pub use tip_changes::{Action, Transition};
-pub use tips::{Tip, TipStatus};
+pub use tips::{Recent, Tip, TipStatus};
 
 /// Handle on the deployment's Redis data. Cheap to clone.
 #[derive(Clone)]

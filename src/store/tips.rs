@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::{Keys, Store};
 use crate::codes::ReceiptCode;
 use crate::config::Priority;
-use crate::conversation::{Evidence, Place};
 use crate::i18n::Lang;
 use crate::privacy::Channel;
+use crate::report::{Evidence, Place};
 
 impl Keys {
     /// One tip.
@@ -248,7 +248,7 @@ impl Store {
     }
 
     /// The citizen's recent tips, for duplicate detection (newest first).
-    pub async fn recent_tips(&self, alias: &str) -> redis::RedisResult<Vec<crate::triage::Recent>> {
+    pub async fn recent_tips(&self, alias: &str) -> redis::RedisResult<Vec<Recent>> {
         let raw: Vec<String> = redis::cmd("LRANGE")
             .arg(self.keys.recent(alias))
             .arg(0)
@@ -259,5 +259,33 @@ impl Store {
             .iter()
             .filter_map(|r| serde_json::from_str(r).ok())
             .collect())
+    }
+}
+
+/// One of a citizen's recent tips, kept (for the duplicate window) to compare new ones with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recent {
+    /// Its receipt code.
+    pub code: String,
+    /// When it was submitted (ms).
+    pub at: i64,
+    /// Its description, normalised ([`crate::rules::normalise`]).
+    pub norm: String,
+}
+
+/// Longest normalised text kept for comparison.
+const RECENT_CHARS: usize = 2000;
+
+impl Recent {
+    /// The entry for a tip about to be stored.
+    pub fn new(code: &str, at: i64, description: &str) -> Self {
+        Self {
+            code: code.to_owned(),
+            at,
+            norm: crate::rules::normalise(description)
+                .chars()
+                .take(RECENT_CHARS)
+                .collect(),
+        }
     }
 }

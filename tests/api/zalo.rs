@@ -362,7 +362,7 @@ async fn a_message_over_2000_characters_goes_in_parts() {
         channel: tipline::privacy::Channel::Zalo,
         chat: "long1".into(),
     };
-    tipline::channels::outbound::send(&t.app().shared, &route, &out)
+    tipline::outbound::send(&t.app().shared, &route, &out)
         .await
         .unwrap();
     let parts = z.messages_to("long1");
