@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use teloxide::prelude::*;
 
+use crate::buttons::ButtonData;
 use crate::channels::SendError;
 use crate::consumer::Handler;
-use crate::conversation::{Button, Keyboard, Label, Reply};
+use crate::conversation::{Button, Keyboard, Reply};
 use crate::events::TipEvent;
 use crate::i18n::Msg;
 use crate::outbound::render_for;
@@ -122,10 +123,10 @@ impl Handler for Notify {
         let reply = if question {
             Reply::with(
                 msg,
-                Keyboard::Inline(vec![vec![Button {
-                    label: Label::Msg(Msg::new("button-answer-done")),
-                    data: "qa:done".into(),
-                }]]),
+                Keyboard::Inline(vec![vec![Button::msg(
+                    "button-answer-done",
+                    &ButtonData::AnswerDone,
+                )]]),
             )
         } else {
             Reply::text(msg)
