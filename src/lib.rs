@@ -8,6 +8,7 @@
 //! - [`report`]: what a report is made of (place, evidence files), below the conversation and the store.
 //! - [`conversation`]: the citizen dialogue as a pure state machine.
 //! - [`buttons`]: what every button sends back, and its wire form (one encode, one decode).
+//! - [`text`]: Vietnamese text for matching: tone folding, diacritics, keyword pattern forms.
 //! - [`rules`]: keyword rules, near-duplicate text, personal-data recognisers.
 //! - [`triage`]: the triage decision on a submitted tip (priority, duplicate, why).
 //! - [`store`]: everything kept in Redis (inbox, conversations, tips, events).
@@ -64,4 +65,5 @@ pub mod shared;
 pub mod store;
 pub mod supervise;
 pub mod telemetry;
+pub mod text;
 pub mod triage;

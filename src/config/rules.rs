@@ -130,7 +130,7 @@ impl KeywordRule {
                 format!("\"{}\" is used twice", self.name),
             ));
         }
-        if let Err(e) = crate::rules::check_pattern(&self.pattern) {
+        if let Err(e) = crate::text::check_pattern(&self.pattern) {
             p.push(Problem::new(format!("{key}.pattern"), e));
         }
         if self.priority.is_none() && !self.emergency {
