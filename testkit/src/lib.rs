@@ -346,7 +346,7 @@ impl TestApp {
     }
 
     /// Runs the timers that are due by the app's clock now (SLA timers, draft reminders and
-    /// expiries), as their loops would on their next tick, then waits until the work they
+    /// expiries, the weekly report), as their loops would on their next tick, then waits until the work they
     /// queued is done. After `clock.advance(…)`, this replaces waiting for the next tick.
     pub async fn fire_timers(&self) {
         let shared = &self.app.as_ref().expect("the app is running").shared;
@@ -356,6 +356,12 @@ impl TestApp {
                 .expect("SLA timers");
         }
         tipline::intake::sweep(shared).await.expect("draft timers");
+        let admin = &shared.settings.admin;
+        if let (true, Some(after_week_mins)) = (admin.weekly_report, admin.report_offset_mins()) {
+            tipline::admin::weekly_once(shared, after_week_mins)
+                .await
+                .expect("the weekly report");
+        }
         self.process_until_idle().await;
     }
 

@@ -490,7 +490,7 @@ async fn the_weekly_report_goes_out_once_with_two_runners_and_after_downtime() {
     )
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    t.fire_timers().await;
     assert!(uploads_to(&t, ADMIN_CHAT).is_empty(), "not before 07:00");
 
     t.clock.advance(Duration::from_secs(120));
@@ -503,7 +503,9 @@ async fn the_weekly_report_goes_out_once_with_two_runners_and_after_downtime() {
                 >= 2
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..3 {
+        t.fire_timers().await;
+    }
     let uploads = uploads_to(&t, ADMIN_CHAT);
     let names: Vec<String> = uploads.iter().filter_map(|c| c.file_name()).collect();
     assert_eq!(
@@ -535,7 +537,9 @@ async fn the_weekly_report_goes_out_once_with_two_runners_and_after_downtime() {
                 .any(|c| c.file_name().as_deref() == Some("tipline-2026-W49.xlsx"))
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        t.fire_timers().await;
+    }
     let weekly: Vec<String> = uploads_to(&t, ADMIN_CHAT)
         .iter()
         .filter_map(|c| c.file_name())
@@ -612,7 +616,9 @@ async fn an_admin_who_cannot_be_reached_does_not_make_the_others_get_the_report_
         })
         .await;
     // Many sweeps later (every 50 ms), still once.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    for _ in 0..3 {
+        t.fire_timers().await;
+    }
     let names: Vec<String> = uploads_to(&t, ADMIN)
         .iter()
         .filter_map(|c| c.file_name())
