@@ -204,3 +204,44 @@ impl Store {
             .await
     }
 }
+
+/// The card record itself: where it is and whether its files were copied under it.
+impl Store {
+    /// Where a tip's officer card is: (chat, message id, files copied so far).
+    pub async fn card(&self, code: &str) -> redis::RedisResult<Option<(i64, i32, usize)>> {
+        let (chat, message, copied): (Option<i64>, Option<i32>, Option<usize>) =
+            redis::cmd("HMGET")
+                .arg(self.keys.card(code))
+                .arg("chat")
+                .arg("message")
+                .arg("copied")
+                .query_async(&mut self.conn())
+                .await?;
+        Ok(chat.zip(message).map(|(c, m)| (c, m, copied.unwrap_or(0))))
+    }
+
+    /// Records where a tip's card was posted.
+    pub async fn set_card(&self, code: &str, chat: i64, message: i32) -> redis::RedisResult<()> {
+        redis::cmd("HSET")
+            .arg(self.keys.card(code))
+            .arg("chat")
+            .arg(chat)
+            .arg("message")
+            .arg(message)
+            .arg("copied")
+            .arg(0)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Records that one more file of a tip was copied under its card.
+    pub async fn card_copied(&self, code: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("HINCRBY")
+            .arg(self.keys.card(code))
+            .arg("copied")
+            .arg(1)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+}
