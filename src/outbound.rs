@@ -53,3 +53,37 @@ pub async fn send(shared: &Shared, route: &Route, out: &Outgoing) -> Result<(), 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::{telegram, zalo};
+    use crate::conversation::{Button, Keyboard};
+    use crate::i18n::Msg;
+
+    fn question() -> Reply {
+        Reply::with(
+            Msg::new("notify-question")
+                .arg("code", "TB-7K3Q-X9MD")
+                .arg("text", "?"),
+            Keyboard::Inline(vec![vec![Button::msg(
+                "button-answer-done",
+                &ButtonData::AnswerDone,
+            )]]),
+        )
+    }
+
+    #[test]
+    fn a_channel_with_its_own_wording_gets_it_and_types_xong_instead_of_a_menu() {
+        let texts = Texts::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales"))
+            .expect("the locale files load");
+        let on_zalo = render_for(&zalo::CAPABILITIES, &question(), Lang::Vi, &texts);
+        let on_telegram = render_for(&telegram::CAPABILITIES, &question(), Lang::Vi, &texts);
+        // The same message id for tests and logs, different words.
+        assert_eq!(on_zalo.id, "notify-question");
+        assert_eq!(on_telegram.id, "notify-question");
+        assert_ne!(on_zalo.text, on_telegram.text);
+        assert_eq!(on_zalo.keyboard, OutKeyboard::None);
+        assert!(matches!(on_telegram.keyboard, OutKeyboard::Inline(_)));
+    }
+}

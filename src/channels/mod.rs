@@ -5,7 +5,7 @@
 //! can show in its [`Capabilities`]: inline buttons or numbered menus, location pins, contact
 //! cards, files, the length of a message. Everything above this module (the intake's citizen
 //! path, [`crate::outbound`], the webhook routes, the receivers' start-up) asks the
-//! [`Registry`] for the channel of a [`Channel`] or an inbox entry and goes through the trait.
+//! [`Registry`] for the channel of a [`Channel`](crate::privacy::Channel) or an inbox entry and goes through the trait.
 //!
 //! A reply is rendered once, in the citizen's language, into the channel-neutral [`Outgoing`];
 //! each channel draws it with its platform's widgets.
@@ -14,7 +14,7 @@
 //! (the Zalo Bot Platform: text with numbered menus ([`menu`]), links to images and voice
 //! notes). Adding one takes a folder here with a type that implements [`CitizenChannel`], its
 //! `pub mod` line and one line in [`Registry::build`]; plus, as everywhere a platform is
-//! named at rest, a variant of [`Channel`] (the stored identifier, in aliases and routes) and of
+//! named at rest, a variant of [`Channel`](crate::privacy::Channel) (the stored identifier, in aliases and routes) and of
 //! [`crate::store::InboxKind`] (the inbox entry's kind).
 //!
 //! Officer duty groups and admins are on Telegram by design: an update of theirs is no
@@ -27,6 +27,8 @@ pub mod telegram;
 pub mod zalo;
 
 mod registry;
+#[cfg(test)]
+mod tests;
 mod traits;
 
 pub use registry::{Registry, Setup};
