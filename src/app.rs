@@ -1,20 +1,17 @@
 //! One tipline process: builds the shared parts, starts every role as a supervised task
-//! (HTTP server, Telegram and Zalo receivers, intake, draft sweeper, desk and SLA timers,
+//! (HTTP server, each enabled channel's receiver, intake, draft sweeper, desk and SLA timers,
 //! notifier, forwarder, weekly report), and stops them on one shutdown signal. Each loop stops
 //! only between units of work; a role that ends or panics before shutdown stops the process
 //! with an error ([`crate::supervise`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use teloxide::prelude::Requester;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::telegram;
-use crate::config::{ReceiveMode, Secrets, Settings};
+use crate::config::{Secrets, Settings};
 use crate::consumer::Consumer;
 use crate::intake::{self, Intake};
 use crate::supervise::{RoleFailure, Roles};
@@ -56,15 +53,7 @@ impl App {
         let router = crate::http::router(
             shared.clone(),
             secrets
-                .telegram_webhook_secret
-                .as_ref()
-                .map(|s| s.expose_secret().to_owned()),
-            secrets
                 .triage_api_token
-                .as_ref()
-                .map(|s| s.expose_secret().to_owned()),
-            secrets
-                .zalo_webhook_secret
                 .as_ref()
                 .map(|s| s.expose_secret().to_owned()),
         );
@@ -78,55 +67,13 @@ impl App {
             }
         });
 
-        if let (Some(token), true) = (secrets.telegram_token_str(), tg_settings_enabled(&shared)) {
-            let tgs = &shared.settings.telegram;
-            match tgs.mode {
-                ReceiveMode::Polling => {
-                    let poll_timeout = Duration::from_secs(u64::from(tgs.poll_timeout_secs) + 15);
-                    let bot = telegram::bot(token, &tgs.api_url, poll_timeout)?;
-                    let (store, secs, stop) = (
-                        shared.store.clone(),
-                        tgs.poll_timeout_secs,
-                        shutdown.clone(),
-                    );
-                    roles.spawn("telegram-poll", telegram::poll::run(bot, store, secs, stop));
-                }
-                ReceiveMode::Webhook if !tgs.webhook_url.is_empty() => {
-                    register_webhook(&shared, &secrets).await?;
-                }
-                ReceiveMode::Webhook => {}
-            }
-        }
-
-        if let Some(zalo) = &shared.zalo {
-            let zs = &shared.settings.zalo;
-            match zs.mode {
-                ReceiveMode::Polling => {
-                    if let Err(e) = zalo.delete_webhook().await {
-                        tracing::warn!(error = %e, "zalo deleteWebhook failed; polling anyway");
-                    }
-                    roles.spawn(
-                        "zalo-poll",
-                        crate::channels::zalo::poll::run(
-                            zalo.clone(),
-                            shared.store.clone(),
-                            u64::from(zs.poll_timeout_secs),
-                            shutdown.clone(),
-                        ),
-                    );
-                }
-                ReceiveMode::Webhook if !zs.webhook_url.is_empty() => {
-                    let secret = secrets
-                        .zalo_webhook_secret
-                        .as_ref()
-                        .map(|s| s.expose_secret().to_owned())
-                        .unwrap_or_default();
-                    zalo.set_webhook(&zs.webhook_url, &secret)
-                        .await
-                        .context("zalo setWebhook")?;
-                    tracing::info!("zalo webhook registered");
-                }
-                ReceiveMode::Webhook => {}
+        // Each channel registers or removes its webhook, or gives its polling loop.
+        for channel in shared.channels.enabled() {
+            let receiver = channel
+                .start(shared.store.clone(), shutdown.clone())
+                .await?;
+            if let Some(receiver) = receiver {
+                roles.spawn(receiver.role, receiver.task);
             }
         }
         if shared.settings.desk.enabled && shared.tg.is_some() {
@@ -197,26 +144,4 @@ impl App {
     pub fn kill(self) {
         self.roles.kill();
     }
-}
-
-fn tg_settings_enabled(shared: &Shared) -> bool {
-    shared.settings.telegram.enabled
-}
-
-async fn register_webhook(shared: &Shared, secrets: &Secrets) -> anyhow::Result<()> {
-    let tgs = &shared.settings.telegram;
-    let bot = shared.telegram()?;
-    let url = reqwest::Url::parse(&tgs.webhook_url).context("telegram.webhook_url")?;
-    let mut req = bot.set_webhook(url);
-    req.allowed_updates = Some(vec![
-        teloxide::types::AllowedUpdate::Message,
-        teloxide::types::AllowedUpdate::CallbackQuery,
-    ]);
-    req.secret_token = secrets
-        .telegram_webhook_secret
-        .as_ref()
-        .map(|s| s.expose_secret().to_owned());
-    req.await.context("setWebhook")?;
-    tracing::info!("telegram webhook registered");
-    Ok(())
 }

@@ -1,9 +1,11 @@
-//! The HTTP server (axum): the Telegram webhook, the triage service's callback API, evidence
+//! The HTTP server (axum): the channels' webhooks, the triage service's callback API, evidence
 //! downloads, `/metrics`, `/healthz` (the process runs) and `/readyz` (Redis answers and every role runs).
 //!
-//! - The webhook answers 200 only after the update is in the Redis inbox; a wrong secret gets
-//!   401, a body that is not an update gets 400, Redis down gets 503 so Telegram delivers the
-//!   update again later.
+//! - A channel's webhook ([`crate::channels::CitizenChannel::webhook`] checks its secret header
+//!   and body) answers 200 only after the update is in the Redis inbox; a wrong secret gets 401
+//!   (Telegram) or 403 (Zalo), a body that is not an update gets 400, Redis down gets 503 so
+//!   the platform delivers the update again later. An event the channel understands and does
+//!   not want (Zalo's follow) gets 200 and is not stored.
 //! - `POST /api/v1/tips/<code>/events` (bearer token): 401 without the right token, 400 for a
 //!   body that is not JSON, 422 for JSON that is not a valid call, 404 for an unknown tip, 409
 //!   when the tip is not in a state the call applies to.
@@ -21,16 +23,14 @@ use axum::routing::{get, post};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::config::ReceiveMode;
+use crate::channels::{Files, Webhook, WebhookError};
+use crate::privacy::Channel;
 use crate::shared::Shared;
-use crate::store::InboxKind;
 
 #[derive(Clone)]
 struct HttpState {
     shared: Arc<Shared>,
-    webhook_secret: Option<String>,
     api_token: Option<String>,
-    zalo_secret: Option<String>,
 }
 
 /// An HTTP error with a JSON body: 4xx say what is wrong, 5xx say only that it failed.
@@ -54,34 +54,28 @@ fn err(status: StatusCode, message: impl Into<std::borrow::Cow<'static, str>>) -
 }
 
 /// The routes of one process.
-pub fn router(
-    shared: Arc<Shared>,
-    webhook_secret: Option<String>,
-    api_token: Option<String>,
-    zalo_secret: Option<String>,
-) -> Router {
-    let zalo = (shared.settings.zalo.enabled && shared.settings.zalo.mode == ReceiveMode::Webhook)
-        .then(|| shared.settings.zalo.webhook_path.clone());
-    let webhook = (shared.settings.telegram.enabled
-        && shared.settings.telegram.mode == ReceiveMode::Webhook)
-        .then(|| shared.settings.telegram.webhook_path.clone());
-    let state = HttpState {
-        shared,
-        webhook_secret,
-        api_token,
-        zalo_secret,
-    };
+pub fn router(shared: Arc<Shared>, api_token: Option<String>) -> Router {
+    let webhooks: Vec<(Channel, String)> = shared
+        .channels
+        .all()
+        .filter_map(|c| c.webhook_path().map(|path| (c.id(), path.to_owned())))
+        .collect();
+    let state = HttpState { shared, api_token };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/v1/tips/{code}/events", post(callback))
         .route("/api/v1/evidence/{code}/{index}", get(evidence));
-    if let Some(path) = webhook {
-        router = router.route(&path, post(telegram_webhook));
-    }
-    if let Some(path) = zalo {
-        router = router.route(&path, post(zalo_webhook));
+    for (channel, path) in webhooks {
+        router = router.route(
+            &path,
+            post(
+                move |st: State<HttpState>, headers: HeaderMap, body: Bytes| {
+                    webhook(st, channel, headers, body)
+                },
+            ),
+        );
     }
     router
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
@@ -103,38 +97,32 @@ async fn readyz(State(st): State<HttpState>) -> Result<&'static str, ApiError> {
     Ok("ready")
 }
 
-async fn telegram_webhook(
+async fn webhook(
     State(st): State<HttpState>,
+    channel: Channel,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let given = headers
-        .get("x-telegram-bot-api-secret-token")
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    let expected = st.webhook_secret.as_deref().unwrap_or_default().as_bytes();
-    if expected.is_empty() || !bool::from(given.ct_eq(expected)) {
-        tracing::warn!("telegram webhook call with a wrong secret refused");
-        return Err(err(StatusCode::UNAUTHORIZED, "wrong secret token"));
-    }
-    let update: teloxide::types::Update = serde_json::from_slice(&body).map_err(|e| {
-        // Only the position: serde's message can quote the citizen's text.
-        tracing::warn!(
-            line = e.line(),
-            column = e.column(),
-            bytes = body.len(),
-            "telegram webhook body is not an update"
-        );
-        err(StatusCode::BAD_REQUEST, "body is not a Telegram update")
-    })?;
+    let Some(ch) = st.shared.channels.get(channel) else {
+        return Err(err(StatusCode::NOT_FOUND, "no such channel"));
+    };
+    let key = match ch.webhook(&headers, &body) {
+        Ok(Webhook::Store { key }) => key,
+        Ok(Webhook::Ignore) => return Ok(StatusCode::OK),
+        Err(WebhookError::WrongSecret { status }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED);
+            return Err(err(status, "wrong secret token"));
+        }
+        Err(WebhookError::BadBody(message)) => return Err(err(StatusCode::BAD_REQUEST, message)),
+    };
     let text = std::str::from_utf8(&body)
         .map_err(|_| err(StatusCode::BAD_REQUEST, "body is not UTF-8"))?;
     st.shared
         .store
-        .inbox_append(InboxKind::Telegram, &update.id.0.to_string(), text)
+        .inbox_append(ch.inbox_kind(), &key, text)
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "webhook update could not be stored");
+            tracing::error!(error = %e, ?channel, "webhook update could not be stored");
             err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
         })?;
     Ok(StatusCode::OK)
@@ -280,7 +268,10 @@ async fn evidence(
         .mime
         .clone()
         .unwrap_or_else(|| default_mime(file.kind).to_owned());
-    let copy = if tip.channel == crate::privacy::Channel::Zalo {
+    // A file behind an expiring link (Zalo) is served from the copy the desk uploaded to
+    // Telegram, or else streamed from the link while it works; a hosted one from Telegram.
+    let links = st.shared.channels.capabilities(tip.channel).files == Files::Links;
+    let copy = if links {
         st.shared
             .store
             .telegram_copy(tip.code.as_str(), index)
@@ -289,8 +280,8 @@ async fn evidence(
     } else {
         None
     };
-    if tip.channel == crate::privacy::Channel::Zalo && copy.is_none() {
-        // A Zalo file is a URL on Zalo's servers: streamed through while it still works.
+    if links && copy.is_none() {
+        // A link to the platform's servers: streamed through while it still works.
         let resp = st
             .shared
             .http
@@ -351,47 +342,4 @@ fn default_mime(kind: crate::conversation::EvidenceKind) -> &'static str {
         K::Audio => "audio/mpeg",
         K::Document => "application/octet-stream",
     }
-}
-
-async fn zalo_webhook(
-    State(st): State<HttpState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<StatusCode, ApiError> {
-    use crate::channels::zalo::{self, parse::ParseError};
-    let given = headers
-        .get(zalo::SECRET_HEADER)
-        .and_then(|v| v.to_str().ok());
-    if !zalo::verify_secret(given, st.zalo_secret.as_deref().unwrap_or_default()) {
-        tracing::warn!("zalo webhook call with a wrong secret refused");
-        return Err(err(StatusCode::FORBIDDEN, "wrong secret token"));
-    }
-    let inbound = match zalo::parse::parse(&body) {
-        Ok(inb) => inb,
-        Err(ParseError::NoMessage) => {
-            // Another kind of event (e.g. a follow): understood, nothing for the intake.
-            tracing::debug!("zalo event without a message; ignored");
-            return Ok(StatusCode::OK);
-        }
-        Err(ParseError::NotACitizen(why)) => {
-            // Understood and not ours: acknowledged, so Zalo does not send it again.
-            tracing::debug!(why, "zalo event not from a citizen; ignored");
-            return Ok(StatusCode::OK);
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, bytes = body.len(), "zalo webhook body is not an event");
-            return Err(err(StatusCode::BAD_REQUEST, "body is not a Zalo event"));
-        }
-    };
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| err(StatusCode::BAD_REQUEST, "body is not UTF-8"))?;
-    st.shared
-        .store
-        .inbox_append(InboxKind::Zalo, &inbound.message_id, text)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "zalo event could not be stored");
-            err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
-        })?;
-    Ok(StatusCode::OK)
 }

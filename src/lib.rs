@@ -13,7 +13,7 @@
 //! - [`triage`]: the triage decision on a submitted tip (priority, duplicate, why).
 //! - [`store`]: everything kept in Redis (inbox, conversations, tips, events).
 //! - [`events`]: the typed tip events and their fields on the events stream (the contract).
-//! - [`channels`]: platform adapters (Telegram: polling, webhook, sending).
+//! - [`channels`]: the citizen channel trait and its registry; Telegram and Zalo implement it.
 //! - [`intake`]: the worker that runs updates through the conversation in order.
 //! - [`consumer`]: the loop shared by every consumer group on the events stream.
 //! - [`desk`]: officer cards in the duty groups.

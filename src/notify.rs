@@ -131,7 +131,8 @@ impl Handler for Notify {
         } else {
             Reply::text(msg)
         };
-        let out = render_for(route.channel, &reply, tip.lang, &sh.texts);
+        let caps = sh.channels.capabilities(route.channel);
+        let out = render_for(&caps, &reply, tip.lang, &sh.texts);
         if question {
             sh.store.answering_set(&tip.alias, code.as_str()).await?;
         }

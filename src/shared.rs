@@ -1,5 +1,5 @@
 //! What every role of a process shares: the configuration, texts, keys, the Redis store, the
-//! platform clients, the clock, metrics and the roles' health. Built once per process (and by
+//! citizen channels ([`Registry`]), the clock, metrics and the roles' health. Built once per process (and by
 //! the CLI subcommands that need Redis); fails when Redis cannot be reached or the locale files
 //! are broken.
 
@@ -14,7 +14,8 @@ use regex::RegexSet;
 use secrecy::ExposeSecret;
 use teloxide::Bot;
 
-use crate::channels::telegram;
+use crate::channels::telegram::TelegramChannel;
+use crate::channels::{Registry, Setup};
 use crate::clock::Clock;
 use crate::codes::ReceiptCode;
 use crate::config::{Secrets, Settings};
@@ -37,10 +38,12 @@ pub struct Shared {
     pub rules: crate::rules::Rules,
     /// Redis.
     pub store: Store,
-    /// Telegram client for sending, when the channel is enabled.
+    /// The citizen channels: parsing, sending, receiving, capabilities.
+    pub channels: Registry,
+    /// Telegram's client, when the channel is enabled: the officer desk, the notices to duty
+    /// groups and the admin commands are on Telegram by design. The same client as the
+    /// Telegram channel's.
     pub tg: Option<Bot>,
-    /// Zalo client, when the channel is enabled.
-    pub zalo: Option<crate::channels::zalo::client::ZaloClient>,
     /// HTTP client for fetching files by URL (Zalo images and voice notes).
     pub http: reqwest::Client,
     /// Language for citizens whose app says neither vi nor en.
@@ -60,8 +63,8 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Builds the shared parts: texts, patterns, the Redis connection and the Telegram
-    /// client. Fails when Redis cannot be reached or the locale files are broken.
+    /// Builds the shared parts: texts, patterns, the Redis connection and the channels'
+    /// clients. Fails when Redis cannot be reached or the locale files are broken.
     pub async fn build(
         settings: Settings,
         secrets: &Secrets,
@@ -76,28 +79,21 @@ impl Shared {
         let store = Store::connect(&settings.redis.url, &settings.app.namespace)
             .await
             .context("connecting to Redis")?;
-        let tg_settings = &settings.telegram;
-        let tg = match (tg_settings.enabled, secrets.telegram_token_str()) {
-            (true, Some(token)) => Some(telegram::bot(
-                token,
-                &tg_settings.api_url,
-                Duration::from_secs(15),
-            )?),
-            _ => None,
-        };
-        let zalo = match (settings.zalo.enabled, secrets.zalo_token_str()) {
-            (true, Some(token)) => Some(crate::channels::zalo::client::ZaloClient::new(
-                &settings.zalo.api_url,
-                token,
-                Duration::from_secs(u64::from(settings.zalo.poll_timeout_secs) + 15),
-            )?),
-            _ => None,
-        };
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .context("building the HTTP client")?;
         let default_lang = Lang::parse(&settings.app.default_lang).unwrap_or_default();
+        let channels = Registry::build(&Setup {
+            settings: &settings,
+            secrets,
+            texts: &texts,
+            default_lang,
+        })
+        .context("building the channels' clients")?;
+        let tg = channels
+            .find::<TelegramChannel>()
+            .and_then(|t| t.bot().cloned());
         let instance = match settings.app.instance.as_str() {
             "" => std::env::var("HOSTNAME")
                 .ok()
@@ -113,8 +109,8 @@ impl Shared {
             emergency,
             rules,
             store,
+            channels,
             tg,
-            zalo,
             http,
             default_lang,
             clock: opts.clock.clone(),

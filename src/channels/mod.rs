@@ -1,11 +1,41 @@
-//! Channel adapters: they turn platform updates into conversation [`Input`]s and send
-//! [`Outgoing`] messages back. A reply is rendered once, in the citizen's language, into the
-//! channel-neutral [`Outgoing`]; each adapter draws it with its platform's widgets.
+//! Citizen channels: the messaging platforms a citizen reaches the tip line through, each
+//! behind one trait, [`CitizenChannel`]. A channel parses its platform's updates into a
+//! [`CitizenUpdate`] (the conversation's [`Input`] and what is needed to answer), sends an
+//! [`Outgoing`] message, receives updates (long polling or a webhook) and says what its platform
+//! can show in its [`Capabilities`]: inline buttons or numbered menus, location pins, contact
+//! cards, files, the length of a message. Everything above this module (the intake's citizen
+//! path, [`crate::outbound`], the webhook routes, the receivers' start-up) asks the
+//! [`Registry`] for the channel of a [`Channel`](crate::privacy::Channel) or an inbox entry and goes through the trait.
+//!
+//! A reply is rendered once, in the citizen's language, into the channel-neutral [`Outgoing`];
+//! each channel draws it with its platform's widgets.
+//!
+//! Two channels today: [`telegram`] (buttons, pins, contact cards, hosted files) and [`zalo`]
+//! (the Zalo Bot Platform: text with numbered menus ([`menu`]), links to images and voice
+//! notes). Adding one takes a folder here with a type that implements [`CitizenChannel`], its
+//! `pub mod` line and one line in [`Registry::build`]; plus, as everywhere a platform is
+//! named at rest, a variant of [`Channel`](crate::privacy::Channel) (the stored identifier, in aliases and routes) and of
+//! [`crate::store::InboxKind`] (the inbox entry's kind).
+//!
+//! Officer duty groups and admins are on Telegram by design: an update of theirs is no
+//! citizen's, and the Telegram channel hands it on unread ([`Parsed::Staff`]).
 //!
 //! [`Input`]: crate::conversation::Input
 
+pub mod menu;
 pub mod telegram;
 pub mod zalo;
+
+mod registry;
+#[cfg(test)]
+mod tests;
+mod traits;
+
+pub use registry::{Registry, Setup};
+pub use traits::{
+    Capabilities, Choices, CitizenChannel, CitizenUpdate, Files, Parsed, Press, Receiver, Webhook,
+    WebhookError,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -173,13 +173,14 @@ impl Desk {
         if desk.minimal_cards || copied >= tip.evidence.len() {
             return Ok(());
         }
-        if tip.channel == Channel::Zalo {
+        if sh.channels.capabilities(tip.channel).files == crate::channels::Files::Links {
             return self.upload_files(tip, chat, card, copied).await;
         }
         let from = match sh.store.route(&tip.alias).await? {
             Some(sealed) => sh.vault.open_route(&sealed).ok(),
             None => None,
         };
+        // Copying a message needs both chats on Telegram, where the duty groups are by design.
         let Some(from) = from.filter(|r| r.channel == Channel::Telegram) else {
             tracing::warn!(tip = %code, "no route to the citizen's chat; files not copied");
             return Ok(());

@@ -1,6 +1,7 @@
-//! A citizen's update, from the inbox entry to the conversation's input, on Telegram and on
-//! Zalo. The dialogue itself is [`crate::conversation`]; what follows the step (effects, the
-//! commit, the replies) is [`super::converse`].
+//! A citizen's update, from the inbox entry to the conversation's input, on any channel: what
+//! differs between channels is asked of the channel ([`CitizenChannel`]) and its
+//! [`Capabilities`]. The dialogue itself is [`crate::conversation`]; what follows the step
+//! (effects, the commit, the replies) is [`super::converse`].
 //!
 //! ```text
 //! citizen: [Ma túy]            intake: mark, rate count, conversation, open question:
@@ -13,9 +14,7 @@
 //! ```
 
 use super::{Intake, Sent};
-use crate::channels::telegram::parse::TgInbound;
-use crate::channels::telegram::send;
-use crate::channels::zalo::parse::{self as zparse, ZaloInbound, ZaloKind};
+use crate::channels::{Capabilities, Choices, CitizenChannel, CitizenUpdate};
 use crate::conversation::{self, Command, Conversation, Input, Phone, Reply, State};
 use crate::i18n::{Lang, Msg};
 use crate::outbound::render_for;
@@ -23,31 +22,38 @@ use crate::privacy::{Channel, Route};
 use crate::store::{InboxEntry, SeenMark};
 
 impl Intake {
-    /// A citizen's Telegram update: a message or a press of one of the bot's buttons.
-    pub(super) async fn telegram_citizen(
+    /// A citizen's update on `channel`: a message, or a press of one of the bot's buttons (or,
+    /// without buttons, a choice typed from a numbered menu).
+    pub(super) async fn citizen(
         &self,
         entry: &InboxEntry,
+        channel: Channel,
         alias: &str,
-        inb: &TgInbound,
+        upd: &CitizenUpdate,
     ) -> anyhow::Result<Sent> {
         let sh = &self.shared;
-        let seen_key = sh.store.keys().seen("tg", &entry.key);
+        let ch: &dyn CitizenChannel = sh
+            .channels
+            .get(channel)
+            .ok_or_else(|| anyhow::anyhow!("no channel is registered for {channel:?}"))?;
+        let caps = *ch.capabilities();
+        let seen_key = sh.store.keys().seen(ch.seen_tag(), &entry.key);
         // Its mark, the rate limit, the conversation and any open question in one round trip
-        // to Redis, while Telegram is told the button press arrived.
-        let answer = async {
-            if let (Some(cb), Ok(tg)) = (&inb.callback, sh.telegram()) {
-                send::answer_callback(tg, &cb.id).await;
+        // to Redis, while the platform is told the button press arrived.
+        let received = async {
+            if let Some(press) = &upd.press {
+                ch.press_received(press).await;
             }
         };
         let (state, ()) = tokio::join!(
             sh.store
-                .citizen(&seen_key, Channel::Telegram, alias, Some(sh.clock.now_ms())),
-            answer
+                .citizen(&seen_key, channel, alias, Some(sh.clock.now_ms())),
+            received
         );
         let state = state?;
         let route = Route {
-            channel: Channel::Telegram,
-            chat: inb.chat_id.to_string(),
+            channel,
+            chat: upd.chat.clone(),
         };
         match state.seen {
             Some(SeenMark::Done) => return Ok(None),
@@ -55,32 +61,43 @@ impl Intake {
             Some(SeenMark::Pending(json)) => return self.resend(&seen_key, &route, &json).await,
             None => {}
         }
-        let tg = sh.telegram()?;
-        let lang = inb
-            .lang_code
-            .as_deref()
-            .and_then(Lang::parse)
-            .unwrap_or(sh.default_lang);
         let stored = state
             .conversation_json
             .as_deref()
             .and_then(Conversation::from_stored);
+        // The app's language where the platform says it; else the conversation's.
+        let lang = if caps.app_language {
+            upd.lang.unwrap_or(sh.default_lang)
+        } else {
+            stored.as_ref().map_or(sh.default_lang, |c| c.lang)
+        };
         if self
             .flooded(&route, lang, state.messages, stored.as_ref(), &seen_key)
             .await?
         {
             return Ok(None);
         }
+        let input = self
+            .typed_input(&caps, alias, &route, stored.as_ref(), upd)
+            .await?;
+        let Some(input) = input.map(|i| self.seal_input(i)) else {
+            sh.store.mark_seen(&seen_key).await?;
+            return Ok(None);
+        };
+        // Some platforms' terms (Zalo's): say up front that this is an automated system and
+        // what it keeps.
+        let starts = matches!(input, Input::Command(Command::Start(_)));
+        if caps.automated_notice && stored.is_none() && !starts {
+            let intro = render_for(&caps, &Reply::text(Msg::new("welcome")), lang, &sh.texts);
+            self.deliver(&route, &[intro]).await.map_err(|(_, e)| e)?;
+        }
         // The pressed message's buttons go (every answer brings fresh ones where needed), while
         // the answer is worked out.
-        let pressed = inb.callback.as_ref().and_then(|cb| cb.message_id);
-        let chat = inb.chat_id;
-        let clear = async {
-            if let Some(mid) = pressed {
-                send::clear_buttons(tg, chat, mid).await;
+        let handled = async {
+            if let Some(press) = &upd.press {
+                ch.press_handled(&upd.chat, press).await;
             }
         };
-        let input = self.seal_input(inb.input.clone());
         let (sent, ()) = tokio::join!(
             self.converse(
                 alias,
@@ -91,91 +108,40 @@ impl Intake {
                 stored,
                 state.answering
             ),
-            clear
+            handled
         );
         sent
     }
 
-    /// A Zalo event: the same conversation as on Telegram, with choices typed as numbers or
-    /// labels instead of pressed.
-    pub(super) async fn zalo_citizen(
+    /// The input of an update, with what was typed read as the platform needs: without
+    /// buttons, a choice from the numbered menu last shown; without a contact button, a phone
+    /// number typed at the contact step as the share.
+    async fn typed_input(
         &self,
-        entry: &InboxEntry,
+        caps: &Capabilities,
         alias: &str,
-        inb: &ZaloInbound,
-    ) -> anyhow::Result<Sent> {
-        let sh = &self.shared;
-        let seen_key = sh.store.keys().seen("zl", &entry.key);
-        let route = Route {
-            channel: Channel::Zalo,
-            chat: inb.chat_id.clone(),
+        route: &Route,
+        stored: Option<&Conversation>,
+        upd: &CitizenUpdate,
+    ) -> anyhow::Result<Option<Input>> {
+        let Some(text) = &upd.typed else {
+            return Ok(upd.input.clone());
         };
-        let state = sh
-            .store
-            .citizen(&seen_key, Channel::Zalo, alias, Some(sh.clock.now_ms()))
-            .await?;
-        match state.seen {
-            Some(SeenMark::Done) => return Ok(None),
-            Some(SeenMark::Pending(json)) => return self.resend(&seen_key, &route, &json).await,
-            None => {}
-        }
-        let stored = state
-            .conversation_json
-            .as_deref()
-            .and_then(Conversation::from_stored);
-        let lang = stored.as_ref().map_or(sh.default_lang, |c| c.lang);
-        if self
-            .flooded(&route, lang, state.messages, stored.as_ref(), &seen_key)
-            .await?
+        if caps.choices == Choices::NumberedMenu
+            && let Some(data) = self.menu_choice(caps, alias, route, stored, text).await?
         {
-            return Ok(None);
+            return Ok(Some(Input::button(&data)));
         }
-        let input = match &inb.kind {
-            ZaloKind::Text(text) => match self
-                .zalo_choice(alias, &inb.chat_id, stored.as_ref(), text)
-                .await?
-            {
-                Some(data) => Some(Input::button(&data)),
-                // No contact button on Zalo: at the contact step a typed number is the share.
-                None if matches!(stored.as_ref().map(|c| &c.state), Some(State::Contact(_)))
-                    && typed_phone(text).is_some() =>
-                {
-                    typed_phone(text).map(|number| Input::Contact {
-                        phone: Phone::Plain { number },
-                        own: true,
-                    })
-                }
-                None => zparse::to_input(&inb.kind),
-            },
-            ZaloKind::Sticker => Some(Input::Sticker),
-            ZaloKind::Unsupported => Some(Input::Unsupported),
-            _ => zparse::to_input(&inb.kind),
-        };
-        let Some(input) = input.map(|i| self.seal_input(i)) else {
-            sh.store.mark_seen(&seen_key).await?;
-            return Ok(None);
-        };
-        // Zalo's terms: say up front that this is an automated system and what it keeps.
-        let starts = matches!(input, Input::Command(Command::Start(_)));
-        if stored.is_none() && !starts {
-            let intro = render_for(
-                Channel::Zalo,
-                &Reply::text(Msg::new("welcome")),
-                lang,
-                &sh.texts,
-            );
-            self.deliver(&route, &[intro]).await.map_err(|(_, e)| e)?;
+        if !caps.contact_button
+            && matches!(stored.map(|c| &c.state), Some(State::Contact(_)))
+            && let Some(number) = typed_phone(text)
+        {
+            return Ok(Some(Input::Contact {
+                phone: Phone::Plain { number },
+                own: true,
+            }));
         }
-        self.converse(
-            alias,
-            &route,
-            lang,
-            input,
-            &seen_key,
-            stored,
-            state.answering,
-        )
-        .await
+        Ok(upd.input.clone())
     }
 
     /// Seals a shared phone number before it reaches the conversation and Redis.
@@ -216,7 +182,7 @@ impl Intake {
         if count == limit + 1 {
             let lang = stored.map_or(lang, |c| c.lang);
             replies.push(render_for(
-                route.channel,
+                &sh.channels.capabilities(route.channel),
                 &Reply::text(Msg::new("flood-messages")),
                 lang,
                 &sh.texts,

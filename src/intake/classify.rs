@@ -1,35 +1,33 @@
-//! What an inbox entry is, decided once when it is read: [`classify`] parses the body (a
-//! Telegram `Update` or a Zalo event) and names its audience in one [`Inbound`], which says
-//! both which handler works it and which lane it waits in ([`Inbound::lane_key`]). Nothing here
-//! touches Redis or the network; the only secret used is the alias key, so that the
-//! platform's user id is replaced by the alias before anything else sees it.
+//! What an inbox entry is, decided once when it is read: [`classify`] has the entry's channel
+//! ([`crate::channels::CitizenChannel::parse`]) parse the body and names its audience in one
+//! [`Inbound`], which says both which handler works it and which lane it waits in
+//! ([`Inbound::lane_key`]). A citizen's update is channel-neutral from here on; an update for
+//! the officers' side (duty groups, admins, on Telegram by design) is read here with
+//! Telegram's parsers. Nothing here touches Redis or the network; the only secret used is the
+//! alias key, so that the platform's user id is replaced by the alias before anything else
+//! sees it.
 //!
 //! An entry that cannot be read is [`Inbound::Unreadable`]: logged and dropped by the worker,
 //! never retried, since reading it again gives the same answer.
 
 use teloxide::types::Update;
 
-use crate::channels::telegram::parse::{self, GroupCommand, OfficerPress, OfficerReply, TgInbound};
-use crate::channels::zalo::parse::{self as zparse, ZaloInbound};
+use crate::channels::telegram::parse::{self, GroupCommand, OfficerPress, OfficerReply};
+use crate::channels::{CitizenUpdate, Parsed, Registry};
 use crate::privacy::{Channel, Vault};
 use crate::store::{InboxEntry, InboxKind};
 
 /// An inbox entry, parsed, by audience.
 #[derive(Debug)]
 pub enum Inbound {
-    /// A citizen's message or button press in a private Telegram chat.
-    TelegramCitizen {
+    /// A citizen's message or button press, on any channel.
+    Citizen {
+        /// The channel.
+        channel: Channel,
         /// The citizen's alias.
         alias: String,
         /// What they did.
-        inbound: TgInbound,
-    },
-    /// A citizen's event on Zalo.
-    ZaloCitizen {
-        /// The citizen's alias.
-        alias: String,
-        /// What they did.
-        inbound: ZaloInbound,
+        update: CitizenUpdate,
     },
     /// An admin command (`/export`, `/stats`) in a private chat; the sender is checked by
     /// [`crate::admin`].
@@ -67,49 +65,54 @@ pub enum Inbound {
 /// Why an entry cannot be read.
 #[derive(Debug)]
 pub enum Unreadable {
-    /// The Telegram body is no `Update`.
-    Telegram,
-    /// The Zalo body is no event of a citizen, with the parser's reason.
-    Zalo(String),
-    /// The entry has no kind this version knows.
+    /// The channel's parser refused the body, with its reason (which never quotes it).
+    Body {
+        /// The channel.
+        channel: Channel,
+        /// Why.
+        reason: String,
+    },
+    /// The entry has no kind this version knows, or no registered channel reads it.
     UnknownKind,
 }
 
-/// Parses `entry` once and says whose it is; `vault` turns platform ids into aliases.
-pub fn classify(entry: &InboxEntry, vault: &Vault) -> Inbound {
-    match entry.kind {
-        Some(InboxKind::Telegram) => match serde_json::from_str::<Update>(&entry.body) {
-            Ok(update) => telegram(&update, vault),
-            Err(_) => Inbound::Unreadable(Unreadable::Telegram),
+/// Parses `entry` once with its channel from `channels` and says whose it is; `vault` turns
+/// platform ids into aliases.
+pub fn classify(entry: &InboxEntry, channels: &Registry, vault: &Vault) -> Inbound {
+    let channel = match entry.kind {
+        Some(InboxKind::Tick) => {
+            return Inbound::DraftTick {
+                alias: entry.key.clone(),
+            };
+        }
+        Some(kind) => channels.by_inbox(kind),
+        None => None,
+    };
+    let Some(channel) = channel else {
+        return Inbound::Unreadable(Unreadable::UnknownKind);
+    };
+    match channel.parse(&entry.body) {
+        Ok(Parsed::Citizen(update)) => Inbound::Citizen {
+            channel: channel.id(),
+            alias: vault.alias(channel.id(), &update.user_id),
+            update,
         },
-        Some(InboxKind::Zalo) => match zparse::parse(entry.body.as_bytes()) {
-            Ok(inbound) => Inbound::ZaloCitizen {
-                alias: vault.alias(Channel::Zalo, &inbound.user_id),
-                inbound,
-            },
-            Err(e) => Inbound::Unreadable(Unreadable::Zalo(e.to_string())),
-        },
-        Some(InboxKind::Tick) => Inbound::DraftTick {
-            alias: entry.key.clone(),
-        },
-        None => Inbound::Unreadable(Unreadable::UnknownKind),
+        Ok(Parsed::Staff(update)) => staff(&update, channel.id(), vault),
+        Err(reason) => Inbound::Unreadable(Unreadable::Body {
+            channel: channel.id(),
+            reason,
+        }),
     }
 }
 
-/// A Telegram update's audience. An admin command comes first: it is also a private message,
-/// which would otherwise be a citizen's.
-fn telegram(update: &Update, vault: &Vault) -> Inbound {
-    let alias = |user_id: u64| vault.alias(Channel::Telegram, &user_id.to_string());
+/// The audience of an update that is no citizen's: an admin command in a private chat, or an
+/// officer's update in a duty group. Duty groups and admins are on Telegram by design, so
+/// Telegram's parsers read it.
+fn staff(update: &Update, channel: Channel, vault: &Vault) -> Inbound {
     if let Some(command) = parse::parse_admin_command(update) {
         return Inbound::AdminCommand {
-            alias: alias(command.user_id),
+            alias: vault.alias(channel, &command.user_id.to_string()),
             command,
-        };
-    }
-    if let Some(inbound) = parse::parse(update) {
-        return Inbound::TelegramCitizen {
-            alias: alias(inbound.user_id),
-            inbound,
         };
     }
     if let Some(press) = parse::parse_officer(update) {
@@ -130,8 +133,7 @@ impl Inbound {
     /// presses on one card one after the other. `None`: a lane of its own, behind nothing.
     pub fn lane_key(&self) -> Option<String> {
         match self {
-            Self::TelegramCitizen { alias, .. }
-            | Self::ZaloCitizen { alias, .. }
+            Self::Citizen { alias, .. }
             | Self::AdminCommand { alias, .. }
             | Self::DraftTick { alias } => Some(alias.clone()),
             Self::OfficerPress(press) => Some(format!(

@@ -106,15 +106,16 @@ impl Intake {
         };
         let route_sealed = (is_new || tip.is_some()).then(|| sh.vault.seal_route(route));
 
+        let caps = sh.channels.capabilities(route.channel);
         let mut outgoing: Vec<Outgoing>;
         loop {
             outgoing = replies
                 .iter()
-                .map(|r| render_for(route.channel, r, conv.lang, &sh.texts))
+                .map(|r| render_for(&caps, r, conv.lang, &sh.texts))
                 .collect();
             if let Some(t) = &tip {
                 outgoing.push(render_for(
-                    route.channel,
+                    &caps,
                     &Reply::with(
                         Msg::new("receipt").arg("code", &t.tip.code),
                         Keyboard::Remove,

@@ -10,10 +10,10 @@
 //! ([`classify`]), which picks its lane and its handler:
 //!
 //! - `classify.rs`: what an entry is, by audience, and its lane.
-//! - `citizen.rs`: a citizen's update on Telegram or Zalo, up to the conversation's input.
+//! - `citizen.rs`: a citizen's update on any channel, up to the conversation's input.
 //! - `converse.rs`: the conversation step, its effects, the atomic commit, the replies.
 //! - `status.rs`: `/status` lookups.
-//! - `zalo_menu.rs`: a Zalo citizen's typed choice from a numbered menu.
+//! - `menu_choice.rs`: a typed choice from a numbered menu (channels without buttons).
 //! - `officers.rs`: duty groups' buttons, commands and replies, handed to [`crate::desk`].
 //! - `admin.rs`: admin commands, handed to [`crate::admin`].
 //! - `ticks.rs`: draft timers: the sweeper that enqueues them and the tick that runs them.
@@ -22,10 +22,10 @@ mod admin;
 mod citizen;
 mod classify;
 mod converse;
+mod menu_choice;
 mod officers;
 mod status;
 mod ticks;
-mod zalo_menu;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -181,7 +181,7 @@ impl Intake {
 
     /// An entry, parsed, with its lane's key.
     fn keyed(&self, entry: InboxEntry) -> (String, Parsed) {
-        let inbound = classify(&entry, &self.shared.vault);
+        let inbound = classify(&entry, &self.shared.channels, &self.shared.vault);
         let key = inbound
             .lane_key()
             .unwrap_or_else(|| entry.stream_id.clone());
@@ -193,12 +193,11 @@ impl Intake {
     /// acknowledgement.
     async fn process(&self, entry: &InboxEntry, inbound: &Inbound) -> anyhow::Result<Sent> {
         match inbound {
-            Inbound::TelegramCitizen { alias, inbound } => {
-                self.telegram_citizen(entry, alias, inbound).await
-            }
-            Inbound::ZaloCitizen { alias, inbound } => {
-                self.zalo_citizen(entry, alias, inbound).await
-            }
+            Inbound::Citizen {
+                channel,
+                alias,
+                update,
+            } => self.citizen(entry, *channel, alias, update).await,
             Inbound::AdminCommand { command, .. } => self.admin_command(entry, command).await,
             Inbound::OfficerPress(_)
             | Inbound::GroupCommand(_)
@@ -206,12 +205,8 @@ impl Intake {
             | Inbound::Migration { .. }
             | Inbound::Other => self.officer_update(entry, inbound).await,
             Inbound::DraftTick { alias } => self.tick(entry, alias).await,
-            Inbound::Unreadable(Unreadable::Telegram) => {
-                tracing::warn!(entry = %entry.stream_id, "unreadable Telegram update; dropped");
-                Ok(None)
-            }
-            Inbound::Unreadable(Unreadable::Zalo(e)) => {
-                tracing::warn!(entry = %entry.stream_id, error = %e, "unreadable Zalo event; dropped");
+            Inbound::Unreadable(Unreadable::Body { channel, reason }) => {
+                tracing::warn!(entry = %entry.stream_id, ?channel, error = %reason, "unreadable update; dropped");
                 Ok(None)
             }
             Inbound::Unreadable(Unreadable::UnknownKind) => {
@@ -234,6 +229,7 @@ impl Intake {
             Some(SeenMark::Done) => Ok(Some(None)),
             Some(SeenMark::Pending(json)) => match chat {
                 Some(chat) => {
+                    // Duty groups and admins are on Telegram by design.
                     let route = Route {
                         channel: Channel::Telegram,
                         chat: chat.to_string(),

@@ -1,8 +1,11 @@
-//! Telegram through teloxide: turning `Update`s into conversation inputs ([`parse`]), sending
-//! replies ([`send`]), and receiving updates by long polling ([`poll`]) or webhook (in
-//! [`crate::http`]). Either way an update is in the Redis inbox before Telegram is told it
-//! arrived.
+//! Telegram through teloxide, as a [`crate::channels::CitizenChannel`] ([`TelegramChannel`]):
+//! turning `Update`s into conversation inputs ([`parse`]), sending replies ([`send`]), and
+//! receiving updates by long polling ([`poll`]) or webhook (the route in [`crate::http`], the
+//! check in [`TelegramChannel`]). Either way an update is in the Redis inbox before Telegram is
+//! told it arrived. The officer desk and the admin commands use the same client: duty groups
+//! are on Telegram by design.
 
+mod channel;
 pub mod parse;
 pub mod poll;
 pub mod send;
@@ -10,6 +13,8 @@ pub mod send;
 use std::time::Duration;
 
 use teloxide::Bot;
+
+pub use channel::{CAPABILITIES, MAX_TEXT_CHARS, SECRET_HEADER, TelegramChannel};
 
 /// Builds a Bot API client for `token` against `api_url`, with `timeout` per request.
 pub fn bot(token: &str, api_url: &str, timeout: Duration) -> anyhow::Result<Bot> {

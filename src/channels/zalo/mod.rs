@@ -1,17 +1,21 @@
 //! The Zalo Bot Platform (`bot.zaloplatforms.com`), a Telegram-like Bot API without buttons,
-//! locations or files: turning updates into conversation inputs ([`parse`]), drawing replies as
-//! numbered menus and reading the citizen's typed choice back ([`menu`]), and calling the API
-//! ([`client`]). Updates arrive by webhook (checked with [`verify_secret`]) or by `getUpdates`,
-//! one at a time and without an offset, so the caller dedupes on the message id.
+//! locations or files, as a [`crate::channels::CitizenChannel`] ([`ZaloChannel`]): turning
+//! updates into conversation inputs ([`parse`]), drawing replies as numbered menus
+//! ([`crate::channels::menu`]), and calling the API ([`client`]). Updates arrive by webhook
+//! (checked with [`verify_secret`]) or by `getUpdates` ([`poll`]), one at a time and without an
+//! offset, so the caller dedupes on the message id.
 
+mod channel;
 pub mod client;
-pub mod menu;
 pub mod parse;
 pub mod poll;
 #[cfg(test)]
 mod tests;
 
 use subtle::ConstantTimeEq;
+
+pub use super::menu;
+pub use channel::{CAPABILITIES, ZaloChannel};
 
 /// Header in which Zalo echoes the `secret_token` given to `setWebhook`.
 pub const SECRET_HEADER: &str = "x-bot-api-secret-token";

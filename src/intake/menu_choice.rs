@@ -1,6 +1,9 @@
-//! A Zalo citizen's typed reply read as a choice. Zalo has no buttons: each reply with buttons
-//! was sent as a numbered menu ([`crate::channels::zalo::menu`]) and the menu last shown is
-//! kept per chat, so "2", "trộm cắp" or "Xong" becomes that button's press.
+//! A typed reply read as a choice, on a channel without buttons ([`Choices::NumberedMenu`],
+//! Zalo today): each reply with buttons was sent as a numbered menu ([`crate::channels::menu`])
+//! and the menu last shown is kept per chat ([`crate::outbound::send`]), so "2", "trộm cắp" or
+//! "Xong" becomes that button's press.
+//!
+//! [`Choices::NumberedMenu`]: crate::channels::Choices::NumberedMenu
 //!
 //! ```text
 //! bot: 1. 💊 Ma túy  2. 🔓 Trộm cắp     citizen: "2"     → cat:theft
@@ -10,20 +13,21 @@
 
 use super::Intake;
 use crate::buttons::ButtonData;
-use crate::channels::zalo::menu;
+use crate::channels::{Capabilities, menu};
 use crate::conversation::{Button, Conversation, Ctx, Keyboard, Reply, State, prompt};
 use crate::i18n::Msg;
 use crate::outbound::render_for;
-use crate::privacy::Channel;
+use crate::privacy::Route;
 
 impl Intake {
-    /// The button data a Zalo citizen's typed reply chooses, from the menu they were last
-    /// shown: the prompt of their conversation's state, or «Xong» while answering an officer.
-    /// `None`: the reply is text as typed.
-    pub(super) async fn zalo_choice(
+    /// The button data a citizen's typed reply chooses, from the menu they were last shown on
+    /// `route`'s channel (which can do what `caps` says): the prompt of their conversation's
+    /// state, or «Xong» while answering an officer. `None`: the reply is text as typed.
+    pub(super) async fn menu_choice(
         &self,
+        caps: &Capabilities,
         alias: &str,
-        chat: &str,
+        route: &Route,
         stored: Option<&Conversation>,
         text: &str,
     ) -> anyhow::Result<Option<String>> {
@@ -32,7 +36,7 @@ impl Intake {
             |o: &menu::MenuOption| ButtonData::decode(&o.data) == Some(ButtonData::AnswerDone);
         let shown = sh
             .store
-            .zalo_menu(&sh.vault.alias(Channel::Zalo, chat))
+            .zalo_menu(&sh.vault.alias(route.channel, &route.chat))
             .await?;
         let idle = matches!(stored.map_or(&State::Idle, |c| &c.state), State::Idle);
         let answering = idle && sh.store.answering(alias).await?.is_some();
@@ -77,7 +81,7 @@ impl Intake {
         };
         let options = replies
             .iter()
-            .map(|r| menu::options(&render_for(Channel::Zalo, r, lang, &sh.texts)))
+            .map(|r| menu::options(&render_for(caps, r, lang, &sh.texts)))
             .rfind(|o| !o.is_empty())
             .unwrap_or_default();
         Ok(menu::resolve(&options, text))
