@@ -84,12 +84,8 @@ impl RetryPolicy for Retries {
         let store = &self.shared.store;
         let seq = entry.get("seq").parse().unwrap_or(0);
         store.forward_dead(entry, seq, why, attempts).await?;
+        // The consumer has logged it; `tipline dlq list` shows it.
         self.shared.metrics.forward_dead.inc();
-        tracing::error!(
-            tip = entry.get("code"),
-            seq,
-            "event dead-lettered (tipline dlq list)"
-        );
         if let Err(e) = store.forward_release(entry.get("code")).await {
             tracing::debug!(error = %e, "releasing the tip's forwarding lease failed");
         }
