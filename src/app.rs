@@ -95,12 +95,14 @@ impl App {
                 .triage_secret
                 .as_ref()
                 .context("TIPLINE_TRIAGE_SECRET is not set")?;
-            let forwarder = crate::forward::Forwarder::new(
+            let forward = crate::forward::Forwarder::new(
                 shared.clone(),
                 secret.expose_secret().as_bytes(),
                 shared.links.clone(),
-            )?;
-            roles.spawn("forward", forwarder.run(shutdown.clone()));
+            )?
+            .worker()
+            .await?;
+            roles.spawn("forward", forward.run(shutdown.clone()));
         }
         if shared.settings.admin.weekly_report && shared.tg.is_some() {
             roles.spawn(

@@ -15,6 +15,7 @@
 //! - [`events`]: the typed tip events and their fields on the events stream (the contract).
 //! - [`channels`]: the citizen channel trait and its registry; Telegram and Zalo implement it.
 //! - [`intake`]: the worker that runs updates through the conversation in order.
+//! - [`lanes`]: the engine: each key's items in order, different keys at once.
 //! - [`consumer`]: the loop shared by every consumer group on the events stream.
 //! - [`desk`]: officer cards in the duty groups.
 //! - [`notify`]: notices to citizens when their tip changes state.

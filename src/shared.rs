@@ -95,8 +95,13 @@ impl Shared {
             .find::<TelegramChannel>()
             .and_then(|t| t.bot().cloned());
         let instance = match settings.app.instance.as_str() {
+            // The machine's name when the environment has none (systemd does not set
+            // HOSTNAME), so that a restarted process keeps its consumer names and picks up its
+            // own pending events at once instead of waiting for a takeover.
             "" => std::env::var("HOSTNAME")
                 .ok()
+                .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+                .map(|h| h.trim().to_owned())
                 .filter(|h| !h.is_empty())
                 .unwrap_or_else(|| format!("{:08x}", rand::random::<u32>())),
             name => name.to_owned(),

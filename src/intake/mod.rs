@@ -42,8 +42,8 @@ use crate::store::{InboxEntry, InboxKind, SeenMark, Store};
 pub use classify::{Inbound, Unreadable, classify};
 pub use ticks::{run_sweeper, sweep};
 
-/// Consumer name of the intake in its group.
-const CONSUMER: &str = "intake-1";
+/// Consumer name of the intake in its group (see [`crate::store::consumer_name`]).
+const CONSUMER: &str = crate::store::INTAKE_CONSUMER;
 /// An inbox entry with what it is, parsed once when read.
 type Parsed = (InboxEntry, Inbound);
 

@@ -5,6 +5,15 @@
 //!
 //! Keys: `events` (see `mod.rs`) and `dlq:<group>` (stream of dead letters: the event's fields
 //! plus `event_id`, `error` and, from the forwarder, `attempts`).
+//!
+//! Consumer names, in every group, are [`consumer_name`]: `<group>-<instance>`. A role that
+//! several processes run (desk, notify, forward) names its worker after the process
+//! (`app.instance`, else `$HOSTNAME`), and takes over what a stopped worker left after a while
+//! (`XAUTOCLAIM`); the intake runs once per deployment, which keeps every chat in order, so
+//! its instance is [`SOLE_INSTANCE`] and a restarted intake picks up its own pending entries at
+//! once. Until this scheme every events group was `<group>-1`, like the intake; an entry
+//! pending under such a name after an upgrade is idle, and the next takeover (within a
+//! minute for desk and notify, `triage.reclaim_after_secs` for forward) picks it up.
 
 use redis::streams::{StreamAutoClaimReply, StreamId, StreamRangeReply};
 
@@ -46,6 +55,19 @@ pub(super) fn entry(id: StreamId) -> EventEntry {
         stream_id: id.id,
     }
 }
+
+/// A worker's name in consumer group `group`: `<group>-<instance>`, the one scheme of every
+/// group.
+pub fn consumer_name(group: &str, instance: &str) -> String {
+    format!("{group}-{instance}")
+}
+
+/// The instance of a role that runs once per deployment (the intake).
+pub const SOLE_INSTANCE: &str = "1";
+
+/// The intake's name in its group: [`consumer_name`]`("intake", SOLE_INSTANCE)`, fixed so that
+/// a restarted process picks up what it left pending.
+pub const INTAKE_CONSUMER: &str = "intake-1";
 
 impl Store {
     /// Takes over events of `group` that another consumer (a crashed worker) left pending for
@@ -212,5 +234,19 @@ impl Store {
             .flat_map(|k| k.ids)
             .map(entry)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_consumer_is_named_group_dash_instance_and_the_intake_keeps_its_name() {
+        assert_eq!(consumer_name("forward", "web-2"), "forward-web-2");
+        assert_eq!(
+            consumer_name(super::super::INTAKE_GROUP, SOLE_INSTANCE),
+            INTAKE_CONSUMER
+        );
     }
 }

@@ -52,7 +52,7 @@ pub use commit::{Commit, CommitOutcome, Hotspot, NewTip};
 pub use conversations::CitizenState;
 pub use events::EventEntry;
 pub use forward::{FORWARD_GROUP, ForwardState};
-pub use groups::DeadLetter;
+pub use groups::{DeadLetter, INTAKE_CONSUMER, SOLE_INSTANCE, consumer_name};
 pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind, SeenMark};
 pub use menus::MenuOption;
 pub use tip_changes::{Action, Transition};

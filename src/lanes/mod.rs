@@ -1,8 +1,10 @@
 //! Lanes: work items of one key (a citizen, a tip) run one after the other in arrival order,
 //! items of different keys concurrently, with no batch barrier: a slow or failing item holds up
-//! only its own key. A failed item is retried in place with backoff (100 ms doubling to 5 s),
-//! the rest of its key waiting behind it. The intake (keyed by citizen) and the event consumers
-//! (keyed by tip) run their stream entries through lanes.
+//! only its own key. A failed item is retried in place with backoff (100 ms doubling to 5 s, or
+//! the wait its error names with [`Again`]), the rest of its key waiting behind it. The intake
+//! (keyed by citizen) and the event consumers, the forwarder among them (keyed by tip), run
+//! their stream entries through lanes; what differs between them (the retry policy, the clock
+//! a wait runs on, the order within a key) comes in through [`Work`].
 //!
 //! Items come from a reader task over a bounded channel; the lanes stop taking new ones while
 //! `Limits::queued` are waiting or running, so a burst waits in Redis, not in memory. On
@@ -27,8 +29,43 @@ pub trait Work: Send + Sync + 'static {
     /// Name in the logs.
     const NAME: &'static str;
 
-    /// Does the item's work; an error retries it after a backoff.
+    /// Does the item's work; an error retries it after a backoff, or as its [`Again`] says.
     fn run(&self, item: &Self::Item) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Where an item goes among its key's waiting ones: lower first, equal ranks in arrival
+    /// order (the default: all equal). The event consumers rank by the tip's sequence number,
+    /// so an event taken over late from a stopped worker still goes before its tip's later
+    /// ones.
+    fn rank(_item: &Self::Item) -> u64 {
+        0
+    }
+
+    /// Waits `wait` before `item` runs again (by default on tokio's timer; the event
+    /// consumers wait on the app clock, which tests move forward).
+    fn sleep(&self, _item: &Self::Item, wait: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(wait)
+    }
+}
+
+/// Attached to an error (`error.context(Again::After(wait))`) by work that knows when it is
+/// worth running the item again; any other error waits [`backoff`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Again {
+    /// Run this item again after the wait; its key's other items wait behind it. A failure.
+    After(Duration),
+    /// Not this item's turn yet (an earlier item of its key is still out somewhere): it goes
+    /// back among its key's items by rank, and the key's first item runs after the wait, so
+    /// an earlier item that arrives meanwhile goes first. Not a failure.
+    Later(Duration),
+}
+
+impl std::fmt::Display for Again {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::After(wait) => write!(f, "retrying in {wait:?}"),
+            Self::Later(wait) => write!(f, "not its turn; again in {wait:?}"),
+        }
+    }
 }
 
 /// Work whose items come from a stream: those read before and not finished (at start), then
@@ -104,7 +141,7 @@ type Finished<T> = (String, T, u32, anyhow::Result<()>);
 /// The lanes' bookkeeping. A key is in at most one of `ready` (an item waiting, nothing
 /// running) and `busy` (an item running or waiting out a retry).
 struct Board<T> {
-    queues: HashMap<String, VecDeque<T>>,
+    queues: HashMap<String, VecDeque<(u64, T)>>,
     ready: VecDeque<String>,
     busy: HashMap<tokio::task::Id, String>,
     busy_keys: HashSet<String>,
@@ -112,15 +149,21 @@ struct Board<T> {
 }
 
 impl<T> Board<T> {
-    fn add(&mut self, batch: Keyed<T>) {
+    fn add(&mut self, batch: Keyed<T>, rank: impl Fn(&T) -> u64) {
         for (key, item) in batch {
             self.held += 1;
-            let queue = self.queues.entry(key.clone()).or_default();
-            queue.push_back(item);
-            // A queue that was empty and whose key is not busy is not in `ready` either.
-            if queue.len() == 1 && !self.busy_keys.contains(&key) {
-                self.ready.push_back(key);
-            }
+            self.insert(key, rank(&item), item);
+        }
+    }
+
+    /// Puts an item among its key's, after those of lower or equal rank.
+    fn insert(&mut self, key: String, rank: u64, item: T) {
+        let queue = self.queues.entry(key.clone()).or_default();
+        let at = queue.partition_point(|(r, _)| *r <= rank);
+        queue.insert(at, (rank, item));
+        // A queue that was empty and whose key is not busy is not in `ready` either.
+        if queue.len() == 1 && !self.busy_keys.contains(&key) {
+            self.ready.push_back(key);
         }
     }
 
@@ -166,14 +209,17 @@ pub async fn run<W: Work>(
         held: 0,
     };
     let mut running: JoinSet<Finished<W::Item>> = JoinSet::new();
+    // Keys whose item was put back ([`Again::Later`]), each until its wait is over; they hold
+    // no running slot.
+    let mut parked: JoinSet<String> = JoinSet::new();
     let mut closed = false;
-    board.add(first);
+    board.add(first, W::rank);
     loop {
         while !shutdown.is_cancelled() && running.len() < limits.running {
             let Some(key) = board.ready.pop_front() else {
                 break;
             };
-            let Some(item) = board.queues.get_mut(&key).and_then(VecDeque::pop_front) else {
+            let Some((_, item)) = board.queues.get_mut(&key).and_then(VecDeque::pop_front) else {
                 continue;
             };
             let work = work.clone();
@@ -185,7 +231,9 @@ pub async fn run<W: Work>(
             board.busy_keys.insert(key.clone());
             board.busy.insert(task.id(), key);
         }
-        if running.is_empty() && (shutdown.is_cancelled() || (closed && board.ready.is_empty())) {
+        if running.is_empty()
+            && (shutdown.is_cancelled() || (closed && board.ready.is_empty() && parked.is_empty()))
+        {
             return;
         }
         tokio::select! {
@@ -218,9 +266,20 @@ pub async fn run<W: Work>(
                         board.held -= 1;
                         board.release(key);
                     }
+                    Err(e) if let Some(Again::Later(wait)) = e.downcast_ref::<Again>().copied() => {
+                        tracing::debug!(lanes = W::NAME, key = %key, ?wait, "not its turn; put back");
+                        board.insert(key.clone(), W::rank(&item), item);
+                        parked.spawn(async move {
+                            tokio::time::sleep(wait).await;
+                            key
+                        });
+                    }
                     Err(e) => {
                         let failures = failures + 1;
-                        let wait = backoff(failures);
+                        let wait = match e.downcast_ref::<Again>() {
+                            Some(Again::After(wait)) => *wait,
+                            _ => backoff(failures),
+                        };
                         tracing::warn!(lanes = W::NAME, error = format!("{e:#}"), ?wait, "failed; retrying");
                         let work = work.clone();
                         let stop = shutdown.clone();
@@ -230,7 +289,7 @@ pub async fn run<W: Work>(
                                 _ = stop.cancelled() => {
                                     return (name, item, failures, Err(anyhow::anyhow!("shutting down")));
                                 }
-                                _ = tokio::time::sleep(wait) => {}
+                                _ = work.sleep(&item, wait) => {}
                             }
                             let result = run_caught(&*work, &item).await;
                             (name, item, failures, result)
@@ -239,9 +298,15 @@ pub async fn run<W: Work>(
                     }
                 }
             }
+            Some(key) = parked.join_next(), if !parked.is_empty() => {
+                // A timer task does not panic; an aborted one ends only with the lanes.
+                if let Ok(key) = key {
+                    board.release(key);
+                }
+            }
             batch = incoming.recv(), if !closed && board.held < limits.queued && !shutdown.is_cancelled() => {
                 match batch {
-                    Some(batch) => board.add(batch),
+                    Some(batch) => board.add(batch, W::rank),
                     None => closed = true,
                 }
             }
@@ -359,213 +424,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-
-    /// Records what ran, when, and fails the items it is told to, a number of times.
-    #[derive(Default)]
-    struct Recorder {
-        log: Mutex<Vec<String>>,
-        failures_left: Mutex<HashMap<String, u32>>,
-        now_running: AtomicUsize,
-        most_running: AtomicUsize,
-    }
-
-    impl Work for Recorder {
-        type Item = String;
-        const NAME: &'static str = "test";
-
-        async fn run(&self, item: &String) -> anyhow::Result<()> {
-            let n = self.now_running.fetch_add(1, Ordering::SeqCst) + 1;
-            self.most_running.fetch_max(n, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            self.now_running.fetch_sub(1, Ordering::SeqCst);
-            if let Some(left) = self.failures_left.lock().unwrap().get_mut(item)
-                && *left > 0
-            {
-                *left -= 1;
-                self.log.lock().unwrap().push(format!("{item}!"));
-                anyhow::bail!("{item} failed");
-            }
-            self.log.lock().unwrap().push(item.clone());
-            Ok(())
-        }
-    }
-
-    fn batch(items: &[&str]) -> Keyed<String> {
-        items
-            .iter()
-            .map(|i| (i[..1].to_owned(), (*i).to_owned()))
-            .collect()
-    }
-
-    fn limits() -> Limits {
-        Limits {
-            running: 8,
-            queued: 100,
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_keys_items_run_in_order_and_different_keys_at_once() {
-        let work = Arc::new(Recorder::default());
-        let (tx, rx) = mpsc::channel(4);
-        tx.send(batch(&["a3", "b2"])).await.unwrap();
-        drop(tx);
-        run(
-            work.clone(),
-            batch(&["a1", "b1", "a2", "c1"]),
-            rx,
-            limits(),
-            CancellationToken::new(),
-        )
-        .await;
-        let log = work.log.lock().unwrap().clone();
-        assert_eq!(log.len(), 6, "{log:?}");
-        let pos = |i: &str| log.iter().position(|l| l == i).unwrap();
-        assert!(pos("a1") < pos("a2") && pos("a2") < pos("a3"), "{log:?}");
-        assert!(pos("b1") < pos("b2"), "{log:?}");
-        assert_eq!(
-            work.most_running.load(Ordering::SeqCst),
-            3,
-            "a, b and c at once"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_failing_item_is_retried_in_place_and_holds_up_only_its_key() {
-        let work = Arc::new(Recorder::default());
-        work.failures_left.lock().unwrap().insert("a1".into(), 3);
-        let (tx, rx) = mpsc::channel(4);
-        drop(tx);
-        let started = tokio::time::Instant::now();
-        run(
-            work.clone(),
-            batch(&["a1", "a2", "b1", "b2", "b3"]),
-            rx,
-            limits(),
-            CancellationToken::new(),
-        )
-        .await;
-        let log = work.log.lock().unwrap().clone();
-        assert_eq!(
-            log.iter()
-                .filter(|l| l.starts_with('a'))
-                .collect::<Vec<_>>(),
-            ["a1!", "a1!", "a1!", "a1", "a2"],
-            "{log:?}"
-        );
-        let pos = |i: &str| log.iter().position(|l| l == i).unwrap();
-        assert!(pos("b3") < pos("a1"), "b went on meanwhile: {log:?}");
-        // Backoff 200 + 400 + 800 ms between the tries.
-        assert!(started.elapsed() >= Duration::from_millis(1400));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn shutdown_drops_a_waiting_retry_and_starts_nothing_new() {
-        let work = Arc::new(Recorder::default());
-        work.failures_left.lock().unwrap().insert("a1".into(), 100);
-        let (tx, rx) = mpsc::channel(4);
-        let stop = CancellationToken::new();
-        let lanes = tokio::spawn(run(
-            work.clone(),
-            batch(&["a1", "a2"]),
-            rx,
-            limits(),
-            stop.clone(),
-        ));
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        stop.cancel();
-        tokio::time::timeout(Duration::from_secs(1), lanes)
-            .await
-            .expect("the lanes stop at once")
-            .unwrap();
-        tx.send(batch(&["b1"])).await.unwrap_or_default();
-        let log = work.log.lock().unwrap().clone();
-        assert!(log.iter().all(|l| l == "a1!"), "{log:?}");
-    }
-
-    #[test]
-    fn after_a_failed_read_the_cursor_reads_back_what_it_may_have_taken() {
-        let cursor = Cursor::new("0");
-        assert_eq!(cursor.next_read(), None, "new entries first");
-        cursor.passed(Some("5-0"), false);
-        cursor.failed();
-        assert_eq!(cursor.next_read().as_deref(), Some("5-0"));
-        // Pending entries after 5-0 come back, then none: new entries again.
-        cursor.passed(Some("7-0"), true);
-        assert_eq!(cursor.next_read().as_deref(), Some("7-0"));
-        cursor.passed(None, true);
-        assert_eq!(cursor.next_read(), None);
-        // An empty read of new entries changes nothing.
-        cursor.passed(None, false);
-        cursor.failed();
-        assert_eq!(cursor.next_read().as_deref(), Some("7-0"));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_panicking_item_is_retried_and_its_key_waits() {
-        struct Panicky(AtomicUsize, Mutex<Vec<String>>);
-        impl Work for Panicky {
-            type Item = String;
-            const NAME: &'static str = "test";
-            async fn run(&self, item: &String) -> anyhow::Result<()> {
-                if item == "a1" && self.0.fetch_add(1, Ordering::SeqCst) == 0 {
-                    panic!("boom");
-                }
-                self.1.lock().unwrap().push(item.clone());
-                Ok(())
-            }
-        }
-        let work = Arc::new(Panicky(AtomicUsize::new(0), Mutex::new(Vec::new())));
-        let (tx, rx) = mpsc::channel(1);
-        drop(tx);
-        run(
-            work.clone(),
-            batch(&["a1", "a2"]),
-            rx,
-            limits(),
-            CancellationToken::new(),
-        )
-        .await;
-        assert_eq!(*work.1.lock().unwrap(), ["a1", "a2"]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn no_more_is_taken_from_the_reader_than_the_limit() {
-        let work = Arc::new(Recorder::default());
-        let (tx, rx) = mpsc::channel(1);
-        let stop = CancellationToken::new();
-        let limits = Limits {
-            running: 1,
-            queued: 2,
-        };
-        // Three batches of two of one key: the lanes hold two items at most, so the sender
-        // of the third batch waits until the first two items are done.
-        let sent = Arc::new(AtomicUsize::new(0));
-        let sender = {
-            let sent = sent.clone();
-            tokio::spawn(async move {
-                for b in [["a1", "a2"], ["a3", "a4"], ["a5", "a6"]] {
-                    tx.send(batch(&b)).await.unwrap();
-                    sent.fetch_add(1, Ordering::SeqCst);
-                }
-            })
-        };
-        let lanes = tokio::spawn(run(work.clone(), Vec::new(), rx, limits, stop.clone()));
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        assert!(
-            sent.load(Ordering::SeqCst) < 3,
-            "the third batch waits in the channel"
-        );
-        sender.await.unwrap();
-        lanes.await.unwrap();
-        assert_eq!(
-            *work.log.lock().unwrap(),
-            ["a1", "a2", "a3", "a4", "a5", "a6"]
-        );
-    }
-}
+mod tests;
