@@ -112,7 +112,7 @@ fn main() {
             let path = dir.path().join(format!("bench.{}", format.extension()));
             let t0 = Instant::now();
             let mut w = Writer::new(format, Output::path(&path), &shared.settings.export).unwrap();
-            let count = export(&shared, &range, &Filter::default(), &mut [&mut w], None, "bench")
+            let count = export(shared.export_reads(), &range, &Filter::default(), &mut [&mut w], None, "bench")
                 .await
                 .unwrap();
             w.finish().unwrap();

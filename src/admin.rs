@@ -55,7 +55,7 @@ pub async fn build(shared: &Shared, range: &Range, actor: &str) -> anyhow::Resul
         let mut csv_w = Writer::new(Format::Csv, Output::stream(&mut csv), options)?;
         let mut xlsx_w = Writer::new(Format::Xlsx, Output::path(&xlsx_path), options)?;
         export(
-            shared,
+            shared.export_reads(),
             range,
             &Filter::default(),
             &mut [&mut csv_w, &mut xlsx_w],

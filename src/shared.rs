@@ -136,6 +136,15 @@ impl Shared {
         ReceiptCode::generate(&mut *rng)
     }
 
+    /// What an export reads, taken now.
+    pub fn export_reads(&self) -> crate::export::source::Reads<'_> {
+        crate::export::source::Reads {
+            store: &self.store,
+            settings: &self.settings,
+            now_ms: self.clock.now_ms(),
+        }
+    }
+
     /// The Telegram client, or an error when the channel is disabled.
     pub fn telegram(&self) -> anyhow::Result<&Bot> {
         self.tg

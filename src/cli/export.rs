@@ -121,7 +121,15 @@ pub fn export(path: &Path, args: ExportArgs) -> ExitCode {
         };
         let result = async {
             let mut writer = Writer::new(format, output, &shared.settings.export)?;
-            let n = run_export(&shared, &range, &filter, &mut [&mut writer], None, &actor).await?;
+            let n = run_export(
+                shared.export_reads(),
+                &range,
+                &filter,
+                &mut [&mut writer],
+                None,
+                &actor,
+            )
+            .await?;
             writer.finish()?;
             if !to_stdout {
                 std::fs::rename(&partial, &args.out)?;

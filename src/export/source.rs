@@ -11,8 +11,7 @@ use super::week::{Range, local_date};
 use super::{Row, RowContext, Writer};
 use crate::config::Settings;
 use crate::render::chart::DaySeries;
-use crate::shared::Shared;
-use crate::store::{Tip, TipStatus};
+use crate::store::{Store, Tip, TipStatus};
 
 /// Tips fetched per round trip.
 const PAGE: usize = 500;
@@ -92,23 +91,38 @@ pub fn unit_of(settings: &Settings, tip: &Tip) -> Option<String> {
     Some(name.clone()).filter(|n| !n.is_empty())
 }
 
+/// What an export reads: the tips in Redis, the settings (units, export options, time zone)
+/// and the time it is taken. Nothing else of the process: an export runs the same from the
+/// CLI, an admin's chat and the weekly report.
+#[derive(Clone, Copy)]
+pub struct Reads<'a> {
+    /// Where the tips and the audit trail are.
+    pub store: &'a Store,
+    /// The configuration.
+    pub settings: &'a Settings,
+    /// Now, by the app's clock (ms).
+    pub now_ms: i64,
+}
+
 /// Streams the tips of `range` that pass `filter` into every writer (and `daily`), records the
 /// export in the audit trail as done by `actor`, and returns how many tips went out.
 pub async fn export(
-    shared: &Shared,
+    reads: Reads<'_>,
     range: &Range,
     filter: &Filter,
     writers: &mut [&mut Writer<'_>],
     mut daily: Option<&mut Daily>,
     actor: &str,
 ) -> anyhow::Result<u64> {
-    let settings = &shared.settings;
-    let now_ms = shared.clock.now_ms();
+    let Reads {
+        store,
+        settings,
+        now_ms,
+    } = reads;
     let mut offset = 0;
     let mut count = 0u64;
     loop {
-        let (scanned, page) = shared
-            .store
+        let (scanned, page) = store
             .tips_page(range.from_ms, range.to_ms, offset, PAGE)
             .await?;
         if scanned == 0 {
@@ -133,7 +147,7 @@ pub async fn export(
         }
     }
     crate::audit::append(
-        &shared.store,
+        store,
         now_ms,
         actor,
         "export",

@@ -197,7 +197,7 @@ async fn export_codes(t: &TestApp, spec: &str, filter: &Filter) -> Vec<String> {
         let mut w =
             Writer::new(Format::Jsonl, Output::stream(&mut out), &t.settings.export).unwrap();
         export(
-            &t.app().shared,
+            t.app().shared.export_reads(),
             &range,
             filter,
             &mut [&mut w],
@@ -297,7 +297,7 @@ async fn a_week_exports_to_csv_xlsx_and_jsonl_and_reads_back_field_by_field() {
         let mut xlsx_w = Writer::new(Format::Xlsx, Output::path(&paths[1]), opts).unwrap();
         let mut jsonl_w = Writer::new(Format::Jsonl, Output::path(&paths[2]), opts).unwrap();
         let n = export(
-            &t.app().shared,
+            t.app().shared.export_reads(),
             &range,
             &Filter::default(),
             &mut [&mut csv_w, &mut xlsx_w, &mut jsonl_w],
