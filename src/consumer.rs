@@ -30,7 +30,7 @@ use crate::clock::Clock;
 use crate::events::{DecodeError, TipEvent};
 use crate::lanes::{self, Again, Keyed, Limits};
 use crate::shared::Shared;
-use crate::store::{EventEntry, Store, consumer_name};
+use crate::store::{EventEntry, SOLE_INSTANCE, Store, consumer_name};
 
 /// Failed attempts after which [`Patient`] gives an event up.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -41,6 +41,13 @@ pub trait Handler: Send + Sync + 'static {
     /// The consumer group's name (`desk`, `notify`, `forward`); its workers are named
     /// [`consumer_name`]`(GROUP, instance)`.
     const GROUP: &'static str;
+
+    /// Whether several replicas may run this group's worker at once, each under its own
+    /// instance's name (the forwarder: tips are held one worker at a time). Otherwise the
+    /// group runs once per deployment under a fixed name ([`SOLE_INSTANCE`]), as the intake
+    /// does, so that a restarted process reads what it left pending at once, before anything
+    /// newer of the same tip.
+    const PER_INSTANCE: bool = false;
 
     /// Whether `handle` acknowledges the event itself, in the same write as its own record of
     /// it (the forwarder, with the tip's `fwd_seq`), so that the consumer does not spend a
@@ -174,9 +181,14 @@ impl<H: Handler, P: RetryPolicy> Consumer<H, P> {
             .ensure_event_group(H::GROUP)
             .await
             .with_context(|| format!("creating the {} consumer group", H::GROUP))?;
+        let instance = match H::PER_INSTANCE {
+            true => shared.instance.as_str(),
+            false => SOLE_INSTANCE,
+        };
+        let name = consumer_name(H::GROUP, instance);
         let reader = shared.store.blocking(Duration::from_secs(2)).await?;
         Ok(Self {
-            name: consumer_name(H::GROUP, &shared.instance),
+            name,
             handler,
             policy,
             shared,

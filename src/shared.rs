@@ -95,15 +95,20 @@ impl Shared {
             .find::<TelegramChannel>()
             .and_then(|t| t.bot().cloned());
         let instance = match settings.app.instance.as_str() {
-            // The machine's name when the environment has none (systemd does not set
-            // HOSTNAME), so that a restarted process keeps its consumer names and picks up its
-            // own pending events at once instead of waiting for a takeover.
-            "" => std::env::var("HOSTNAME")
-                .ok()
-                .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
-                .map(|h| h.trim().to_owned())
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| format!("{:08x}", rand::random::<u32>())),
+            // Not the machine's host name: two processes on one machine would share consumer
+            // names and take each other's pending events (and the forwarder's per-tip order).
+            "" => match std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()) {
+                Some(host) => host,
+                None => {
+                    tracing::warn!(
+                        "app.instance and HOSTNAME are not set: this process's consumer names \
+                         change at each restart, so a restarted process takes its own pending \
+                         events back only after they have been idle for a while; set \
+                         app.instance to a stable name per process"
+                    );
+                    format!("{:08x}", rand::random::<u32>())
+                }
+            },
             name => name.to_owned(),
         };
         Ok(Self {

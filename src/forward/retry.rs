@@ -9,7 +9,8 @@
 //! A failure of our own (Redis) is tried again after a second, uncounted: it says nothing
 //! about the event.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
@@ -33,13 +34,28 @@ const RETRY_AFTER_CAP: Duration = Duration::from_secs(3600);
 pub struct Retries {
     shared: Arc<Shared>,
     consumer: String,
+    /// Events whose attempt failed after this worker took their tip's hold: only their waits
+    /// renew it. A failure before the hold (a Redis error reading the state) must not take
+    /// over a hold that another worker has.
+    holding: Mutex<HashSet<String>>,
 }
 
 impl Retries {
     /// The policy of this process's forwarder.
     pub fn new(shared: Arc<Shared>) -> Self {
         let consumer = consumer_name(FORWARD_GROUP, &shared.instance);
-        Self { shared, consumer }
+        Self {
+            shared,
+            consumer,
+            holding: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+impl Retries {
+    fn holding_lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // A poisoned set only lost whether a wait renews a hold; it is still usable.
+        self.holding.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -69,6 +85,8 @@ impl RetryPolicy for Retries {
                 attempts,
             },
             Failure::Retry(why, retry_after) => {
+                // The request was made, so this worker holds the tip (`Forwarder::deliver`).
+                self.holding_lock().insert(entry.stream_id.clone());
                 self.shared.metrics.forward_retried.inc();
                 let wait = backoff(triage.backoff_initial_ms, triage.backoff_max_secs, attempts)
                     .max(retry_after.unwrap_or_default().min(RETRY_AFTER_CAP));
@@ -95,6 +113,7 @@ impl RetryPolicy for Retries {
     /// Waits on the app clock, telling Redis now and then that the event and its tip are
     /// still this worker's.
     async fn sleep(&self, entry: &EventEntry, wait: Duration) {
+        let holds_tip = self.holding_lock().remove(&entry.stream_id);
         let triage = &self.shared.settings.triage;
         let store = &self.shared.store;
         let chunk = Duration::from_millis((triage.reclaim_after_secs * 1000 / 3).max(100));
@@ -112,13 +131,16 @@ impl RetryPolicy for Retries {
                 store
                     .events_touch(FORWARD_GROUP, &self.consumer, &entry.stream_id)
                     .await?;
-                store
-                    .forward_hold(
-                        entry.get("code"),
-                        &self.consumer,
-                        triage.reclaim_after_secs * 2000,
-                    )
-                    .await
+                if holds_tip {
+                    store
+                        .forward_hold(
+                            entry.get("code"),
+                            &self.consumer,
+                            triage.reclaim_after_secs * 2000,
+                        )
+                        .await?;
+                }
+                redis::RedisResult::Ok(())
             };
             if let Err(e) = kept.await {
                 // Try the event now rather than wait unheld: the attempt finds out where

@@ -62,7 +62,7 @@ pub fn consumer_name(group: &str, instance: &str) -> String {
     format!("{group}-{instance}")
 }
 
-/// The instance of a role that runs once per deployment (the intake).
+/// The instance of a role that runs once per deployment (the intake, the desk, the notifier).
 pub const SOLE_INSTANCE: &str = "1";
 
 /// The intake's name in its group: [`consumer_name`]`("intake", SOLE_INSTANCE)`, fixed so that

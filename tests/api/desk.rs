@@ -390,6 +390,9 @@ async fn a_citizen_who_blocked_the_bot_is_marked_unreachable_not_retried() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    // The mark is written before the event is acknowledged: wait for the work to finish (a
+    // retried event would keep the notifier busy and fail this wait).
+    t.process_until_idle().await;
     let pending: Vec<redis::Value> = redis::cmd("XPENDING")
         .arg(format!("{}:events", t.ns()))
         .arg("notify")
