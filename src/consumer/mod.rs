@@ -18,7 +18,7 @@
 //! counted in memory) and the forwarder's (`forward::Retries`: attempts counted in Redis,
 //! exponential backoff with jitter, `Retry-After`, a refusal given up at once).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,11 +26,14 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::Clock;
 use crate::events::{DecodeError, TipEvent};
 use crate::lanes::{self, Again, Keyed, Limits};
 use crate::shared::Shared;
 use crate::store::{EventEntry, SOLE_INSTANCE, Store, consumer_name};
+
+mod patient;
+
+pub use patient::Patient;
 
 /// Failed attempts after which [`Patient`] gives an event up.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -446,79 +449,4 @@ fn keyed(event: EventEntry) -> (String, EventEntry) {
         code => code.to_owned(),
     };
     (key, event)
-}
-
-/// The desk's and the notifier's policy: retry with the lanes' backoff (100 ms doubling to
-/// 5 s), and give an event up only after [`MAX_ATTEMPTS`] failures spread over at least ten
-/// minutes of the app's clock, so that an outage of Redis or of Telegram (a group's flood
-/// wait) does not dead-letter the events it caught. Failures are counted in memory: a
-/// restart starts the count again, which errs on the side of trying longer.
-pub struct Patient {
-    group: &'static str,
-    store: Store,
-    clock: Clock,
-    failures: Mutex<HashMap<String, Failures>>,
-}
-
-/// An event's failures so far, and when the first was (by the app's clock).
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    first_ms: i64,
-}
-
-/// See [`Patient`].
-const GIVE_UP_AFTER_MS: i64 = 10 * 60 * 1000;
-
-impl Patient {
-    /// The policy of group `group`.
-    pub fn new(group: &'static str, shared: &Shared) -> Self {
-        Self {
-            group,
-            store: shared.store.clone(),
-            clock: shared.clock.clone(),
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
-        // A poisoned map only lost a counter; it is still usable.
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl RetryPolicy for Patient {
-    async fn failed(&self, entry: &EventEntry, error: &anyhow::Error) -> anyhow::Result<Next> {
-        let now = self.clock.now_ms();
-        let f = {
-            let mut map = self.lock();
-            let f = map.entry(entry.stream_id.clone()).or_insert(Failures {
-                count: 0,
-                first_ms: now,
-            });
-            f.count += 1;
-            *f
-        };
-        Ok(
-            if f.count < MAX_ATTEMPTS || now - f.first_ms < GIVE_UP_AFTER_MS {
-                Next::Retry(lanes::backoff(f.count))
-            } else {
-                Next::GiveUp {
-                    why: format!("{error:#}"),
-                    attempts: f.count,
-                }
-            },
-        )
-    }
-
-    fn finished(&self, entry: &EventEntry) {
-        self.lock().remove(&entry.stream_id);
-    }
-
-    async fn give_up(&self, entry: &EventEntry, why: &str, _attempts: u32) -> anyhow::Result<()> {
-        self.store
-            .events_dead_letter(self.group, entry, why)
-            .await?;
-        Ok(())
-    }
 }
