@@ -24,6 +24,8 @@ pub struct Metrics {
     pub tips_submitted: Counter,
     /// Callback API calls by outcome (HTTP status).
     pub callbacks: Family<Vec<(String, String)>, Counter>,
+    /// Replies the platform refused for good, by audience and reason ([`Metrics::refused`]).
+    pub replies_refused: Family<Vec<(String, String)>, Counter>,
     backlog: Family<Vec<(String, String)>, Gauge>,
 }
 
@@ -44,6 +46,7 @@ impl Metrics {
             forward_skipped: Counter::default(),
             tips_submitted: Counter::default(),
             callbacks: Family::default(),
+            replies_refused: Family::default(),
             backlog: Family::default(),
             registry: Registry::default(),
         };
@@ -78,11 +81,26 @@ impl Metrics {
             m.callbacks.clone(),
         );
         registry.register(
+            "replies_refused",
+            "Replies the platform refused for good (blocked, kicked, no rights, chat gone); the update they answered is done",
+            m.replies_refused.clone(),
+        );
+        registry.register(
             "queue_backlog",
             "Events or updates a consumer group has not finished (state=lag: not read yet; state=pending: read, not acknowledged)",
             m.backlog.clone(),
         );
         Self { registry, ..m }
+    }
+
+    /// Counts a reply to `audience` (`group`, `admin`) that the platform refused for good.
+    pub fn refused(&self, audience: &str, reason: &str) {
+        self.replies_refused
+            .get_or_create(&vec![
+                ("audience".to_owned(), audience.to_owned()),
+                ("reason".to_owned(), reason.to_owned()),
+            ])
+            .inc();
     }
 
     /// The text exposition, with the backlog read from Redis now.

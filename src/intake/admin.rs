@@ -2,7 +2,8 @@
 //! which checks that the sender is an admin and answers in that chat. They take precedence
 //! over the citizen conversation: an admin's `/stats` is not a citizen's unknown command.
 //!
-//! Like every update it runs once: the `seen` mark is checked first and set afterwards.
+//! Like every update it runs once: the `seen` mark is checked first and set afterwards. An
+//! admin who blocked the bot before the answer went ends the update (see [`super::officers`]).
 
 use super::{Intake, Sent};
 use crate::channels::telegram::parse::GroupCommand;
@@ -23,7 +24,8 @@ impl Intake {
         {
             return Ok(sent);
         }
-        crate::admin::on_command(sh, command.clone()).await?;
+        let worked = crate::admin::on_command(sh, command.clone()).await;
+        self.finish_refused(worked, "admin")?;
         sh.store.mark_seen(&seen_key).await?;
         Ok(None)
     }

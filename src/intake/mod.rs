@@ -216,6 +216,29 @@ impl Intake {
         }
     }
 
+    /// The outcome of work on a group's or an admin's update: a reply the platform refused for
+    /// good (blocked, kicked, no rights, chat or message gone, group moved) is logged without
+    /// personal data and counted, and the update counts as done; any other failure goes back
+    /// for a retry.
+    fn finish_refused(&self, worked: anyhow::Result<()>, audience: &str) -> anyhow::Result<()> {
+        let Err(e) = worked else {
+            return Ok(());
+        };
+        let reason = match e.chain().find_map(|c| c.downcast_ref::<SendError>()) {
+            Some(SendError::Blocked) => "blocked",
+            Some(SendError::Refused(_)) => "refused",
+            Some(SendError::Migrated(_)) => "migrated",
+            Some(SendError::Transient(_)) | None => return Err(e),
+        };
+        tracing::warn!(
+            audience,
+            reason,
+            "the platform refused a reply for good; the update is done"
+        );
+        self.shared.metrics.refused(audience, reason);
+        Ok(())
+    }
+
     /// Whether a Telegram update that is not a citizen's was handled before: `Some` with what
     /// to return at once (nothing when it is done; when its replies may not have gone out,
     /// they go again to `chat`, or, without one, the mark is finished), `None` to work it.

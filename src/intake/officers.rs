@@ -3,8 +3,10 @@
 //! and a group becoming a supergroup. Updates for no one ([`Inbound::Other`]) only get their
 //! mark, so a redelivery is a no-op like every other.
 //!
-//! Each runs once: the update's `seen` mark is checked first and set after the desk is done;
-//! a failure in the desk leaves it unset, so the entry is retried.
+//! Each runs once: the update's `seen` mark is checked first and set after the desk is done.
+//! A reply Telegram refuses for good (a group where the bot may not write, a chat it was
+//! removed from, a message gone) ends the update: retrying cannot help, and a stranger's group
+//! must not hold the intake. Any other failure leaves the mark unset, so the entry is retried.
 
 use super::{Inbound, Intake, Sent};
 use crate::store::InboxEntry;
@@ -21,22 +23,21 @@ impl Intake {
         if let Some(sent) = self.handled_before(&seen_key, None).await? {
             return Ok(sent);
         }
-        match inbound {
-            Inbound::OfficerPress(press) => {
-                crate::desk::actions::on_press(sh, press.clone()).await?;
-            }
+        let worked = match inbound {
+            Inbound::OfficerPress(press) => crate::desk::actions::on_press(sh, press.clone()).await,
             Inbound::GroupCommand(command) => {
-                crate::desk::commands::on_command(sh, command.clone()).await?;
+                crate::desk::commands::on_command(sh, command.clone()).await
             }
             Inbound::OfficerReply(reply) => {
-                crate::desk::relay::on_officer_reply(sh, reply.clone()).await?;
+                crate::desk::relay::on_officer_reply(sh, reply.clone()).await
             }
             Inbound::Migration { old, new } => {
                 tracing::warn!("a group became a supergroup; its new id is recorded");
-                sh.store.migrate_group(*old, *new).await?;
+                sh.store.migrate_group(*old, *new).await.map_err(Into::into)
             }
-            _ => {}
-        }
+            _ => Ok(()),
+        };
+        self.finish_refused(worked, "group")?;
         sh.store.mark_seen(&seen_key).await?;
         Ok(None)
     }

@@ -81,6 +81,9 @@ pub enum Fault {
     BadGateway,
     /// "group chat was upgraded to a supergroup chat", with the new id.
     Migrated(i64),
+    /// 400 "not enough rights to send text messages to the chat": the bot is in a group where
+    /// it may not write.
+    NoRights,
 }
 
 #[derive(Default)]
@@ -94,6 +97,8 @@ struct Inner {
     delivered: i64,
     get_updates_calls: usize,
     sent_per_chat: std::collections::HashMap<i64, usize>,
+    /// Chats where every call that names them fails with their fault, until cleared.
+    refusing: std::collections::HashMap<i64, Fault>,
 }
 
 /// The fake server; clones share it.
@@ -177,6 +182,16 @@ impl FakeTelegram {
             Some(chat),
             Some(fault),
         ));
+    }
+
+    /// Answers every call that names `chat` with `fault` from now on (`None`: no longer), as
+    /// Telegram does for a group where the bot may not write or has been removed.
+    pub fn refuse_chat(&self, chat: i64, fault: Option<Fault>) {
+        let mut inner = self.inner.lock().unwrap();
+        match fault {
+            Some(f) => inner.refusing.insert(chat, f),
+            None => inner.refusing.remove(&chat),
+        };
     }
 
     /// Lets the next call of `method` (after any queued before) through, so that a fault
@@ -307,6 +322,12 @@ fn fault(f: Fault) -> Response {
                 "description": "Forbidden: bot was blocked by the user"})),
         )
             .into_response(),
+        Fault::NoRights => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"ok": false, "error_code": 400,
+                "description": "Bad Request: not enough rights to send text messages to the chat"})),
+        )
+            .into_response(),
         Fault::BadGateway => {
             (StatusCode::BAD_GATEWAY, "<html>502 Bad Gateway</html>").into_response()
         }
@@ -405,7 +426,10 @@ async fn api(
             .faults
             .iter()
             .position(|(m, c, _)| *m == method && c.is_none_or(|c| Some(c) == chat));
-        pos.map(|p| inner.faults.remove(p).2)
+        match pos {
+            Some(p) => Some(inner.faults.remove(p).2),
+            None => chat.and_then(|c| inner.refusing.get(&c).cloned()).map(Some),
+        }
     };
     if let Some(Some(f)) = injected {
         fake.record(&format!("{method}!failed"), body, None);

@@ -5,6 +5,7 @@
 use tipline_testkit as support;
 
 mod audit;
+mod availability;
 mod desk;
 mod export;
 mod forward;
