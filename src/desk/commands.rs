@@ -1,7 +1,8 @@
 //! Commands officers type in a duty group (DESIGN.md §5, a contract): `/pending` lists the
 //! group's open tips oldest first, `/tip <code>` posts a tip's card again (and later edits go to
 //! the new one), `/stats` counts today's and this week's tips. Only configured duty groups get
-//! an answer with content; elsewhere the bot says it is not a duty group.
+//! an answer with content; elsewhere the bot says it is not a duty group, at most once an hour
+//! per chat (a stranger's group flooding commands gets one answer).
 
 use chrono::{Datelike, Duration as Days, FixedOffset, TimeZone};
 use teloxide::prelude::*;
@@ -13,6 +14,9 @@ use crate::codes::ReceiptCode;
 use crate::i18n::{Lang, Msg};
 use crate::shared::Shared;
 use crate::store::TipStatus;
+
+/// A chat that is not a duty group is told so at most once in this many seconds.
+const REFUSAL_EVERY_SECS: u64 = 3600;
 
 /// Most tips `/pending` lists.
 const PENDING_MAX: usize = 30;
@@ -28,6 +32,16 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
     let is_duty = desk.enabled
         && (desk.is_desk_group(group) || group == desk.supervisor_group)
         && desk.may_act(cmd.user_id);
+    let configured = desk.enabled && (desk.is_desk_group(group) || group == desk.supervisor_group);
+    if !configured
+        && !shared
+            .store
+            .refusal_due(cmd.chat_id, REFUSAL_EVERY_SECS)
+            .await?
+    {
+        tracing::debug!(command = %cmd.name, "group command outside a duty group; refused before");
+        return Ok(());
+    }
     let text = if !is_duty {
         tracing::warn!(command = %cmd.name, "group command outside a duty group; refused");
         shared.texts.get(lang, "desk-not-allowed")

@@ -26,6 +26,10 @@ impl Keys {
     pub fn open(&self, group: i64) -> String {
         format!("{}:open:{group}", self.ns)
     }
+    /// Set for an hour after a chat that is not a duty group was told so (issue 13).
+    pub fn refused(&self, chat: i64) -> String {
+        format!("{}:refused:{chat}", self.ns)
+    }
     /// The id a migrated group has now.
     pub fn migrated(&self, old: i64) -> String {
         format!("{}:migrated:{old}", self.ns)
@@ -174,6 +178,21 @@ impl Store {
             .query_async(&mut self.conn())
             .await?;
         Ok(old.unwrap_or(id))
+    }
+
+    /// Whether chat `chat`, which is not a duty group, is due the refusal: at most once per
+    /// `window_secs`, so that a stranger's group flooding commands gets one answer, not one
+    /// per command.
+    pub async fn refusal_due(&self, chat: i64, window_secs: u64) -> redis::RedisResult<bool> {
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.keys.refused(chat))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(window_secs)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(set.is_some())
     }
 
     /// Records the Telegram file id of file `index` of tip `code` (uploaded under its card).

@@ -71,7 +71,9 @@ async fn three_hundred_commands_from_a_group_where_the_bot_may_not_write_do_not_
         })
         .await;
 
-    // Every refused reply ended its update: nothing is left in the inbox, nothing is retried.
+    // The stranger's group was answered once (a refusal a chat gets at most once an hour),
+    // Telegram refused that answer, and the refusal ended its update: nothing is left in the
+    // inbox, nothing is retried.
     t.process_until_idle().await;
     let refusals = t
         .fake
@@ -79,17 +81,35 @@ async fn three_hundred_commands_from_a_group_where_the_bot_may_not_write_do_not_
         .iter()
         .filter(|call| call.method == "sendmessage!failed" && call.chat_id() == Some(STRANGERS))
         .count();
-    assert_eq!(
-        refusals, 300,
-        "one refused answer per command, none retried"
-    );
+    assert_eq!(refusals, 1, "one answer per chat per hour, not retried");
     let metric = refused_metric(&t).await;
     assert!(
         metric.contains("audience=\"group\"")
             && metric.contains("reason=\"refused\"")
-            && metric.trim_end().ends_with(" 300"),
+            && metric.trim_end().ends_with(" 1"),
         "{metric}"
     );
+}
+
+#[tokio::test]
+async fn a_refused_reply_ends_its_update_and_is_counted() {
+    let t = app().await;
+    // A duty group where the bot lost the right to write: each answer is refused for good.
+    t.fake.refuse_chat(DUTY_GROUP, Some(Fault::NoRights));
+    for i in 0..20 {
+        group_command(&t, DUTY_GROUP, 20_000 + i, "/stats");
+    }
+    t.process_until_idle().await;
+    let refusals = t
+        .fake
+        .calls()
+        .iter()
+        .filter(|call| call.method == "sendmessage!failed" && call.chat_id() == Some(DUTY_GROUP))
+        .count();
+    assert_eq!(refusals, 20, "each command answered once, none retried");
+    assert!(refused_metric(&t).await.trim_end().ends_with(" 20"));
+    let mut c = t.citizen(5_303);
+    assert!(!c.says("/start").await.is_empty(), "citizens are answered");
 }
 
 #[tokio::test]
