@@ -36,6 +36,11 @@ pub struct DeskSettings {
     /// Group that gets tips nobody acknowledged in twice their SLA time; 0 for none.
     #[serde(default)]
     pub supervisor_group: i64,
+    /// Whether the bot leaves a group it is added to that is not a configured duty or
+    /// supervisor group (`false`: it stays and keeps silent there, answering commands with
+    /// one refusal an hour at most).
+    #[serde(default = "yes")]
+    pub leave_unknown_groups: bool,
     /// Minutes a tip may wait for an acknowledgement, by priority.
     pub sla: SlaSettings,
 }
@@ -216,4 +221,8 @@ impl DeskSettings {
             }
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }

@@ -55,6 +55,26 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
     say(shared, cmd.chat_id, text).await
 }
 
+/// The bot was added to group `chat`: unless it is a configured duty or supervisor group, the
+/// bot leaves (`desk.leave_unknown_groups`), so that a stranger's group cannot use it.
+pub async fn on_added(shared: &Shared, chat: i64) -> anyhow::Result<()> {
+    let desk = &shared.settings.desk;
+    let group = shared.store.group_configured(chat).await?;
+    let configured = desk.enabled && (desk.is_desk_group(group) || group == desk.supervisor_group);
+    if configured {
+        tracing::info!("the bot was added to a duty group");
+        return Ok(());
+    }
+    if !desk.leave_unknown_groups {
+        tracing::warn!("the bot was added to a group that is not a duty group; staying silent");
+        return Ok(());
+    }
+    tracing::warn!("the bot was added to a group that is not a duty group; leaving it");
+    let bot = shared.telegram()?;
+    with_retries(|| bot.leave_chat(ChatId(chat)).send()).await?;
+    Ok(())
+}
+
 async fn say(shared: &Shared, chat: i64, text: String) -> anyhow::Result<()> {
     let bot = shared.telegram()?;
     with_retries(|| bot.send_message(ChatId(chat), text.clone()).send()).await?;

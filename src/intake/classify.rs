@@ -50,6 +50,11 @@ pub enum Inbound {
         /// Its new id.
         new: i64,
     },
+    /// The bot was added to a group (`my_chat_member`).
+    AddedToGroup {
+        /// The group.
+        chat: i64,
+    },
     /// A Telegram update for no one (an edit, a channel post, an officer's chatter): only
     /// marked processed.
     Other,
@@ -123,6 +128,8 @@ fn staff(update: &Update, channel: Channel, vault: &Vault) -> Inbound {
         Inbound::OfficerReply(reply)
     } else if let Some((old, new)) = parse::parse_migration(update) {
         Inbound::Migration { old, new }
+    } else if let Some(chat) = parse::parse_added_to_group(update) {
+        Inbound::AddedToGroup { chat }
     } else {
         Inbound::Other
     }
@@ -144,6 +151,7 @@ impl Inbound {
             Self::GroupCommand(_)
             | Self::OfficerReply(_)
             | Self::Migration { .. }
+            | Self::AddedToGroup { .. }
             | Self::Other
             | Self::Unreadable(_) => None,
         }

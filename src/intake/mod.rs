@@ -203,6 +203,7 @@ impl Intake {
             | Inbound::GroupCommand(_)
             | Inbound::OfficerReply(_)
             | Inbound::Migration { .. }
+            | Inbound::AddedToGroup { .. }
             | Inbound::Other => self.officer_update(entry, inbound).await,
             Inbound::DraftTick { alias } => self.tick(entry, alias).await,
             Inbound::Unreadable(Unreadable::Body { channel, reason }) => {

@@ -35,6 +35,7 @@ impl Intake {
                 tracing::warn!("a group became a supergroup; its new id is recorded");
                 sh.store.migrate_group(*old, *new).await.map_err(Into::into)
             }
+            Inbound::AddedToGroup { chat } => crate::desk::commands::on_added(sh, *chat).await,
             _ => Ok(()),
         };
         self.finish_refused(worked, "group")?;

@@ -442,6 +442,10 @@ async fn api(
             "has_main_web_app": false})),
         "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false,
             "pending_update_count": 0})),
+        "leavechat" => {
+            fake.record(&method, body, None);
+            ok(json!(true))
+        }
         "deletewebhook" | "setwebhook" => {
             fake.record(&method, body, None);
             ok(json!(true))

@@ -132,3 +132,50 @@ async fn an_admin_who_blocked_the_bot_does_not_hold_up_the_intake() {
     let replies = c.says("/start").await;
     assert!(!replies.is_empty(), "the next citizen is answered");
 }
+
+/// Telegram's `my_chat_member` update: the bot was added to `group` by someone.
+fn bot_added(t: &TestApp, group: i64) {
+    let bot = serde_json::json!({"id": 424_242, "is_bot": true, "first_name": "TipBot",
+        "username": "tip_bot"});
+    t.fake.push_update(serde_json::json!({"my_chat_member": {
+        "chat": {"id": group, "type": "supergroup", "title": "Nhóm"},
+        "from": {"id": 777, "is_bot": false, "first_name": "Kẻ lạ"},
+        "date": 1_700_000_000,
+        "old_chat_member": {"user": bot.clone(), "status": "left"},
+        "new_chat_member": {"user": bot, "status": "member"}}}));
+}
+
+fn left(t: &TestApp) -> Vec<Option<i64>> {
+    t.fake
+        .calls()
+        .iter()
+        .filter(|c| c.method == "leavechat")
+        .map(|c| c.chat_id())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_bot_leaves_a_group_that_is_not_a_duty_group_and_stays_in_its_own() {
+    let t = app().await;
+    bot_added(&t, STRANGERS);
+    bot_added(&t, DUTY_GROUP);
+    t.process_until_idle().await;
+    assert_eq!(left(&t), vec![Some(STRANGERS)]);
+}
+
+#[tokio::test]
+async fn a_unit_can_have_the_bot_stay_silent_in_unknown_groups() {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DUTY_GROUP;
+        s.desk.leave_unknown_groups = false;
+    })
+    .await;
+    bot_added(&t, STRANGERS);
+    t.process_until_idle().await;
+    assert!(left(&t).is_empty());
+    assert!(
+        t.fake.messages_to(STRANGERS).is_empty(),
+        "nothing is said there either"
+    );
+}

@@ -160,6 +160,7 @@ async fn webhook_mode_registers_its_url_and_secret_with_telegram() {
     assert_eq!(calls[0].body["secret_token"], WEBHOOK_SECRET);
     assert_eq!(
         calls[0].body["allowed_updates"],
-        serde_json::json!(["message", "callback_query"])
+        // my_chat_member: the bot learns it was added to a group, and leaves a stranger's.
+        serde_json::json!(["message", "callback_query", "my_chat_member"])
     );
 }

@@ -93,6 +93,7 @@ impl TelegramChannel {
         req.allowed_updates = Some(vec![
             teloxide::types::AllowedUpdate::Message,
             teloxide::types::AllowedUpdate::CallbackQuery,
+            teloxide::types::AllowedUpdate::MyChatMember,
         ]);
         req.secret_token = self
             .webhook_secret

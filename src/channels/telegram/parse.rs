@@ -146,6 +146,17 @@ pub fn parse_migration(update: &Update) -> Option<(i64, i64)> {
     msg.migrate_from_chat_id().map(|old| (old.0, msg.chat.id.0))
 }
 
+/// The group the bot was just added to (a `my_chat_member` update whose new state has the bot
+/// in a group or supergroup).
+pub fn parse_added_to_group(update: &Update) -> Option<i64> {
+    let UpdateKind::MyChatMember(change) = &update.kind else {
+        return None;
+    };
+    let joined =
+        change.new_chat_member.kind.is_present() && !change.old_chat_member.kind.is_present();
+    (joined && (change.chat.is_group() || change.chat.is_supergroup())).then_some(change.chat.id.0)
+}
+
 /// A command typed in a group (`/pending`, `/tip <code>`, `/stats`).
 #[derive(Clone, PartialEq)]
 pub struct GroupCommand {

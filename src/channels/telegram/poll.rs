@@ -127,7 +127,7 @@ async fn get_updates(
     let body = serde_json::json!({
         "offset": offset,
         "timeout": timeout_secs,
-        "allowed_updates": [AllowedUpdate::Message, AllowedUpdate::CallbackQuery],
+        "allowed_updates": [AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember],
     });
     let response = bot
         .client()
