@@ -86,14 +86,7 @@ impl Store {
     ) -> redis::RedisResult<()> {
         redis::pipe()
             .atomic()
-            .cmd("HSET")
-            .arg(self.keys.card(code))
-            .arg("chat")
-            .arg(chat)
-            .arg("message")
-            .arg(message)
-            .arg("copied")
-            .arg(0)
+            .add_command(self.card_hset(code, chat, message))
             .ignore()
             .cmd("SET")
             .arg(self.keys.card_message(chat, message))
@@ -241,16 +234,22 @@ impl Store {
 
     /// Records where a tip's card was posted.
     pub async fn set_card(&self, code: &str, chat: i64, message: i32) -> redis::RedisResult<()> {
-        redis::cmd("HSET")
-            .arg(self.keys.card(code))
+        self.card_hset(code, chat, message)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// The card record of a freshly posted card: where it is, no file copied yet.
+    fn card_hset(&self, code: &str, chat: i64, message: i32) -> redis::Cmd {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(self.keys.card(code))
             .arg("chat")
             .arg(chat)
             .arg("message")
             .arg(message)
             .arg("copied")
-            .arg(0)
-            .query_async(&mut self.conn())
-            .await
+            .arg(0);
+        cmd
     }
 
     /// Records that one more file of a tip was copied under its card.
