@@ -258,3 +258,18 @@ notify-question-zalo =
 answer-sent-zalo = 📨 Your answer went to the officer (tip { $code }). Write more, or type «Done» to finish.
 expect-evidence-zalo = ⚠️ At this step, send photos or voice notes, or choose from the list to go on.
 expect-description-zalo = ⚠️ Please type what happened, then choose «Next».
+
+# Cards their duty group would not take (issue 13)
+card-outline =
+    { $marker } Tip { $code }
+    Kind: { $category }
+    Commune/ward: { $commune }
+    Priority: { $priority }
+    Received: { $time }
+desk-card-outline = ⚠️ Telegram refused this card's full content; only its outline is shown, without the content. The full content is in the triage system.
+desk-fallback-banner = ⚠️ CARD SENT TO THE SUPERVISORS: this card could not be posted in its duty group (group id { $group }) because { $why }. Once the duty group is fixed, post the card there with: tipline dlq replay --group desk --all
+desk-fallback-why-kicked = the bot was removed from the group
+desk-fallback-why-not-found = Telegram does not know the group (a wrong group id in the configuration, or the bot was never in it)
+desk-fallback-why-no-rights = the bot may not send messages in the group
+desk-fallback-why-message = Telegram refused the card's content
+desk-fallback-resolved = ✅ The card of tip { $code } is now in its duty group.

@@ -258,3 +258,18 @@ notify-question-zalo =
 answer-sent-zalo = 📨 Đã chuyển câu trả lời của bạn cho cán bộ (tin báo { $code }). Có thể viết thêm, hoặc gõ «Xong» để kết thúc.
 expect-evidence-zalo = ⚠️ Ở bước này hãy gửi ảnh hoặc ghi âm, hoặc chọn một mục trong danh sách để tiếp tục.
 expect-description-zalo = ⚠️ Hãy gõ nội dung sự việc bằng chữ, rồi chọn «Tiếp tục».
+
+# Thẻ không đăng được vào nhóm trực (issue 13)
+card-outline =
+    { $marker } Tin báo { $code }
+    Loại: { $category }
+    Xã/phường: { $commune }
+    Mức độ: { $priority }
+    Nhận lúc: { $time }
+desk-card-outline = ⚠️ Telegram từ chối nội dung đầy đủ của thẻ này; chỉ hiển thị thông tin tóm lược, không có nội dung. Nội dung đầy đủ có trong hệ thống xử lý tin báo.
+desk-fallback-banner = ⚠️ THẺ CHUYỂN VỀ NHÓM CHỈ HUY: không đăng được thẻ này vào nhóm trực của nó (mã nhóm { $group }) vì { $why }. Khi đã sửa nhóm trực, đăng lại thẻ vào đó bằng lệnh: tipline dlq replay --group desk --all
+desk-fallback-why-kicked = bot đã bị xóa khỏi nhóm
+desk-fallback-why-not-found = Telegram không tìm thấy nhóm (mã nhóm trong cấu hình sai, hoặc bot chưa từng ở trong nhóm)
+desk-fallback-why-no-rights = bot không có quyền gửi tin nhắn trong nhóm
+desk-fallback-why-message = Telegram từ chối nội dung của thẻ
+desk-fallback-resolved = ✅ Thẻ tin báo { $code } đã được đăng vào nhóm trực của nó.

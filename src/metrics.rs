@@ -27,6 +27,10 @@ pub struct Metrics {
     /// Replies the platform refused for good, by audience and reason ([`Metrics::refused`]).
     pub replies_refused: Family<Vec<(String, String)>, Counter>,
     backlog: Family<Vec<(String, String)>, Gauge>,
+    /// Cards their duty group refused for good, by reason and where they went instead.
+    pub desk_fallbacks: Family<Vec<(String, String)>, Counter>,
+    /// Tips whose card is not in their duty group, read from Redis at each scrape.
+    desk_off_duty: Gauge,
 }
 
 impl Default for Metrics {
@@ -48,6 +52,8 @@ impl Metrics {
             callbacks: Family::default(),
             replies_refused: Family::default(),
             backlog: Family::default(),
+            desk_fallbacks: Family::default(),
+            desk_off_duty: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -90,7 +96,27 @@ impl Metrics {
             "Events or updates a consumer group has not finished (state=lag: not read yet; state=pending: read, not acknowledged)",
             m.backlog.clone(),
         );
+        registry.register(
+            "desk_card_fallbacks",
+            "Cards their duty group refused for good, by reason (kicked, chat_not_found, no_rights, message_refused) and where they went (duty_outline, supervisors, supervisors_outline, dead_letter)",
+            m.desk_fallbacks.clone(),
+        );
+        registry.register(
+            "desk_cards_off_duty",
+            "Tips whose card is not in their duty group (at the supervisors, or in dlq:desk) until replayed, closed or dropped; alert when above 0",
+            m.desk_off_duty.clone(),
+        );
         Self { registry, ..m }
+    }
+
+    /// Counts a card its duty group refused for good (`reason`) that went to `to`.
+    pub fn card_fallback(&self, reason: &str, to: &str) {
+        self.desk_fallbacks
+            .get_or_create(&vec![
+                ("reason".to_owned(), reason.to_owned()),
+                ("to".to_owned(), to.to_owned()),
+            ])
+            .inc();
     }
 
     /// Counts a reply to `audience` (`group`, `admin`) that the platform refused for good.
@@ -122,6 +148,9 @@ impl Metrics {
                         .set(n as i64);
                 }
             }
+        }
+        if let Ok(n) = store.offduty_count().await {
+            self.desk_off_duty.set(n as i64);
         }
         let mut out = String::new();
         // Writing into a String cannot fail.

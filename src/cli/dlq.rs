@@ -1,5 +1,5 @@
 //! `tipline dlq`: the dead letters of a consumer group (`forward`, `desk`, `notify`): list,
-//! show, replay (forward), drop. Replays and drops are written to the audit trail.
+//! show, replay (forward, desk), drop. Replays and drops are written to the audit trail.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -28,7 +28,8 @@ pub enum DlqCmd {
         id: String,
     },
     /// Send dead letters of the forward group to the triage service again, now; each one the
-    /// service takes is removed.
+    /// service takes is removed. For the desk: post each card in its duty group now (also a
+    /// card that went to the supervisors as a fallback), or do the event's work again.
     Replay {
         /// Ids to replay.
         ids: Vec<String>,
@@ -69,6 +70,41 @@ pub fn dlq(path: &Path, group: &str, action: DlqCmd) -> ExitCode {
     })
 }
 
+/// Replays dead letters of the desk (see [`crate::desk::replay`]); `false` when one failed.
+async fn replay_desk(
+    shared: &Arc<Shared>,
+    ids: Vec<String>,
+    all: bool,
+    actor: &str,
+) -> anyhow::Result<bool> {
+    use crate::desk::replay::{Replay, replay};
+    let ids = match all {
+        true => shared
+            .store
+            .dlq_list("desk", 10_000)
+            .await?
+            .into_iter()
+            .map(|l| l.id)
+            .collect(),
+        false => ids,
+    };
+    let mut ok = true;
+    for id in ids {
+        match replay(shared, &id, actor).await? {
+            Replay::Done => println!("{id}: posted in its duty group (or done)"),
+            Replay::Failed(why) => {
+                eprintln!("{id}: still failing: {why}");
+                ok = false;
+            }
+            Replay::Unknown => {
+                eprintln!("{id}: no such dead letter");
+                ok = false;
+            }
+        }
+    }
+    Ok(ok)
+}
+
 /// Does the work; `false` when some id was not found or not taken.
 async fn act(
     shared: &Arc<Shared>,
@@ -105,7 +141,11 @@ async fn act(
         DlqCmd::Drop { ids } => {
             let mut ok = true;
             for id in ids {
-                if store.dlq_delete(group, &id).await? {
+                let dropped = match group {
+                    "desk" => crate::desk::replay::drop_letter(shared, &id).await?,
+                    _ => store.dlq_delete(group, &id).await?,
+                };
+                if dropped {
                     let what = format!("{group} {id}");
                     let now = shared.clock.now_ms();
                     crate::audit::append(store, now, &actor, "dlq_drop", "", &what).await?;
@@ -116,6 +156,9 @@ async fn act(
                 }
             }
             Ok(ok)
+        }
+        DlqCmd::Replay { ids, all } if group == "desk" => {
+            replay_desk(shared, ids, all, &actor).await
         }
         DlqCmd::Replay { ids, all } => {
             if group != "forward" {

@@ -33,7 +33,7 @@ use crate::store::{EventEntry, SOLE_INSTANCE, Store, consumer_name};
 
 mod patient;
 
-pub use patient::Patient;
+pub use patient::{Patient, Undeliverable};
 
 /// Failed attempts after which [`Patient`] gives an event up.
 pub const MAX_ATTEMPTS: u32 = 8;

@@ -1,4 +1,5 @@
-//! The desk's and the notifier's retry policy (see [`Patient`]).
+//! The desk's and the notifier's retry policy (see [`Patient`]), and [`Undeliverable`], the
+//! error by which a handler says that no retry can help.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -27,6 +28,12 @@ struct Failures {
     count: u32,
     first_ms: i64,
 }
+
+/// An error a handler returns when no retry can help (every group refused a card for good):
+/// [`Patient`] gives the event up to the dead letters at once, with this reason.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Undeliverable(pub String);
 
 /// See [`Patient`].
 const GIVE_UP_AFTER_MS: i64 = 10 * 60 * 1000;
@@ -60,6 +67,12 @@ impl RetryPolicy for Patient {
             f.count += 1;
             *f
         };
+        if error.chain().any(|c| c.is::<Undeliverable>()) {
+            return Ok(Next::GiveUp {
+                why: format!("{error:#}"),
+                attempts: f.count,
+            });
+        }
         Ok(
             if f.count < MAX_ATTEMPTS || now - f.first_ms < GIVE_UP_AFTER_MS {
                 Next::Retry(lanes::backoff(f.count))

@@ -1,5 +1,6 @@
-//! Officers' buttons on a card. Only configured duty groups (and, when `desk.officers` lists
-//! them, those officers) may act; anything else is refused with a notice and logged. Each
+//! Officers' buttons on a card. Only configured duty groups and the supervisors' group, which
+//! gets the cards a duty group refused (and, when `desk.officers` lists them, those officers)
+//! may act; anything else is refused with a notice and logged. Each
 //! action changes the tip and appends its event in one atomic step, so two officers pressing
 //! at once get one result and the second is told what happened; the desk then redraws the card
 //! from the event.
@@ -92,7 +93,9 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
         }
     };
     let group = shared.store.group_configured(press.chat_id).await?;
-    if !desk.enabled || !desk.is_desk_group(group) {
+    // The supervisors' group holds cards too: those its duty group refused (issue 13).
+    let supervisors = desk.supervisor_group != 0 && group == desk.supervisor_group;
+    if !desk.enabled || !(desk.is_desk_group(group) || supervisors) {
         tracing::warn!(data = %press.data, "card button pressed outside a duty group; refused");
         answer("desk-not-allowed").await;
         return Ok(());

@@ -184,3 +184,27 @@ pub fn render_with_state(tip: &Tip, shared: &crate::shared::Shared, lang: Lang) 
     }
     text
 }
+
+/// The outline of a tip: code, category, commune, priority and time, no content. It is what
+/// a group gets when Telegram refuses the full card for its content (issue 13).
+pub fn render_outline(tip: &Tip, shared: &crate::shared::Shared, lang: Lang) -> String {
+    let (settings, texts) = (&shared.settings, &shared.texts);
+    let commune = tip
+        .commune
+        .as_deref()
+        .and_then(|c| settings.commune(c))
+        .map_or_else(
+            || texts.get(lang, "card-commune-unknown"),
+            |c| c.name.clone(),
+        );
+    texts.render(
+        lang,
+        &Msg::new("card-outline")
+            .arg("marker", marker(tip.priority))
+            .arg("code", &tip.code)
+            .arg("category", settings.category_label(&tip.category, lang))
+            .arg("commune", commune)
+            .arg("priority", texts.get(lang, priority_id(tip.priority)))
+            .arg("time", shared.local_time(tip.received_ms)),
+    )
+}

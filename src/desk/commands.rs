@@ -1,6 +1,6 @@
 //! Commands officers type in a duty group (DESIGN.md §5, a contract): `/pending` lists the
 //! group's open tips oldest first, `/tip <code>` posts a tip's card again (and later edits go to
-//! the new one), `/stats` counts today's and this week's tips. Only configured duty groups get
+//! the new one; a tip that has no card yet gets one), `/stats` counts today's and this week's tips. Only configured duty groups get
 //! an answer with content; elsewhere the bot says it is not a duty group, at most once an hour
 //! per chat (a stranger's group flooding commands gets one answer).
 
@@ -13,7 +13,7 @@ use crate::channels::telegram::send::with_retries;
 use crate::codes::ReceiptCode;
 use crate::i18n::{Lang, Msg};
 use crate::shared::Shared;
-use crate::store::TipStatus;
+use crate::store::{PostedCard, TipStatus};
 
 /// A chat that is not a duty group is told so at most once in this many seconds.
 const REFUSAL_EVERY_SECS: u64 = 3600;
@@ -48,7 +48,7 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
     } else {
         match cmd.name.as_str() {
             "pending" => pending(shared, group, lang).await?,
-            "tip" => return repost(shared, &cmd, lang).await,
+            "tip" => return repost(shared, &cmd, group, lang).await,
             _ => stats(shared, group, lang).await?,
         }
     };
@@ -126,32 +126,29 @@ async fn pending(shared: &Shared, group: i64, lang: Lang) -> anyhow::Result<Stri
     ))
 }
 
-async fn repost(shared: &Shared, cmd: &GroupCommand, lang: Lang) -> anyhow::Result<()> {
+/// `/tip <code>`: the tip's card, posted here. A tip is shown in the group its card is in, in
+/// its duty group, and to the supervisors. Posted in the card's group or the tip's duty group,
+/// it becomes the tip's card (later edits go to it), so a tip whose card was never posted (its
+/// group was broken) gets one, once, and a card that went to the supervisors comes home; to
+/// the supervisors otherwise it is a copy. `group` is the configured id of the chat.
+async fn repost(shared: &Shared, cmd: &GroupCommand, group: i64, lang: Lang) -> anyhow::Result<()> {
     let code = cmd.arg.as_deref().and_then(|a| ReceiptCode::parse(a).ok());
-    let card = match &code {
-        Some(code) => shared.store.card(code.as_str()).await?,
-        None => None,
-    };
     let tip = match &code {
         Some(code) => shared.store.tip(code).await?,
         None => None,
     };
-    // A tip is shown only in the group its card is in (or to the supervisors).
-    let (Some(tip), Some((chat, _, copied))) = (tip, card) else {
-        return say(
-            shared,
-            cmd.chat_id,
-            shared.texts.get(lang, "desk-unknown-tip"),
-        )
-        .await;
+    let Some(tip) = tip else {
+        let text = shared.texts.get(lang, "desk-unknown-tip");
+        return say(shared, cmd.chat_id, text).await;
     };
-    if chat != cmd.chat_id && cmd.chat_id != shared.settings.desk.supervisor_group {
-        return say(
-            shared,
-            cmd.chat_id,
-            shared.texts.get(lang, "desk-unknown-tip"),
-        )
-        .await;
+    let desk = &shared.settings.desk;
+    let card = shared.store.card(tip.code.as_str()).await?;
+    let duty = desk.group_for(&shared.settings, tip.commune.as_deref(), &tip.category);
+    let card_here = card.is_some_and(|(chat, _, _)| chat == cmd.chat_id);
+    let home = group == duty;
+    if !card_here && !home && group != desk.supervisor_group {
+        let text = shared.texts.get(lang, "desk-unknown-tip");
+        return say(shared, cmd.chat_id, text).await;
     }
     let bot = shared.telegram()?;
     let text = super::card::render_with_state(&tip, shared, lang);
@@ -164,19 +161,33 @@ async fn repost(shared: &Shared, cmd: &GroupCommand, lang: Lang) -> anyhow::Resu
         req.send()
     })
     .await?;
-    shared
-        .store
-        .card_message_set(cmd.chat_id, sent.id.0, tip.code.as_str())
-        .await?;
-    if chat == cmd.chat_id {
-        shared
-            .store
-            .set_card(tip.code.as_str(), chat, sent.id.0)
-            .await?;
-        // The files are already under the first card; keep the count so none is copied again.
+    let (chat, message, code) = (cmd.chat_id, sent.id.0, tip.code.as_str());
+    if let Some((_, _, copied)) = card.filter(|_| card_here) {
+        // Later edits go to the new card; the files are already under the first one, so
+        // the count is kept and none is copied again.
+        shared.store.card_message_set(chat, message, code).await?;
+        shared.store.set_card(code, chat, message).await?;
         for _ in 0..copied {
-            shared.store.card_copied(tip.code.as_str()).await?;
+            shared.store.card_copied(code).await?;
         }
+    } else if home {
+        // The tip's card is in its duty group now: a tip that had none gets one, a card that
+        // went to the supervisors comes home. Its files follow on a replay of the desk.
+        let record = PostedCard {
+            code,
+            chat,
+            message,
+            group: duty,
+            received_ms: tip.received_ms,
+            files_done: 0,
+            astray: None,
+        };
+        let now = shared.clock.now_ms();
+        shared.store.record_posted(&record, now).await?;
+        tracing::info!(tip = %tip.code, "/tip posted the card in its duty group");
+    } else {
+        // A copy for the supervisors: its buttons work, the card stays where it is.
+        shared.store.card_message_set(chat, message, code).await?;
     }
     Ok(())
 }

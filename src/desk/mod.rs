@@ -13,7 +13,9 @@
 pub mod actions;
 pub mod card;
 pub mod commands;
+pub mod fallback;
 pub mod relay;
+pub mod replay;
 pub mod sla;
 
 use std::sync::Arc;
@@ -47,8 +49,8 @@ impl Desk {
 impl Handler for Desk {
     const GROUP: &'static str = "desk";
 
-    async fn handle(&self, _stream_id: &str, event: &TipEvent) -> anyhow::Result<()> {
-        self.on_event(event).await
+    async fn handle(&self, stream_id: &str, event: &TipEvent) -> anyhow::Result<()> {
+        self.on_event(stream_id, event).await
     }
 }
 
@@ -90,7 +92,8 @@ impl Desk {
         Ok(())
     }
 
-    async fn on_event(&self, event: &TipEvent) -> anyhow::Result<()> {
+    /// Does the desk's work for `event` (stream entry `stream_id`).
+    pub async fn on_event(&self, stream_id: &str, event: &TipEvent) -> anyhow::Result<()> {
         let sh = &self.shared;
         if !sh.settings.desk.enabled {
             return Ok(());
@@ -101,12 +104,17 @@ impl Desk {
             return Ok(());
         };
         match event {
-            TipEvent::Submitted { .. } => self.post_card(&tip).await,
+            TipEvent::Submitted { .. } => {
+                let fallback = fallback::Fallback::Supervisors(event, stream_id);
+                self.post_card(&tip, fallback).await
+            }
             TipEvent::Acknowledged { .. } | TipEvent::Claimed { .. } | TipEvent::Closed { .. } => {
-                if tip.status == crate::store::TipStatus::Closed
-                    && let Some((chat, _, _)) = sh.store.card(code.as_str()).await?
-                {
-                    sh.store.open_remove(chat, code.as_str()).await?;
+                if tip.status == crate::store::TipStatus::Closed {
+                    if let Some((chat, _, _)) = sh.store.card(code.as_str()).await? {
+                        sh.store.open_remove(chat, code.as_str()).await?;
+                    }
+                    // Dealt with: its card no longer needs to reach its duty group.
+                    sh.store.offduty_remove(code.as_str()).await?;
                 }
                 self.refresh_card(&tip).await
             }
@@ -139,37 +147,40 @@ impl Desk {
         }
     }
 
-    /// Posts the card of a submitted tip (once), starts its SLA timer and copies its files
-    /// under the card.
-    async fn post_card(&self, tip: &Tip) -> anyhow::Result<()> {
+    /// Posts the card of a submitted tip (once; where it can, see [`fallback`]) and copies its
+    /// files under the card. The SLA timer starts first, due from the tip's submit time, so
+    /// that a card posted late is due the sooner and one that cannot be posted is still
+    /// announced and escalated. With [`fallback::Fallback::None`] (a replay), a card outside
+    /// its duty group is posted again there.
+    pub(crate) async fn post_card(
+        &self,
+        tip: &Tip,
+        fallback: fallback::Fallback<'_>,
+    ) -> anyhow::Result<()> {
         let sh = &self.shared;
         let code = &tip.code;
         let bot = sh.telegram()?;
         let desk = &sh.settings.desk;
-        let (chat, card, copied) = match sh.store.card(code.as_str()).await? {
+        sla::start(sh, tip).await?;
+        let found = match sh.store.card(code.as_str()).await? {
+            Some(found) if matches!(fallback, fallback::Fallback::None) => {
+                let astray = sh.store.card_astray(code.as_str()).await?;
+                astray.is_none().then_some(found)
+            }
+            found => found,
+        };
+        let (chat, card, copied) = match found {
             Some(found) => found,
             None => {
-                let group = desk.group_for(&sh.settings, tip.commune.as_deref(), &tip.category);
-                let lang = Lang::parse(&desk.lang).unwrap_or_default();
-                let text = card::render_with_state(tip, sh, lang);
-                let buttons = actions::buttons(tip, sh);
-                let (sent, chat) = to_group(sh, group, |chat| {
-                    let mut req = bot.send_message(ChatId(chat), text.clone());
-                    if let Some(b) = &buttons {
-                        req = req.reply_markup(b.clone());
-                    }
-                    req.send()
-                })
-                .await?;
-                sh.store
-                    .record_card(code.as_str(), chat, sent.id.0, group, tip.received_ms)
-                    .await?;
-                tracing::info!(tip = %code, "card posted");
-                (chat, sent.id.0, 0)
+                let placed = self.place_card(tip, fallback).await?;
+                let copied = if placed.outline {
+                    tip.evidence.len()
+                } else {
+                    0
+                };
+                (placed.chat, placed.message, copied)
             }
         };
-        // Also when the card was posted before a crash: the timer may not have been started.
-        sla::start(sh, tip).await?;
         if desk.minimal_cards || copied >= tip.evidence.len() {
             return Ok(());
         }
@@ -314,9 +325,10 @@ impl Desk {
 
 fn card_error(e: SendError, group: i64) -> anyhow::Error {
     match e {
-        SendError::Blocked => anyhow::anyhow!(
+        // The send error stays in the chain, so callers can tell a refusal for good.
+        SendError::Blocked => anyhow::Error::new(e).context(format!(
             "the bot cannot post to group {group}: is it a member, and is desk.routes right?"
-        ),
+        )),
         other => other.into(),
     }
 }

@@ -1,9 +1,15 @@
-//! Service-level timers for unacknowledged tips. When a card is posted, the tip gets a timer
-//! due after its priority's `desk.sla` minutes. When it fires and nobody has acknowledged the
-//! tip, the card is announced again in its group; after a second period the tip is escalated:
-//! its card is posted to `desk.supervisor_group` and an `escalated` event is appended. Timers
-//! live in Redis (`{tl}:sla`, scored by due time), so they survive restarts; a timer is taken
-//! with `ZREM`, so with several replicas only one fires it.
+//! Service-level timers for unacknowledged tips. The clock starts at submit: when the desk
+//! reads a submitted tip, before it tries to post the card, the tip gets a timer due its
+//! priority's `desk.sla` minutes after it was submitted, so a card posted late (a backlog, an
+//! outage) is due the sooner, and a tip whose card could not be posted anywhere is still
+//! announced and escalated. When the timer fires and nobody has acknowledged the tip, the tip
+//! is announced again under its card (or, without a card, in its duty group, else to the
+//! supervisors); after a second period the tip is escalated: its card is posted to
+//! `desk.supervisor_group` and an `escalated` event is appended. Timers live in Redis
+//! (`{tl}:sla`, scored by due time), so they survive restarts; a timer is taken for a lease,
+//! so with several replicas only one fires it. A timer that fails is logged and tried again
+//! when its lease ends, without holding up the others; a group that refuses an announcement
+//! for good does not stop the timer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +18,8 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatId, MessageId, ReplyParameters};
 use tokio_util::sync::CancellationToken;
 
+use super::fallback::{Undelivered, try_group};
+use crate::channels::SendError;
 use crate::codes::ReceiptCode;
 use crate::config::Priority;
 use crate::events::{Head, TipEvent};
@@ -30,7 +38,8 @@ pub fn minutes(shared: &Shared, priority: Priority) -> u64 {
     }
 }
 
-/// Starts the timer of a tip whose card was posted, unless it runs already or has fired.
+/// Starts the timer of a submitted tip, due from its submit time, unless it runs already or
+/// has fired.
 pub async fn start(shared: &Shared, tip: &Tip) -> redis::RedisResult<()> {
     if tip.status != TipStatus::Submitted || shared.store.sla_stage(tip.code.as_str()).await? > 0 {
         return Ok(());
@@ -62,8 +71,13 @@ pub async fn fire_due(shared: &Shared) -> anyhow::Result<usize> {
         if !shared.store.sla_take(&code, now, 60_000).await? {
             continue;
         }
-        fire(shared, &code, now).await?;
-        fired += 1;
+        // One tip's failure does not hold up the others; its timer fires again after the lease.
+        match fire(shared, &code, now).await {
+            Ok(()) => fired += 1,
+            Err(e) => {
+                tracing::warn!(tip = %code, error = format!("{e:#}"), "an SLA timer failed; it fires again later")
+            }
+        }
     }
     Ok(fired)
 }
@@ -75,7 +89,7 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
     let code = parsed;
     let tip = shared.store.tip(&code).await?;
     let card = shared.store.card(code.as_str()).await?;
-    let (Some(tip), Some((chat, card, _))) = (tip, card) else {
+    let Some(tip) = tip else {
         return Ok(shared.store.sla_end(code.as_str()).await?);
     };
     if tip.status != TipStatus::Submitted {
@@ -93,13 +107,41 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
                 .arg("code", &code)
                 .arg("minutes", &waited),
         );
-        super::to_group(shared, chat, |chat| {
-            bot.send_message(ChatId(chat), text.clone())
-                .reply_parameters(ReplyParameters::new(MessageId(card)))
-                .send()
+        // Under the card; without one (no group took it yet), in its duty group.
+        let (chat, card) = match card {
+            Some((chat, card, _)) => (chat, Some(card)),
+            None => (
+                desk.group_for(&shared.settings, tip.commune.as_deref(), &tip.category),
+                None,
+            ),
+        };
+        let sent = try_group(shared, chat, |chat| {
+            let mut req = bot.send_message(ChatId(chat), text.clone());
+            if let Some(card) = card {
+                req = req.reply_parameters(ReplyParameters::new(MessageId(card)));
+            }
+            req.send()
         })
-        .await?;
-        tracing::info!(tip = %code, "unacknowledged tip announced again");
+        .await;
+        match sent {
+            Ok(_) => tracing::info!(tip = %code, "unacknowledged tip announced again"),
+            Err(Undelivered::Failed(e)) => return Err(e),
+            Err(Undelivered::Refused(why)) => {
+                let supervisors = desk.supervisor_group;
+                let to_supervisors = supervisors != 0 && supervisors != chat;
+                let taken = to_supervisors
+                    && match try_group(shared, supervisors, |chat| {
+                        bot.send_message(ChatId(chat), text.clone()).send()
+                    })
+                    .await
+                    {
+                        Ok(_) => true,
+                        Err(Undelivered::Failed(e)) => return Err(e),
+                        Err(Undelivered::Refused(_)) => false,
+                    };
+                tracing::warn!(tip = %code, reason = why.label(), to_supervisors = taken, "the tip's group refused its SLA announcement");
+            }
+        }
         shared.store.sla_set_stage(code.as_str(), 1).await?;
         let next = tip.received_ms + 2 * (minutes(shared, tip.priority) * 60_000) as i64;
         shared.store.sla_set(code.as_str(), next).await?;
@@ -111,7 +153,15 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
             let header = Msg::new("sla-escalated")
                 .arg("code", &code)
                 .arg("minutes", &waited);
-            super::post_to_supervisors(shared, &tip, &header).await?;
+            if let Err(e) = super::post_to_supervisors(shared, &tip, &header).await {
+                if !refused_for_good(&e) {
+                    return Err(e);
+                }
+                // Kept escalated: the supervisors' group refuses it for good, and retrying
+                // every minute would not change that. The event still records it.
+                shared.store.mark_escalated(code.as_str()).await?;
+                tracing::error!(tip = %code, "the supervisors' group refused an escalation for good");
+            }
         }
         let event = TipEvent::Escalated {
             head: Head::new(code.clone(), "sla", now),
@@ -122,4 +172,14 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
     shared.store.sla_set_stage(code.as_str(), 2).await?;
     shared.store.sla_end(code.as_str()).await?;
     Ok(())
+}
+
+/// Whether a failure is the platform refusing for good (blocked, kicked, no rights, gone).
+fn refused_for_good(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<SendError>(),
+            Some(SendError::Blocked | SendError::Refused(_))
+        )
+    })
 }

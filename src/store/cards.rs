@@ -2,11 +2,13 @@
 //! relayed answers, so an officer's reply reaches the right citizen), the open tips of each
 //! group, the ids of groups that became supergroups, and the Telegram file ids of a Zalo tip's
 //! files once uploaded under its card. Where a card is (`card:<code>`) is read and written in
-//! `events.rs`; [`Store::record_card`] writes it here with the rest in one transaction.
+//! `events.rs`; [`Store::record_posted`] writes it here with the rest in one transaction.
 //!
 //! Keys: `card:<code>` (hash: chat, message, copied), `cardmsg:<chat>:<message>` (tip code,
 //! 90 days), `open:<group>` (codes scored by received time), `migrated:<old>` and
-//! `migrated_from:<new>` (group ids), `tgcopy:<code>` (hash: file index → Telegram file id).
+//! `migrated_from:<new>` (group ids), `tgcopy:<code>` (hash: file index → Telegram file id),
+//! `offduty` (codes of tips whose card is not in their duty group, scored by when it went
+//! astray; field `astray` of `card:<code>` says why, issue 13).
 
 use super::{Keys, Store};
 
@@ -37,6 +39,10 @@ impl Keys {
     /// The id a group had in the configuration before it migrated.
     pub fn migrated_from(&self, new: i64) -> String {
         format!("{}:migrated_from:{new}", self.ns)
+    }
+    /// Tips whose card is not in their duty group (posted to the supervisors, or nowhere).
+    pub fn offduty(&self) -> String {
+        format!("{}:offduty", self.ns)
     }
     /// Telegram file ids of a Zalo tip's files, uploaded under its card.
     pub fn telegram_copies(&self, code: &str) -> String {
@@ -70,35 +76,6 @@ impl Store {
     ) -> redis::RedisResult<Option<String>> {
         redis::cmd("GET")
             .arg(self.keys.card_message(chat, message))
-            .query_async(&mut self.conn())
-            .await
-    }
-
-    /// Records, in one step, where a tip's card was posted, that the message belongs to the
-    /// tip, and that the tip is open in its (configured) group.
-    pub async fn record_card(
-        &self,
-        code: &str,
-        chat: i64,
-        message: i32,
-        group: i64,
-        received_ms: i64,
-    ) -> redis::RedisResult<()> {
-        redis::pipe()
-            .atomic()
-            .add_command(self.card_hset(code, chat, message))
-            .ignore()
-            .cmd("SET")
-            .arg(self.keys.card_message(chat, message))
-            .arg(code)
-            .arg("EX")
-            .arg(CARD_MESSAGE_TTL_SECS)
-            .ignore()
-            .cmd("ZADD")
-            .arg(self.keys.open(group))
-            .arg(received_ms)
-            .arg(code)
-            .ignore()
             .query_async(&mut self.conn())
             .await
     }
@@ -261,5 +238,126 @@ impl Store {
             .query_async(&mut self.conn())
             .await?;
         Ok(())
+    }
+}
+
+/// A card just posted, as [`Store::record_posted`] records it.
+#[derive(Debug)]
+pub struct PostedCard<'a> {
+    /// The tip.
+    pub code: &'a str,
+    /// The chat it is in.
+    pub chat: i64,
+    /// Its message id there.
+    pub message: i32,
+    /// The tip's duty group, as configured (its open tips list the tip).
+    pub group: i64,
+    /// When the tip was submitted.
+    pub received_ms: i64,
+    /// Files already dealt with: a minimal card takes none, so all of them count.
+    pub files_done: usize,
+    /// Posted outside its duty group: why, and the dead letter (`dlq:desk`, the event's fields
+    /// and `error`) that lists it for `tipline dlq replay --group desk`.
+    pub astray: Option<(&'a str, Vec<(String, String)>)>,
+}
+
+/// Cards not in their duty group (issue 13).
+impl Store {
+    /// Records, in one step, where a tip's card was posted, that the message belongs to the
+    /// tip, that the tip is open in its duty group and, for a card outside it, why, with its
+    /// dead letter; a card in its duty group clears those marks.
+    pub async fn record_posted(
+        &self,
+        card: &PostedCard<'_>,
+        now_ms: i64,
+    ) -> redis::RedisResult<()> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .add_command(self.card_hset(card.code, card.chat, card.message))
+            .ignore()
+            .cmd("HSET")
+            .arg(self.keys.card(card.code))
+            .arg("copied")
+            .arg(card.files_done)
+            .ignore()
+            .cmd("SET")
+            .arg(self.keys.card_message(card.chat, card.message))
+            .arg(card.code)
+            .arg("EX")
+            .arg(CARD_MESSAGE_TTL_SECS)
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.keys.open(card.group))
+            .arg(card.received_ms)
+            .arg(card.code)
+            .ignore();
+        match &card.astray {
+            Some((why, letter)) => {
+                pipe.cmd("HSET")
+                    .arg(self.keys.card(card.code))
+                    .arg("astray")
+                    .arg(why)
+                    .ignore()
+                    .cmd("ZADD")
+                    .arg(self.keys.offduty())
+                    .arg(now_ms)
+                    .arg(card.code)
+                    .ignore();
+                let xadd = pipe.cmd("XADD").arg(self.keys.dlq("desk")).arg("*");
+                for (k, v) in letter {
+                    xadd.arg(k).arg(v);
+                }
+                xadd.ignore();
+            }
+            None => {
+                pipe.cmd("HDEL")
+                    .arg(self.keys.card(card.code))
+                    .arg("astray")
+                    .ignore()
+                    .cmd("ZREM")
+                    .arg(self.keys.offduty())
+                    .arg(card.code)
+                    .ignore();
+            }
+        }
+        pipe.query_async(&mut self.conn()).await
+    }
+
+    /// Why a tip's card is not in its duty group, if it is not.
+    pub async fn card_astray(&self, code: &str) -> redis::RedisResult<Option<String>> {
+        redis::cmd("HGET")
+            .arg(self.keys.card(code))
+            .arg("astray")
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Counts a tip among those whose card is not in its duty group (no group took it).
+    pub async fn offduty_add(&self, code: &str, now_ms: i64) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZADD")
+            .arg(self.keys.offduty())
+            .arg(now_ms)
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The tip's card is home, or no longer needs to be (closed, its dead letter dropped).
+    pub async fn offduty_remove(&self, code: &str) -> redis::RedisResult<()> {
+        let _: i64 = redis::cmd("ZREM")
+            .arg(self.keys.offduty())
+            .arg(code)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// How many tips have their card outside their duty group.
+    pub async fn offduty_count(&self) -> redis::RedisResult<u64> {
+        redis::cmd("ZCARD")
+            .arg(self.keys.offduty())
+            .query_async(&mut self.conn())
+            .await
     }
 }

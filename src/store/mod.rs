@@ -48,6 +48,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use audit::AuditAppend;
+pub use cards::PostedCard;
 pub use commit::{Commit, CommitOutcome, Hotspot, NewTip};
 pub use conversations::CitizenState;
 pub use events::EventEntry;

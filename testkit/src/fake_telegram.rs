@@ -84,6 +84,12 @@ pub enum Fault {
     /// 400 "not enough rights to send text messages to the chat": the bot is in a group where
     /// it may not write.
     NoRights,
+    /// 403 "bot was kicked from the group chat": the bot was removed from the group.
+    Kicked,
+    /// 400 "chat not found": a wrong group id, or a group the bot never was in.
+    ChatNotFound,
+    /// 400 "message is too long": the message itself is refused, not the chat.
+    TooLong,
 }
 
 #[derive(Default)]
@@ -326,6 +332,24 @@ fn fault(f: Fault) -> Response {
             StatusCode::BAD_REQUEST,
             axum::Json(json!({"ok": false, "error_code": 400,
                 "description": "Bad Request: not enough rights to send text messages to the chat"})),
+        )
+            .into_response(),
+        Fault::Kicked => (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({"ok": false, "error_code": 403,
+                "description": "Forbidden: bot was kicked from the group chat"})),
+        )
+            .into_response(),
+        Fault::ChatNotFound => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"ok": false, "error_code": 400,
+                "description": "Bad Request: chat not found"})),
+        )
+            .into_response(),
+        Fault::TooLong => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"ok": false, "error_code": 400,
+                "description": "Bad Request: message is too long"})),
         )
             .into_response(),
         Fault::BadGateway => {

@@ -7,6 +7,7 @@ use tipline_testkit as support;
 mod audit;
 mod availability;
 mod desk;
+mod desk_fallback;
 mod export;
 mod forward;
 mod process;
