@@ -344,3 +344,53 @@ async fn a_card_posted_late_is_due_from_submit_not_from_when_it_was_posted() {
     assert_eq!(again.len(), 1, "{again:?}");
     assert!(again[0].contains(&code));
 }
+
+#[tokio::test]
+async fn supervisors_can_act_on_a_fallback_card_and_dropping_its_letter_stops_the_alert() {
+    let t = app().await;
+    t.fake.refuse_chat(DUTY, Some(Fault::NoRights));
+    let code = report(&t, 7107, 0).await;
+    t.process_until_idle().await;
+    let card = t.fake.messages_to(SUPERVISORS)[0].clone();
+    assert!(
+        card.text()
+            .contains("bot không có quyền gửi tin nhắn trong nhóm"),
+        "{}",
+        card.text()
+    );
+    t.fake.push_update(
+        serde_json::json!({"callback_query": {"id": "q2", "chat_instance": "-5",
+        "from": {"id": 601, "is_bot": false, "first_name": "Lan"},
+        "data": format!("dk:ack:{code}"),
+        "message": {"message_id": card.message_id, "date": 1_700_000_000, "text": "…",
+            "chat": {"id": SUPERVISORS, "type": "supergroup", "title": "Chỉ huy"}}}}),
+    );
+    t.process_until_idle().await;
+    assert_eq!(t.tip(&code)["status"], "acknowledged");
+    assert!(
+        t.fake
+            .calls_of("editMessageText")
+            .iter()
+            .any(|e| e.chat_id() == Some(SUPERVISORS)),
+        "the fallback card shows who acknowledged"
+    );
+
+    // The operator decides the card stays with the supervisors: dropping its letter ends the
+    // alert.
+    let letters = desk_letters(&t);
+    assert!(
+        letters[0].1.starts_with("fallback: no_rights"),
+        "{letters:?}"
+    );
+    let shared = t.app().shared.clone();
+    assert!(
+        tipline::desk::replay::drop_letter(&shared, &letters[0].0)
+            .await
+            .unwrap()
+    );
+    assert!(desk_letters(&t).is_empty());
+    assert_eq!(
+        metric(&t, "tipline_desk_cards_off_duty").await,
+        ["tipline_desk_cards_off_duty 0"]
+    );
+}
