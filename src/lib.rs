@@ -17,7 +17,7 @@
 //! - [`intake`]: the worker that runs updates through the conversation in order.
 //! - [`lanes`]: the engine: each key's items in order, different keys at once.
 //! - [`consumer`]: the loop shared by every consumer group on the events stream.
-//! - [`desk`]: officer cards in the duty groups.
+//! - [`desk`]: officer cards in the duty groups (or, when a group refuses them, the supervisors').
 //! - [`notify`]: notices to citizens when their tip changes state.
 //! - [`forward`]: signed, ordered, retried delivery of events to the triage service.
 //! - [`callback`]: the triage service's calls back (acknowledge, ask, note, close).

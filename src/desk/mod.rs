@@ -5,6 +5,8 @@
 //! Telegram took it (one MULTI with the group's open list), so a retried event does not post a
 //! second card, unless the crash fell between Telegram's answer and that write; the count of
 //! files copied is kept, so a retry copies only the rest. An event that keeps failing goes to `dlq:desk` (see [`crate::consumer`]).
+//! A card the duty group refuses for good goes to the supervisors, or as an outline, or to
+//! `dlq:desk` at once ([`fallback`]); [`replay`] posts it in its duty group once it is fixed.
 //!
 //! The card's buttons (acknowledge, claim, close with a disposition) are in [`actions`]; every
 //! state change comes back here as an event and the card is redrawn from the tip. Asking the

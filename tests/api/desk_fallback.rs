@@ -394,3 +394,55 @@ async fn supervisors_can_act_on_a_fallback_card_and_dropping_its_letter_stops_th
         ["tipline_desk_cards_off_duty 0"]
     );
 }
+
+/// Runs `tipline dlq --group desk <args>` as an operator would, against the test's Redis and
+/// fake Telegram: (success, stdout, stderr).
+async fn dlq_cli(t: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tipline"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--config", "config/tipline.toml", "dlq", "--group", "desk"])
+        .args(args)
+        .env("TIPLINE__REDIS__URL", t.redis.url())
+        .env("TIPLINE__TELEGRAM__API_URL", t.fake.url())
+        .env("TIPLINE__DESK__ENABLED", "true")
+        .env("TIPLINE__DESK__DEFAULT_GROUP", DUTY.to_string())
+        .env("TIPLINE__DESK__SUPERVISOR_GROUP", SUPERVISORS.to_string())
+        .env("TIPLINE_TELEGRAM_TOKEN", "123456:TEST-TOKEN")
+        .env("TIPLINE_ALIAS_KEY", "test-alias-key-test-alias-key-test")
+        .env("TIPLINE_ROUTE_KEY", "11".repeat(32))
+        .env("RUST_LOG", "warn");
+    // The fake Telegram runs on this test's runtime: wait for the process off it.
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_operator_lists_the_fallback_cards_and_replays_them_home_with_the_cli() {
+    let t = app().await;
+    t.fake.refuse_chat(DUTY, Some(Fault::ChatNotFound));
+    let code = report(&t, 7108, 0).await;
+    t.process_until_idle().await;
+    assert_eq!(said(&t, SUPERVISORS, &code).len(), 1);
+
+    let (ok, listed, _) = dlq_cli(&t, &["list"]).await;
+    assert!(ok);
+    assert!(
+        listed.contains(&code) && listed.contains("fallback: chat_not_found"),
+        "{listed}"
+    );
+    let (ok, _, err) = dlq_cli(&t, &["replay", "--all"]).await;
+    assert!(!ok, "the group is still broken");
+    assert!(err.contains("still refuses"), "{err}");
+
+    t.fake.refuse_chat(DUTY, None);
+    let (ok, out, err) = dlq_cli(&t, &["replay", "--all"]).await;
+    assert!(ok, "{out}{err}");
+    assert_eq!(cards(&t, DUTY, &code), 1);
+    assert!(desk_letters(&t).is_empty());
+}
