@@ -258,3 +258,4 @@ notify-question-zalo =
 answer-sent-zalo = 📨 Your answer went to the officer (tip { $code }). Write more, or type «Done» to finish.
 expect-evidence-zalo = ⚠️ At this step, send photos or voice notes, or choose from the list to go on.
 expect-description-zalo = ⚠️ Please type what happened, then choose «Next».
+line-unavailable = ⏳ The tip line is briefly unavailable. Please wait a few minutes; you will be answered when it is back. In an emergency, call 113 now.

@@ -258,3 +258,4 @@ notify-question-zalo =
 answer-sent-zalo = 📨 Đã chuyển câu trả lời của bạn cho cán bộ (tin báo { $code }). Có thể viết thêm, hoặc gõ «Xong» để kết thúc.
 expect-evidence-zalo = ⚠️ Ở bước này hãy gửi ảnh hoặc ghi âm, hoặc chọn một mục trong danh sách để tiếp tục.
 expect-description-zalo = ⚠️ Hãy gõ nội dung sự việc bằng chữ, rồi chọn «Tiếp tục».
+line-unavailable = ⏳ Đường dây báo tin đang tạm gián đoạn. Vui lòng chờ ít phút, hệ thống sẽ trả lời khi hoạt động lại. Trường hợp khẩn cấp, hãy gọi ngay 113.

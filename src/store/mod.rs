@@ -19,6 +19,7 @@
 //! - `audit`: the audit stream and its head
 //! - `menus`: the numbered menu last shown to a Zalo chat
 //! - `weekly`: weekly report leases
+//! - `trouble`: what a Redis error says about Redis (out of memory, unreachable, …)
 //! - `script`: the Lua scripts of `lua/`, hashed once, and their argument counting
 //!
 //! Two kinds of connection: a shared auto-reconnecting one for short commands, and one per
@@ -41,6 +42,7 @@ mod script;
 mod sla;
 mod tip_changes;
 mod tips;
+mod trouble;
 mod weekly;
 
 use std::time::Duration;
@@ -57,6 +59,7 @@ pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind, SeenMark};
 pub use menus::MenuOption;
 pub use tip_changes::{Action, Transition};
 pub use tips::{Recent, Tip, TipStatus};
+pub use trouble::Trouble;
 
 /// Handle on the deployment's Redis data. Cheap to clone.
 #[derive(Clone)]
@@ -150,6 +153,18 @@ impl Store {
     /// `PING`, for readiness.
     pub async fn ping(&self) -> redis::RedisResult<()> {
         redis::cmd("PING").query_async(&mut self.conn()).await
+    }
+
+    /// A write that tells whether Redis takes writes now (a `PING` answers even when
+    /// `maxmemory` is reached): sets `probe` for a minute.
+    pub async fn probe_write(&self) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(format!("{}:probe", self.keys.ns))
+            .arg(1)
+            .arg("PX")
+            .arg(60_000)
+            .query_async(&mut self.conn())
+            .await
     }
 
     /// Whether `key` exists.
