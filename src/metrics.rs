@@ -157,6 +157,12 @@ impl Metrics {
                 }
             }
         }
+        self.encode()
+    }
+
+    /// The text exposition as the metrics stand, without reading Redis (the backlog keeps
+    /// the values of the last scrape that could read it).
+    pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
