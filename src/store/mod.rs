@@ -146,8 +146,26 @@ impl Store {
             .await;
         match res {
             Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            // At `maxmemory` Redis refuses the command before it finds the group there: a
+            // process restarted then still starts when the group exists, and waits for memory.
+            Err(e) if Trouble::of(&e) == Trouble::OutOfMemory => {
+                match self.group_exists(stream, group).await {
+                    Ok(true) => Ok(()),
+                    _ => Err(e),
+                }
+            }
             other => other,
         }
+    }
+
+    /// Whether `stream` has the consumer group `group` (a read, allowed at `maxmemory`).
+    async fn group_exists(&self, stream: &str, group: &str) -> redis::RedisResult<bool> {
+        let groups: redis::streams::StreamInfoGroupsReply = redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(stream)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(groups.groups.iter().any(|g| g.name == group))
     }
 
     /// `PING`, for readiness.

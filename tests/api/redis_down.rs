@@ -398,3 +398,56 @@ async fn at_maxmemory_polling_keeps_its_offset_and_names_the_reason() {
     assert!(r[0].text().contains("/report"), "{}", texts(&r));
     assert_eq!(readyz_until(&t, 200).await, "ready");
 }
+
+#[tokio::test]
+async fn a_process_restarted_at_maxmemory_holds_the_inbox_and_works_it_off_in_order() {
+    let mut t = spawn_app().await;
+    let lines = ["Ba người lạ mặt", "Đến bằng thuyền lúc nửa đêm"];
+    let held: Vec<(i64, String)> = {
+        let mut c = t.citizen(8_401);
+        c.says("/report").await;
+        c.presses("cat:drugs").await;
+        c.says("Bãi sông").await;
+        (0..lines.len())
+            .map(|i| {
+                let id = 50_000 + i as i64;
+                (id, body(c.text_update(lines[i]), id))
+            })
+            .collect()
+    };
+
+    // The process crashes just after the poller stored two lines, before the intake read them.
+    t.kill();
+    for (id, update) in &held {
+        let _: String = ::redis::cmd("XADD")
+            .arg(format!("{}:inbox", t.ns()))
+            .arg("*")
+            .arg("kind")
+            .arg("tg")
+            .arg("key")
+            .arg(id)
+            .arg("body")
+            .arg(update)
+            .query(&mut t.redis())
+            .unwrap();
+    }
+    fill_memory(&t);
+    // It starts again although Redis takes no write, says why it is not ready, and holds them.
+    t.start().await;
+    let body_ = readyz_until(&t, 503).await;
+    assert!(body_.contains("redis: out of memory"), "{body_}");
+    let len: u64 = ::redis::cmd("XLEN")
+        .arg(format!("{}:inbox", t.ns()))
+        .query(&mut t.redis())
+        .unwrap();
+    assert_eq!(len, 2, "nothing worked off while nothing can be written");
+
+    let mut c = t.citizen(8_401);
+    c.new_messages();
+    raise_memory(&t);
+    t.settle().await;
+    assert_eq!(readyz_until(&t, 200).await, "ready");
+    let r = c.new_messages();
+    assert_eq!(r.len(), 2, "each line answered once: {}", texts(&r));
+    assert_eq!(finish_report(&t, &mut c).await, lines.join("\n"));
+}
