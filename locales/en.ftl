@@ -273,3 +273,4 @@ desk-fallback-why-not-found = Telegram does not know the group (a wrong group id
 desk-fallback-why-no-rights = the bot may not send messages in the group
 desk-fallback-why-message = Telegram refused the card's content
 desk-fallback-resolved = ✅ The card of tip { $code } is now in its duty group.
+line-unavailable = ⏳ The tip line is briefly unavailable. Please wait a few minutes; you will be answered when it is back. In an emergency, call 113 now.

@@ -273,3 +273,4 @@ desk-fallback-why-not-found = Telegram không tìm thấy nhóm (mã nhóm trong
 desk-fallback-why-no-rights = bot không có quyền gửi tin nhắn trong nhóm
 desk-fallback-why-message = Telegram từ chối nội dung của thẻ
 desk-fallback-resolved = ✅ Thẻ tin báo { $code } đã được đăng vào nhóm trực của nó.
+line-unavailable = ⏳ Đường dây báo tin đang tạm gián đoạn. Vui lòng chờ ít phút, hệ thống sẽ trả lời khi hoạt động lại. Trường hợp khẩn cấp, hãy gọi ngay 113.

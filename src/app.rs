@@ -50,8 +50,11 @@ impl App {
             .await
             .with_context(|| format!("binding http.listen {}", shared.settings.http.listen))?;
         let http_addr = listener.local_addr()?;
+        // The receiving edge's view of Redis, shared by the webhooks and the pollers.
+        let outage = Arc::new(crate::outage::Outage::new(shared.clone()));
         let router = crate::http::router(
             shared.clone(),
+            outage.clone(),
             secrets
                 .triage_api_token
                 .as_ref()
@@ -70,7 +73,7 @@ impl App {
         // Each channel registers or removes its webhook, or gives its polling loop.
         for channel in shared.channels.enabled() {
             let receiver = channel
-                .start(shared.store.clone(), shutdown.clone())
+                .start(shared.store.clone(), outage.clone(), shutdown.clone())
                 .await?;
             if let Some(receiver) = receiver {
                 roles.spawn(receiver.role, receiver.task);

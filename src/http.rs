@@ -3,9 +3,13 @@
 //!
 //! - A channel's webhook ([`crate::channels::CitizenChannel::webhook`] checks its secret header
 //!   and body) answers 200 only after the update is in the Redis inbox; a wrong secret gets 401
-//!   (Telegram) or 403 (Zalo), a body that is not an update gets 400, Redis down gets 503 so
-//!   the platform delivers the update again later. An event the channel understands and does
-//!   not want (Zalo's follow) gets 200 and is not stored.
+//!   (Telegram) or 403 (Zalo), a body that is not an update gets 400, Redis out of memory or
+//!   down gets 503 so the platform delivers the update again later (and [`Outage`] counts it
+//!   and tells the citizen, at most once in ten minutes, that the line is briefly
+//!   unavailable). An event the channel understands and does not want (Zalo's follow) gets
+//!   200 and is not stored.
+//! - `/readyz` answers 503 naming the first failed role, or why Redis takes no write
+//!   (`redis: out of memory`, `redis: unreachable`), and 200 again once it does.
 //! - `POST /api/v1/tips/<code>/events` (bearer token): 401 without the right token, 400 for a
 //!   body that is not JSON, 422 for JSON that is not a valid call, 404 for an unknown tip, 409
 //!   when the tip is not in a state the call applies to.
@@ -23,13 +27,15 @@ use axum::routing::{get, post};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::channels::{Files, Webhook, WebhookError};
+use crate::channels::{Files, Unstored, Webhook, WebhookError};
+use crate::outage::Outage;
 use crate::privacy::Channel;
 use crate::shared::Shared;
 
 #[derive(Clone)]
 struct HttpState {
     shared: Arc<Shared>,
+    outage: Arc<Outage>,
     api_token: Option<String>,
 }
 
@@ -53,14 +59,18 @@ fn err(status: StatusCode, message: impl Into<std::borrow::Cow<'static, str>>) -
     }
 }
 
-/// The routes of one process.
-pub fn router(shared: Arc<Shared>, api_token: Option<String>) -> Router {
+/// The routes of one process; `outage` hears of the updates Redis refuses.
+pub fn router(shared: Arc<Shared>, outage: Arc<Outage>, api_token: Option<String>) -> Router {
     let webhooks: Vec<(Channel, String)> = shared
         .channels
         .all()
         .filter_map(|c| c.webhook_path().map(|path| (c.id(), path.to_owned())))
         .collect();
-    let state = HttpState { shared, api_token };
+    let state = HttpState {
+        shared,
+        outage,
+        api_token,
+    };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -90,10 +100,13 @@ async fn readyz(State(st): State<HttpState>) -> Result<&'static str, ApiError> {
             format!("role {} is not running", failure.role),
         ));
     }
-    st.shared.store.ping().await.map_err(|e| {
-        tracing::warn!(error = %e, "readiness: Redis does not answer");
-        err(StatusCode::SERVICE_UNAVAILABLE, "redis unavailable")
-    })?;
+    if let Err(trouble) = st.outage.probe().await {
+        tracing::warn!(
+            reason = trouble.label(),
+            "readiness: Redis does not take writes"
+        );
+        return Err(err(StatusCode::SERVICE_UNAVAILABLE, trouble.reason()));
+    }
     Ok("ready")
 }
 
@@ -117,24 +130,40 @@ async fn webhook(
     };
     let text = std::str::from_utf8(&body)
         .map_err(|_| err(StatusCode::BAD_REQUEST, "body is not UTF-8"))?;
-    st.shared
+    match st
+        .shared
         .store
         .inbox_append(ch.inbox_kind(), &key, text)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, ?channel, "webhook update could not be stored");
-            err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable")
-        })?;
-    Ok(StatusCode::OK)
+    {
+        Ok(_) => {
+            st.outage.stored();
+            Ok(StatusCode::OK)
+        }
+        Err(e) => {
+            // Not stored, so not acknowledged: the platform delivers it again later.
+            st.outage.refused(channel, &[text], &e);
+            Err(err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable",
+            ))
+        }
+    }
 }
 
 async fn metrics(State(st): State<HttpState>) -> Response {
+    // `tipline_redis_up` as of now, even when no update came in since Redis changed; an
+    // unreachable Redis is not asked for the backlog, so the scrape stays quick.
+    let text = match st.outage.probe().await {
+        Err(crate::store::Trouble::Unreachable) => st.shared.metrics.encode(),
+        _ => st.shared.metrics.render(&st.shared.store).await,
+    };
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        st.shared.metrics.render(&st.shared.store).await,
+        text,
     )
         .into_response()
 }

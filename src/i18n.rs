@@ -276,6 +276,7 @@ pub const REQUIRED: &[&str] = &[
     "card-duplicate",
     "card-reasons",
     "card-minimal-excerpt",
+    "line-unavailable",
 ];
 
 impl Texts {

@@ -30,6 +30,7 @@
 //! - [`clock`]: the app's clock, which tests move forward instead of waiting.
 //! - [`shared`]: what every role of a process shares (settings, store, clients, clock).
 //! - [`supervise`]: roles as supervised tasks; a role that dies stops the process.
+//! - [`outage`]: Redis out of memory or down: refused updates counted, citizens told once.
 //! - [`app`]: wiring of one process, start and graceful shutdown.
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -56,6 +57,7 @@ pub mod lanes;
 pub mod links;
 pub mod metrics;
 pub mod notify;
+pub mod outage;
 pub mod outbound;
 pub mod posters;
 pub mod privacy;

@@ -26,6 +26,13 @@ pub struct Metrics {
     pub callbacks: Family<Vec<(String, String)>, Counter>,
     /// Replies the platform refused for good, by audience and reason ([`Metrics::refused`]).
     pub replies_refused: Family<Vec<(String, String)>, Counter>,
+    /// 1 while Redis takes writes, 0 since it refused one (set by the receiving edge and by
+    /// the probe of `/readyz` and `/metrics`).
+    pub redis_up: Gauge,
+    /// Writes Redis refused, by reason ([`crate::store::Trouble::label`]).
+    pub redis_errors: Family<Vec<(String, String)>, Counter>,
+    /// "The line is briefly unavailable" notices sent to citizens while Redis refused writes.
+    pub unavailable_notices: Counter,
     backlog: Family<Vec<(String, String)>, Gauge>,
     /// Cards their duty group refused for good, by reason and where they went instead.
     pub desk_fallbacks: Family<Vec<(String, String)>, Counter>,
@@ -51,6 +58,9 @@ impl Metrics {
             tips_submitted: Counter::default(),
             callbacks: Family::default(),
             replies_refused: Family::default(),
+            redis_up: Gauge::default(),
+            redis_errors: Family::default(),
+            unavailable_notices: Counter::default(),
             backlog: Family::default(),
             desk_fallbacks: Family::default(),
             desk_off_duty: Gauge::default(),
@@ -91,6 +101,23 @@ impl Metrics {
             "Replies the platform refused for good (blocked, kicked, no rights, chat gone); the update they answered is done",
             m.replies_refused.clone(),
         );
+        // A process starts only once Redis answers.
+        m.redis_up.set(1);
+        registry.register(
+            "redis_up",
+            "1 while Redis takes writes; 0 since it refused one (out of memory, unreachable)",
+            m.redis_up.clone(),
+        );
+        registry.register(
+            "redis_errors",
+            "Writes Redis refused, by reason (out_of_memory, unreachable, loading, other)",
+            m.redis_errors.clone(),
+        );
+        registry.register(
+            "unavailable_notices",
+            "Notices sent to citizens that the line is briefly unavailable while Redis refuses writes",
+            m.unavailable_notices.clone(),
+        );
         registry.register(
             "queue_backlog",
             "Events or updates a consumer group has not finished (state=lag: not read yet; state=pending: read, not acknowledged)",
@@ -129,6 +156,13 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts a write Redis refused, by reason.
+    pub fn redis_error(&self, reason: &str) {
+        self.redis_errors
+            .get_or_create(&vec![("reason".to_owned(), reason.to_owned())])
+            .inc();
+    }
+
     /// The text exposition, with the backlog read from Redis now.
     pub async fn render(&self, store: &Store) -> String {
         let keys = store.keys();
@@ -152,6 +186,12 @@ impl Metrics {
         if let Ok(n) = store.offduty_count().await {
             self.desk_off_duty.set(n as i64);
         }
+        self.encode()
+    }
+
+    /// The text exposition as the metrics stand, without reading Redis (the backlog keeps
+    /// the values of the last scrape that could read it).
+    pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);

@@ -4,6 +4,10 @@
 //! marks the process not ready (`/readyz` answers 503 naming it), and stops the process, so
 //! that `tipline run` exits non-zero and systemd or Kubernetes restarts it: nothing dies
 //! silently while the rest carries on half-working.
+//!
+//! [`Health`] also keeps what the last write to Redis said ([`Trouble`]): set by the receiving
+//! edge when Redis refuses an update and by the readiness probe, so that `/readyz` names the
+//! reason and recovers by itself once a write succeeds again.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -13,10 +17,14 @@ use futures_util::FutureExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// Which roles have failed; shared with `/readyz` and `/metrics`.
+use crate::store::Trouble;
+
+/// Which roles have failed, and whether Redis takes writes; shared with `/readyz` and
+/// `/metrics`.
 #[derive(Debug, Default)]
 pub struct Health {
     failed: Mutex<Vec<RoleFailure>>,
+    redis: Mutex<Option<Trouble>>,
 }
 
 /// A role that ended before shutdown, and why.
@@ -41,6 +49,19 @@ impl Health {
     /// Names of the roles that failed, in the order they did.
     pub fn failed_roles(&self) -> Vec<&'static str> {
         self.lock().iter().map(|f| f.role).collect()
+    }
+
+    /// Records what the latest write to Redis said (`None`: it was taken); whether that
+    /// differs from before, so a change is logged once rather than at every attempt.
+    pub fn redis_says(&self, now: Option<Trouble>) -> bool {
+        // A poisoned lock only means a thread panicked while setting it; the value is whole.
+        let mut redis = self.redis.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *redis, now) != now
+    }
+
+    /// Why Redis refused the latest write, if it did.
+    pub fn redis(&self) -> Option<Trouble> {
+        *self.redis.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn record(&self, failure: RoleFailure) {
@@ -177,6 +198,18 @@ mod tests {
         assert_eq!(failure.cause, "panicked: card renderer broke");
         assert!(token.is_cancelled(), "the other roles were told to stop");
         assert_eq!(health.failed_roles(), vec!["desk"]);
+    }
+
+    #[test]
+    fn a_change_of_what_redis_says_is_reported_once() {
+        let health = Health::default();
+        assert_eq!(health.redis(), None);
+        assert!(health.redis_says(Some(Trouble::OutOfMemory)));
+        assert!(!health.redis_says(Some(Trouble::OutOfMemory)));
+        assert_eq!(health.redis(), Some(Trouble::OutOfMemory));
+        assert!(health.redis_says(Some(Trouble::Unreachable)));
+        assert!(health.redis_says(None));
+        assert!(!health.redis_says(None));
     }
 
     #[tokio::test]

@@ -33,8 +33,8 @@ mod traits;
 
 pub use registry::{Registry, Setup};
 pub use traits::{
-    Capabilities, Choices, CitizenChannel, CitizenUpdate, Files, Parsed, Press, Receiver, Webhook,
-    WebhookError,
+    Capabilities, Choices, CitizenChannel, CitizenUpdate, Files, Parsed, Press, Receiver, Unstored,
+    Webhook, WebhookError,
 };
 
 use serde::{Deserialize, Serialize};

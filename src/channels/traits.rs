@@ -2,6 +2,7 @@
 //! platform's wire format and API; callers know only these types and the [`Capabilities`].
 
 use std::any::Any;
+use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use futures_util::future::BoxFuture;
@@ -154,6 +155,18 @@ pub enum WebhookError {
     BadBody(&'static str),
 }
 
+/// What a receiver does with updates Redis refused to store (out of memory, down): they are
+/// not acknowledged, and [`crate::outage`] counts them, logs why and tells each citizen among
+/// the senders, at most once in ten minutes, that the line is briefly unavailable.
+pub trait Unstored: Send + Sync {
+    /// Redis refused `bodies` (updates of `channel`, as the platform sent them) with `error`.
+    /// Returns at once; the notices go out in the background.
+    fn refused(&self, channel: Channel, bodies: &[&str], error: &redis::RedisError);
+
+    /// Redis took an update.
+    fn stored(&self);
+}
+
 /// A receiving loop to run as a supervised role (long polling).
 pub struct Receiver {
     /// The role's name (`telegram-poll`).
@@ -210,10 +223,11 @@ pub trait CitizenChannel: Any + Send + Sync {
 
     /// Prepares receiving at start-up: registers or removes the webhook with the platform and,
     /// in polling mode, gives the polling loop, which appends to `store`'s inbox until
-    /// `shutdown`. Nothing when disabled.
+    /// `shutdown` and tells `unstored` what Redis refused. Nothing when disabled.
     fn start<'a>(
         &'a self,
         store: Store,
+        unstored: Arc<dyn Unstored>,
         shutdown: CancellationToken,
     ) -> BoxFuture<'a, anyhow::Result<Option<Receiver>>>;
 }

@@ -76,6 +76,15 @@ impl TickArgs<'_> {
     }
 }
 
+/// Whether an append that failed with `e` is worth trying again at once: the connection was
+/// found dropped (Redis restarted, a proxy closed it), and the failure has made a new one. So
+/// a Redis that was away for a moment does not make the edge answer 503 or tell citizens the
+/// line is down; one that still refuses (out of memory, down) fails the second try as well. A
+/// first try that Redis did carry out is stored twice; the `seen` marks make that harmless.
+fn once_more(e: &redis::RedisError) -> bool {
+    e.is_connection_dropped()
+}
+
 /// Consumer group of the intake worker.
 pub const INTAKE_GROUP: &str = "intake";
 
@@ -127,16 +136,19 @@ impl Store {
         self.ensure_group(&self.keys.inbox(), INTAKE_GROUP).await
     }
 
-    /// Appends an update; returns its stream id once Redis has it.
+    /// Appends an update; returns its stream id once Redis has it. A connection found
+    /// dropped is made again and the append tried once more ([`once_more`]).
     pub async fn inbox_append(
         &self,
         kind: InboxKind,
         key: &str,
         body: &str,
     ) -> redis::RedisResult<String> {
-        self.inbox_xadd(kind, key, body)
-            .query_async(&mut self.conn())
-            .await
+        let cmd = self.inbox_xadd(kind, key, body);
+        match cmd.query_async(&mut self.conn()).await {
+            Err(e) if once_more(&e) => cmd.query_async(&mut self.conn()).await,
+            done => done,
+        }
     }
 
     /// The `XADD` of one inbox entry.
@@ -184,7 +196,10 @@ impl Store {
         for (key, body) in entries {
             pipe.add_command(self.inbox_xadd(kind, key, body)).ignore();
         }
-        pipe.query_async(&mut self.conn()).await
+        match pipe.query_async(&mut self.conn()).await {
+            Err(e) if once_more(&e) => pipe.query_async(&mut self.conn()).await,
+            done => done,
+        }
     }
 
     /// Reads entries for `consumer`: its own pending ones after stream id `after` (`Some`), or

@@ -19,6 +19,7 @@
 //! - `audit`: the audit stream and its head
 //! - `menus`: the numbered menu last shown to a Zalo chat
 //! - `weekly`: weekly report leases
+//! - `trouble`: what a Redis error says about Redis (out of memory, unreachable, …)
 //! - `script`: the Lua scripts of `lua/`, hashed once, and their argument counting
 //!
 //! Two kinds of connection: a shared auto-reconnecting one for short commands, and one per
@@ -41,6 +42,7 @@ mod script;
 mod sla;
 mod tip_changes;
 mod tips;
+mod trouble;
 mod weekly;
 
 use std::time::Duration;
@@ -58,6 +60,7 @@ pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind, SeenMark};
 pub use menus::MenuOption;
 pub use tip_changes::{Action, Transition};
 pub use tips::{Recent, Tip, TipStatus};
+pub use trouble::Trouble;
 
 /// Handle on the deployment's Redis data. Cheap to clone.
 #[derive(Clone)]
@@ -144,13 +147,43 @@ impl Store {
             .await;
         match res {
             Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            // At `maxmemory` Redis refuses the command before it finds the group there: a
+            // process restarted then still starts when the group exists, and waits for memory.
+            Err(e) if Trouble::of(&e) == Trouble::OutOfMemory => {
+                match self.group_exists(stream, group).await {
+                    Ok(true) => Ok(()),
+                    _ => Err(e),
+                }
+            }
             other => other,
         }
+    }
+
+    /// Whether `stream` has the consumer group `group` (a read, allowed at `maxmemory`).
+    async fn group_exists(&self, stream: &str, group: &str) -> redis::RedisResult<bool> {
+        let groups: redis::streams::StreamInfoGroupsReply = redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(stream)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(groups.groups.iter().any(|g| g.name == group))
     }
 
     /// `PING`, for readiness.
     pub async fn ping(&self) -> redis::RedisResult<()> {
         redis::cmd("PING").query_async(&mut self.conn()).await
+    }
+
+    /// A write that tells whether Redis takes writes now (a `PING` answers even when
+    /// `maxmemory` is reached): sets `probe` for a minute.
+    pub async fn probe_write(&self) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(format!("{}:probe", self.keys.ns))
+            .arg(1)
+            .arg("PX")
+            .arg(60_000)
+            .query_async(&mut self.conn())
+            .await
     }
 
     /// Whether `key` exists.

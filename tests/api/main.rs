@@ -11,6 +11,7 @@ mod desk_fallback;
 mod export;
 mod forward;
 mod process;
+mod redis_down;
 mod report;
 mod resilience;
 mod rules;

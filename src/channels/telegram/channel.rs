@@ -2,6 +2,7 @@
 //! Telegram; receives by long polling ([`super::poll`]) or by webhook (secret in the
 //! `X-Telegram-Bot-Api-Secret-Token` header, refused with 401).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::{parse, send};
 use crate::channels::{
     Capabilities, Choices, CitizenChannel, CitizenUpdate, Files, Outgoing, Parsed, Press, Receiver,
-    SendError, Setup, Webhook, WebhookError,
+    SendError, Setup, Unstored, Webhook, WebhookError,
 };
 use crate::config::{ReceiveMode, TelegramSettings};
 use crate::conversation::{EvidenceKind, Input};
@@ -231,6 +232,7 @@ impl CitizenChannel for TelegramChannel {
     fn start<'a>(
         &'a self,
         store: Store,
+        unstored: Arc<dyn Unstored>,
         shutdown: CancellationToken,
     ) -> BoxFuture<'a, anyhow::Result<Option<Receiver>>> {
         Box::pin(async move {
@@ -243,7 +245,8 @@ impl CitizenChannel for TelegramChannel {
                     // Its own client: a long poll outlasts the senders' request timeout.
                     let poll_timeout = Duration::from_secs(u64::from(tgs.poll_timeout_secs) + 15);
                     let poller = super::bot(token.expose_secret(), &tgs.api_url, poll_timeout)?;
-                    let task = super::poll::run(poller, store, tgs.poll_timeout_secs, shutdown);
+                    let task =
+                        super::poll::run(poller, store, unstored, tgs.poll_timeout_secs, shutdown);
                     Ok(Some(Receiver {
                         role: "telegram-poll",
                         task: Box::pin(task),

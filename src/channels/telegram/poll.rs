@@ -1,17 +1,30 @@
 //! Long polling with the inbox guarantee: the offset that tells Telegram "received" advances
-//! past an update only after the update is in Redis. If Redis is down, the poller stops asking
-//! and retries the append; Telegram keeps the updates (up to 24 h) and sends them again.
+//! past an update only after the update is in Redis. If Redis refuses the batch (out of memory,
+//! down), the offset stays where it is and the poller asks again after a backoff: Telegram
+//! keeps the updates (up to 24 h) and sends them again, with those that arrived since, so the
+//! citizens who write meanwhile are told too ([`Unstored`]) that the line is briefly
+//! unavailable. Once Redis takes the batch, everything held goes in, in order.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
 use tokio_util::sync::CancellationToken;
 
+use crate::channels::Unstored;
+use crate::privacy::Channel;
 use crate::store::{InboxKind, Store};
 
-/// Polls `bot` until `shutdown`, appending every update to the inbox.
-pub async fn run(bot: Bot, store: Store, timeout_secs: u32, shutdown: CancellationToken) {
+/// Polls `bot` until `shutdown`, appending every update to the inbox and telling `unstored`
+/// what Redis refused.
+pub async fn run(
+    bot: Bot,
+    store: Store,
+    unstored: Arc<dyn Unstored>,
+    timeout_secs: u32,
+    shutdown: CancellationToken,
+) {
     // A webhook left registered makes getUpdates fail with 409: remove it.
     match bot.get_webhook_info().await {
         Ok(info) if info.url.is_some() => {
@@ -26,7 +39,10 @@ pub async fn run(bot: Bot, store: Store, timeout_secs: u32, shutdown: Cancellati
         Err(e) => tracing::warn!(error = super::send::describe(&e), "getWebhookInfo failed"),
     }
     let mut offset: i64 = 0;
+    // Two backoffs: getUpdates failing, and Redis refusing what it brought (a successful
+    // getUpdates does not reset the second).
     let mut backoff = Backoff::default();
+    let mut held = Backoff::default();
     tracing::info!("telegram polling started");
     loop {
         let updates = tokio::select! {
@@ -52,18 +68,24 @@ pub async fn run(bot: Bot, store: Store, timeout_secs: u32, shutdown: Cancellati
             .map(|id| id + 1)
             .fold(offset, i64::max);
         // The whole batch goes into the inbox in one transaction (one round trip, one fsync).
-        while let Err(e) = store.inbox_append_all(InboxKind::Telegram, &entries).await {
-            tracing::warn!(updates = entries.len(), error = %e, "inbox append failed; retrying");
-            if backoff.wait(&shutdown).await {
-                // Not appended, so not acknowledged: Telegram sends them again.
-                tracing::info!("telegram polling stopped");
-                return;
+        if let Err(e) = store.inbox_append_all(InboxKind::Telegram, &entries).await {
+            // Not appended, so not acknowledged: the offset stays, and the next getUpdates
+            // brings the batch again with whatever arrived since.
+            let bodies: Vec<&str> = entries.iter().map(|(_, body)| body.as_str()).collect();
+            unstored.refused(Channel::Telegram, &bodies, &e);
+            if held.wait(&shutdown).await {
+                break;
             }
+            continue;
         }
-        backoff.reset();
+        if !entries.is_empty() {
+            unstored.stored();
+        }
+        held.reset();
         offset = next;
     }
-    // Tell Telegram what is already in the inbox, so a restart does not fetch it again.
+    // Tell Telegram what is already in the inbox (and nothing else), so a restart does not
+    // fetch it again.
     if offset > 0 {
         let _ = bot
             .get_updates()

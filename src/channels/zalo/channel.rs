@@ -4,6 +4,7 @@
 //! Receives by webhook (secret in the `X-Bot-Api-Secret-Token` header, refused with 403) or by
 //! `getUpdates` ([`super::poll`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,7 +18,7 @@ use super::parse::{self, ParseError, ZaloInbound, ZaloKind};
 use super::{MAX_TEXT_CHARS, SECRET_HEADER, menu, verify_secret};
 use crate::channels::{
     Capabilities, Choices, CitizenChannel, CitizenUpdate, Files, Outgoing, Parsed, Receiver,
-    SendError, Setup, Webhook, WebhookError,
+    SendError, Setup, Unstored, Webhook, WebhookError,
 };
 use crate::config::{ReceiveMode, ZaloSettings};
 use crate::conversation::{EvidenceKind, Input};
@@ -180,6 +181,7 @@ impl CitizenChannel for ZaloChannel {
     fn start<'a>(
         &'a self,
         store: Store,
+        unstored: Arc<dyn Unstored>,
         shutdown: CancellationToken,
     ) -> BoxFuture<'a, anyhow::Result<Option<Receiver>>> {
         Box::pin(async move {
@@ -195,6 +197,7 @@ impl CitizenChannel for ZaloChannel {
                     let task = super::poll::run(
                         client.clone(),
                         store,
+                        unstored,
                         u64::from(zs.poll_timeout_secs),
                         shutdown,
                     );

@@ -1,18 +1,29 @@
 //! Receiving Zalo events with `getUpdates` (development and sites without a public HTTPS
 //! address). Zalo returns one update per call and has no offset: an update is gone once
 //! returned, so it is stored in the inbox before the next call, retrying Redis until it takes
-//! it. The message id is the inbox key; the intake's `seen` mark makes a repeat harmless.
+//! it (telling [`Unstored`] each time Redis refuses it, so its sender hears that the line is
+//! briefly unavailable). The message id is the inbox key; the intake's `seen` mark makes a
+//! repeat harmless.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use super::client::ZaloClient;
 use super::parse::{self, ParseError};
+use crate::channels::Unstored;
+use crate::privacy::Channel;
 use crate::store::{InboxKind, Store};
 
-/// Polls until `shutdown`.
-pub async fn run(client: ZaloClient, store: Store, timeout_secs: u64, shutdown: CancellationToken) {
+/// Polls until `shutdown`, telling `unstored` what Redis refused.
+pub async fn run(
+    client: ZaloClient,
+    store: Store,
+    unstored: Arc<dyn Unstored>,
+    timeout_secs: u64,
+    shutdown: CancellationToken,
+) {
     tracing::info!("zalo polling started");
     loop {
         let got = tokio::select! {
@@ -44,9 +55,13 @@ pub async fn run(client: ZaloClient, store: Store, timeout_secs: u64, shutdown: 
         };
         let body = update.to_string();
         let mut tries = 0u32;
-        while let Err(e) = store.inbox_append(InboxKind::Zalo, &key, &body).await {
+        loop {
+            let Err(e) = store.inbox_append(InboxKind::Zalo, &key, &body).await else {
+                unstored.stored();
+                break;
+            };
             tries += 1;
-            tracing::warn!(error = %e, tries, "zalo update not stored yet; retrying");
+            unstored.refused(Channel::Zalo, &[&body], &e);
             // Even when stopping: this update exists nowhere else.
             if tries >= 30 && shutdown.is_cancelled() {
                 tracing::error!("zalo update lost: Redis stayed down while stopping");
