@@ -26,6 +26,12 @@ pub struct Metrics {
     pub callbacks: Family<Vec<(String, String)>, Counter>,
     /// Replies the platform refused for good, by audience and reason ([`Metrics::refused`]).
     pub replies_refused: Family<Vec<(String, String)>, Counter>,
+    /// Citizens' messages over the per-minute limit, ignored.
+    pub flood_dropped: Counter,
+    /// Tips of new citizens over the ceiling, listed in a summary card instead of a card each.
+    pub tips_summarised: Counter,
+    /// Summary cards posted.
+    pub summaries_posted: Counter,
     backlog: Family<Vec<(String, String)>, Gauge>,
 }
 
@@ -47,6 +53,9 @@ impl Metrics {
             tips_submitted: Counter::default(),
             callbacks: Family::default(),
             replies_refused: Family::default(),
+            flood_dropped: Counter::default(),
+            tips_summarised: Counter::default(),
+            summaries_posted: Counter::default(),
             backlog: Family::default(),
             registry: Registry::default(),
         };
@@ -84,6 +93,21 @@ impl Metrics {
             "replies_refused",
             "Replies the platform refused for good (blocked, kicked, no rights, chat gone); the update they answered is done",
             m.replies_refused.clone(),
+        );
+        registry.register(
+            "flood_dropped",
+            "Citizens' messages over limits.messages_per_minute (counted by send time), ignored; a report's send is never dropped",
+            m.flood_dropped.clone(),
+        );
+        registry.register(
+            "tips_summarised",
+            "Tips from new citizens over the limits.new_citizens ceilings, listed in a summary card instead of a card each",
+            m.tips_summarised.clone(),
+        );
+        registry.register(
+            "summaries_posted",
+            "Summary cards posted in duty groups",
+            m.summaries_posted.clone(),
         );
         registry.register(
             "queue_backlog",

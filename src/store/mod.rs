@@ -49,7 +49,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use audit::AuditAppend;
 pub use commit::{Commit, CommitOutcome, Hotspot, NewTip};
-pub use conversations::CitizenState;
+pub use conversations::{CitizenState, rate_window};
 pub use events::EventEntry;
 pub use forward::{FORWARD_GROUP, ForwardState};
 pub use groups::{DeadLetter, INTAKE_CONSUMER, SOLE_INSTANCE, consumer_name};

@@ -424,8 +424,10 @@ fn private_chat(id: i64) -> Value {
 
 impl Citizen<'_> {
     fn message(&self, fields: Value) -> Value {
+        // Dated now by the app's clock, as Telegram dates a message when it gets it.
         let mut msg = json!({"message_id": 1 + self.t.fake.calls().len() as i64,
-            "from": from(self.id, self.lang), "chat": private_chat(self.id), "date": 1_700_000_000});
+            "from": from(self.id, self.lang), "chat": private_chat(self.id),
+            "date": self.t.clock.now_ms() / 1000});
         for (k, v) in fields.as_object().unwrap() {
             msg[k] = v.clone();
         }

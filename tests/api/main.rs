@@ -9,6 +9,7 @@ mod availability;
 mod desk;
 mod export;
 mod forward;
+mod limits;
 mod process;
 mod report;
 mod resilience;

@@ -1,0 +1,155 @@
+//! Limits that cannot drop a Send (issue 13): per-citizen limits count by send time, a
+//! report's send is never dropped, new citizens over a ceiling get one summary card per
+//! interval, and hotspots count citizens, not tips.
+
+use serde_json::{Value, json};
+use tipline::config::ReceiveMode;
+
+use crate::support::{TestApp, receipt_code, spawn_app_with, texts};
+
+#[allow(dead_code)]
+const DUTY_GROUP: i64 = -1_001_000_000_001;
+
+/// Message and press ids, unique within the test binary.
+fn next_id() -> i64 {
+    static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(100);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A citizen's private message with `fields`, sent at `sent_ms` (Telegram dates in seconds).
+fn message(id: i64, sent_ms: i64, fields: Value) -> Value {
+    let mut msg = json!({"message_id": next_id(),
+        "from": {"id": id, "is_bot": false, "first_name": "Dân", "language_code": "vi"},
+        "chat": {"id": id, "type": "private", "first_name": "Dân"},
+        "date": sent_ms / 1000});
+    for (k, v) in fields.as_object().unwrap() {
+        msg[k] = v.clone();
+    }
+    json!({"message": msg})
+}
+
+fn text(id: i64, sent_ms: i64, text: &str) -> Value {
+    let mut fields = json!({"text": text});
+    if text.starts_with('/') {
+        fields["entities"] = json!([{"type": "bot_command", "offset": 0, "length": text.len()}]);
+    }
+    message(id, sent_ms, fields)
+}
+
+/// A press of a button with `data` (Telegram does not date presses).
+fn press(id: i64, data: &str) -> Value {
+    json!({"callback_query": {"id": format!("cb{}", next_id()), "chat_instance": "-1",
+        "from": {"id": id, "is_bot": false, "first_name": "Dân", "language_code": "vi"},
+        "data": data, "message": {"message_id": 1, "date": 1_700_000_000, "text": "…",
+            "chat": {"id": id, "type": "private", "first_name": "Dân"},
+            "from": {"id": crate::support::fake_telegram::BOT_ID, "is_bot": true,
+                "first_name": "TipBot"}}}})
+}
+
+/// The counter `name` on `/metrics`.
+async fn metric(t: &TestApp, name: &str) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", t.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("tipline_{name}_total ")))
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_backlog_of_forty_messages_sent_over_four_minutes_loses_nothing_after_an_outage() {
+    let mut t = spawn_app_with(ReceiveMode::Polling, |_| {}).await;
+    t.align_clock(60);
+    let id = 6_101;
+    // tipline is down while the citizen writes: 40 updates over four minutes (the limit is
+    // 30 a minute), the report's steps with 33 lines of description, then «Gửi».
+    t.stop().await;
+    let start = t.clock.now_ms() - 5 * 60_000;
+    let at = |i: i64| start + i * 6_000;
+    let mut backlog = vec![
+        text(id, at(0), "/report"),
+        press(id, "cat:drugs"),
+        message(
+            id,
+            at(1),
+            json!({"location": {"latitude": 20.7, "longitude": 105.3}}),
+        ),
+    ];
+    for i in 0..33 {
+        backlog.push(text(id, at(2 + i), &format!("dòng {i} của lời kể")));
+    }
+    backlog.extend([
+        press(id, "go:next"),
+        press(id, "go:next"),
+        text(id, at(36), "🕶 Ẩn danh"),
+        press(id, "rv:send"),
+    ]);
+    assert_eq!(backlog.len(), 40);
+    for update in backlog {
+        t.fake.push_update(update);
+    }
+
+    // Back up, it takes all 40 at once and works them in one burst.
+    t.start().await;
+    t.process_until_idle().await;
+    let sent = t.fake.messages_to(id);
+    let code = receipt_code(&sent).unwrap_or_else(|| panic!("no receipt: {}", texts(&sent)));
+    assert!(
+        !texts(&sent).contains("quá nhanh"),
+        "nothing was refused: {}",
+        texts(&sent)
+    );
+    let description = t.tip(&code)["description"].as_str().unwrap().to_owned();
+    for i in 0..33 {
+        assert!(
+            description.contains(&format!("dòng {i} của")),
+            "line {i} kept: {description}"
+        );
+    }
+    assert_eq!(metric(&t, "flood_dropped").await, 0.0);
+}
+
+#[tokio::test]
+async fn a_send_over_the_per_minute_limit_is_never_dropped() {
+    let t = spawn_app_with(ReceiveMode::Polling, |_| {}).await;
+    t.align_clock(60);
+    let id = 6_102;
+    let now = t.clock.now_ms();
+    // 40 updates within one minute: the report, 31 lines at the review, then «Gửi».
+    let mut burst = vec![
+        text(id, now, "/report"),
+        press(id, "cat:drugs"),
+        message(
+            id,
+            now,
+            json!({"location": {"latitude": 20.7, "longitude": 105.3}}),
+        ),
+        text(id, now, "Có người bán ma túy ở bãi sông"),
+        press(id, "go:next"),
+        press(id, "go:next"),
+        text(id, now, "🕶 Ẩn danh"),
+    ];
+    for i in 0..32 {
+        burst.push(text(id, now, &format!("thêm {i}")));
+    }
+    burst.push(press(id, "rv:send"));
+    assert_eq!(burst.len(), 40);
+    for update in burst {
+        t.fake.push_update(update);
+    }
+    t.process_until_idle().await;
+
+    let sent = t.fake.messages_to(id);
+    let all = texts(&sent);
+    assert_eq!(all.matches("quá nhanh").count(), 1, "told once: {all}");
+    assert!(
+        receipt_code(&sent).is_some(),
+        "the send went through: {all}"
+    );
+    assert_eq!(t.tip_codes().len(), 1);
+    // Nine messages over 30 were ignored; «Gửi», the 40th, was not.
+    assert_eq!(metric(&t, "flood_dropped").await, 9.0);
+}
