@@ -197,7 +197,7 @@ triage-actor = The triage service
 desk-triage-note =
     📝 Note from the triage service on tip { $code }:
     { $text }
-desk-hotspot = 🔥 Hotspot: { $count } tips of kind “{ $category }” in { $commune } in the last { $hours } hours ({ $codes }). Commanders, please look at it before it grows.
+desk-hotspot = 🔥 Hotspot: { $count } citizens reported “{ $category }” in { $commune } in the last { $hours } hours ({ $tips } tips: { $codes }). Commanders, please look at it before it grows.
 card-duplicate = 🔁 Probably repeats tip { $code } from the same reporter (nearly the same text).
 card-reasons = Triage reasons: { $reasons }
 card-minimal-excerpt = Summary (personal data hidden): { $excerpt }

@@ -197,7 +197,7 @@ triage-actor = Hệ thống xử lý tin báo
 desk-triage-note =
     📝 Ghi chú của hệ thống xử lý tin báo về tin { $code }:
     { $text }
-desk-hotspot = 🔥 Điểm nóng: { $count } tin báo loại “{ $category }” tại { $commune } trong { $hours } giờ qua ({ $codes }). Đề nghị chỉ huy xem xét, không để hình thành điểm phức tạp.
+desk-hotspot = 🔥 Điểm nóng: { $count } người dân báo loại “{ $category }” tại { $commune } trong { $hours } giờ qua ({ $tips } tin báo: { $codes }). Đề nghị chỉ huy xem xét, không để hình thành điểm phức tạp.
 card-duplicate = 🔁 Có thể trùng với tin báo { $code } của cùng người báo (nội dung gần giống).
 card-reasons = Căn cứ phân loại: { $reasons }
 card-minimal-excerpt = Tóm tắt (đã che thông tin cá nhân): { $excerpt }

@@ -76,6 +76,7 @@ impl Desk {
             .arg("category", sh.settings.category_label(category, lang))
             .arg("commune", commune)
             .arg("hours", window_mins.div_ceil(60))
+            .arg("tips", codes.len())
             .arg("codes", codes.join(", "));
         relay::post_under_card(sh, tip, &msg).await?;
         if sh.settings.desk.supervisor_group != 0 {

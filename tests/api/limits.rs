@@ -7,7 +7,6 @@ use tipline::config::ReceiveMode;
 
 use crate::support::{TestApp, receipt_code, spawn_app_with, texts};
 
-#[allow(dead_code)]
 const DUTY_GROUP: i64 = -1_001_000_000_001;
 
 /// Message and press ids, unique within the test binary.
@@ -152,4 +151,65 @@ async fn a_send_over_the_per_minute_limit_is_never_dropped() {
     assert_eq!(t.tip_codes().len(), 1);
     // Nine messages over 30 were ignored; «Gửi», the 40th, was not.
     assert_eq!(metric(&t, "flood_dropped").await, 9.0);
+}
+
+/// A citizen's whole drugs report in `commune`, through the testkit's citizen; the receipt code.
+async fn report(t: &TestApp, id: i64, commune: &str, text: &str) -> String {
+    let mut c = t.citizen(id);
+    c.says("/report").await;
+    c.presses("cat:drugs").await;
+    c.presses(&format!("com:{commune}")).await;
+    c.says(text).await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let sent = c.presses("rv:send").await;
+    receipt_code(&sent).unwrap_or_else(|| panic!("no receipt: {}", texts(&sent)))
+}
+
+fn hotspots(t: &TestApp) -> Vec<std::collections::HashMap<String, String>> {
+    t.events()
+        .into_iter()
+        .filter(|e| e["type"] == "hotspot")
+        .collect()
+}
+
+#[tokio::test]
+async fn one_citizen_sending_many_tips_counts_once_for_a_hotspot() {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DUTY_GROUP;
+        s.limits.tips_per_hour = 10;
+        s.limits.messages_per_minute = 1000;
+        s.rules.hotspots.count = 3;
+    })
+    .await;
+    let mut codes = Vec::new();
+    for i in 0..4 {
+        let text = format!("Tối nay điểm bán ma túy số {i} lại mở ở xóm {i}");
+        codes.push(report(&t, 6_201, "thung-nai", &text).await);
+    }
+    t.process_until_idle().await;
+    assert!(hotspots(&t).is_empty(), "four tips of one citizen are one");
+
+    codes.push(report(&t, 6_202, "thung-nai", "Có người bán ma túy ở bãi sông").await);
+    assert!(hotspots(&t).is_empty(), "two citizens are not three");
+    codes.push(report(&t, 6_203, "thung-nai", "Xe máy giao hàng cấm ở cổng chợ").await);
+    t.process_until_idle().await;
+    let found = hotspots(&t);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["count"], "3");
+    assert_eq!(found[0]["code"], codes[5]);
+    assert_eq!(found[0]["codes"], codes.join(","));
+    let alert = t
+        .fake
+        .messages_to(DUTY_GROUP)
+        .into_iter()
+        .find(|c| c.text().contains("Điểm nóng"))
+        .expect("the alert in the duty group");
+    assert!(
+        alert.text().contains("3 người dân báo") && alert.text().contains("(6 tin báo:"),
+        "{}",
+        alert.text()
+    );
 }
