@@ -258,3 +258,6 @@ notify-question-zalo =
 answer-sent-zalo = 📨 Your answer went to the officer (tip { $code }). Write more, or type «Done» to finish.
 expect-evidence-zalo = ⚠️ At this step, send photos or voice notes, or choose from the list to go on.
 expect-description-zalo = ⚠️ Please type what happened, then choose «Next».
+desk-summary-head = 📋 Summary of { $count } tips from new reporters (over the hourly ceiling, so not posted as cards one by one), part { $part }/{ $parts }:
+desk-summary-line = { $code } · { $category } · { $commune } · { $time }
+desk-summary-foot = Open a tip with the command /tip CODE, e.g. /tip { $code }

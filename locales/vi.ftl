@@ -258,3 +258,6 @@ notify-question-zalo =
 answer-sent-zalo = 📨 Đã chuyển câu trả lời của bạn cho cán bộ (tin báo { $code }). Có thể viết thêm, hoặc gõ «Xong» để kết thúc.
 expect-evidence-zalo = ⚠️ Ở bước này hãy gửi ảnh hoặc ghi âm, hoặc chọn một mục trong danh sách để tiếp tục.
 expect-description-zalo = ⚠️ Hãy gõ nội dung sự việc bằng chữ, rồi chọn «Tiếp tục».
+desk-summary-head = 📋 Tổng hợp { $count } tin báo của người báo mới (vượt ngưỡng mỗi giờ nên không đăng từng thẻ), phần { $part }/{ $parts }:
+desk-summary-line = { $code } · { $category } · { $commune } · { $time }
+desk-summary-foot = Mở một tin báo bằng lệnh /tip MÃ, ví dụ: /tip { $code }

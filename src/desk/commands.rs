@@ -136,6 +136,12 @@ async fn repost(shared: &Shared, cmd: &GroupCommand, lang: Lang) -> anyhow::Resu
         Some(code) => shared.store.tip(code).await?,
         None => None,
     };
+    // A tip listed in a summary card has no card yet: this opens it.
+    if let (Some(tip), None) = (&tip, &card)
+        && super::summary::open(shared, tip, cmd.chat_id).await?
+    {
+        return Ok(());
+    }
     // A tip is shown only in the group its card is in (or to the supervisors).
     let (Some(tip), Some((chat, _, copied))) = (tip, card) else {
         return say(

@@ -8,13 +8,15 @@
 //!
 //! The card's buttons (acknowledge, claim, close with a disposition) are in [`actions`]; every
 //! state change comes back here as an event and the card is redrawn from the tip. Asking the
-//! citizen, escalation and SLA timers come with the rest of the desk.
+//! citizen, escalation and SLA timers come with the rest of the desk. New citizens' tips over
+//! the hourly ceilings wait for their group's summary card instead ([`summary`]).
 
 pub mod actions;
 pub mod card;
 pub mod commands;
 pub mod relay;
 pub mod sla;
+pub mod summary;
 
 use std::sync::Arc;
 
@@ -78,7 +80,7 @@ impl Desk {
             .arg("hours", window_mins.div_ceil(60))
             .arg("tips", codes.len())
             .arg("codes", codes.join(", "));
-        relay::post_under_card(sh, tip, &msg).await?;
+        summary::under_card_or_in_group(sh, tip, &msg).await?;
         if sh.settings.desk.supervisor_group != 0 {
             let text = sh.texts.render(lang, &msg);
             let bot = sh.telegram()?;
@@ -102,6 +104,8 @@ impl Desk {
             return Ok(());
         };
         match event {
+            // A new citizen's tip over the ceiling waits for its group's summary card.
+            TipEvent::Submitted { .. } if summary::listed(sh, &tip).await? => Ok(()),
             TipEvent::Submitted { .. } => self.post_card(&tip).await,
             TipEvent::Acknowledged { .. } | TipEvent::Claimed { .. } | TipEvent::Closed { .. } => {
                 if tip.status == crate::store::TipStatus::Closed

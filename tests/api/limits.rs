@@ -213,3 +213,129 @@ async fn one_citizen_sending_many_tips_counts_once_for_a_hotspot() {
         alert.text()
     );
 }
+
+/// A whole drugs report in Xã Thung Nai from citizen `id`, as updates that need no earlier
+/// reply.
+fn report_updates(id: i64, now: i64) -> Vec<Value> {
+    vec![
+        text(id, now, "/report"),
+        press(id, "cat:drugs"),
+        press(id, "com:thung-nai"),
+        text(
+            id,
+            now,
+            &format!("Có điểm bán ma túy ở bãi sông, người báo {id}"),
+        ),
+        press(id, "go:next"),
+        press(id, "go:next"),
+        text(id, now, "🕶 Ẩn danh"),
+        press(id, "rv:send"),
+    ]
+}
+
+/// Cards in the duty group: the messages with an officer's buttons, by the code they show.
+fn cards(t: &TestApp) -> Vec<String> {
+    t.fake
+        .messages_to(DUTY_GROUP)
+        .into_iter()
+        .filter(|c| c.buttons().iter().any(|b| b.starts_with("dk:ack:")))
+        .filter_map(|c| receipt_code(std::slice::from_ref(&c)))
+        .collect()
+}
+
+fn summaries(t: &TestApp) -> Vec<String> {
+    t.fake
+        .messages_to(DUTY_GROUP)
+        .into_iter()
+        .map(|c| c.text().to_owned())
+        .filter(|text| text.starts_with("📋"))
+        .collect()
+}
+
+#[tokio::test]
+async fn fifty_new_accounts_flooding_one_commune_get_one_summary_card_and_one_hotspot_alert() {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DUTY_GROUP;
+    })
+    .await;
+    let now = t.clock.now_ms();
+    let ids: Vec<i64> = (0..50).map(|i| 6_300 + i).collect();
+    let reports: Vec<Vec<Value>> = ids.iter().map(|id| report_updates(*id, now)).collect();
+    for step in 0..reports[0].len() {
+        for r in &reports {
+            t.fake.push_update(r[step].clone());
+        }
+    }
+    t.process_until_idle().await;
+
+    // Nothing is dropped: 50 tips, each receipted.
+    assert_eq!(t.tip_codes().len(), 50);
+    for id in &ids {
+        assert!(
+            receipt_code(&t.fake.messages_to(*id)).is_some(),
+            "{id} got a receipt"
+        );
+    }
+    // The first ten (limits.new_citizens_per_commune_per_hour) get cards, the rest wait.
+    let carded = cards(&t);
+    assert_eq!(carded.len(), 10, "{carded:?}");
+    assert!(
+        summaries(&t).is_empty(),
+        "the summary waits for its interval"
+    );
+
+    t.clock.advance(std::time::Duration::from_secs(10 * 60));
+    t.fire_timers().await;
+    let posted = summaries(&t);
+    assert_eq!(posted.len(), 1, "one summary card: {posted:?}");
+    let summary = &posted[0];
+    assert!(summary.contains("Tổng hợp 40 tin báo"), "{summary}");
+    assert!(summary.contains("/tip TB-"), "{summary}");
+    let listed: Vec<String> = t
+        .tip_codes()
+        .into_iter()
+        .filter(|c| !carded.contains(c))
+        .collect();
+    assert_eq!(listed.len(), 40);
+    for code in &listed {
+        assert!(
+            summary.contains(&format!("{code} · Ma túy · Xã Thung Nai")),
+            "{code} in {summary}"
+        );
+    }
+    assert_eq!(cards(&t).len(), 10, "no card was posted one by one");
+
+    // One hotspot alert, not one per tip.
+    let alerts: Vec<_> = t
+        .fake
+        .messages_to(DUTY_GROUP)
+        .into_iter()
+        .filter(|c| c.text().contains("Điểm nóng"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{}", texts(&alerts));
+    assert_eq!(hotspots(&t).len(), 1);
+
+    // Exactly once: the next interval has nothing to post.
+    t.clock.advance(std::time::Duration::from_secs(10 * 60));
+    t.fire_timers().await;
+    assert_eq!(summaries(&t).len(), 1);
+    assert_eq!(metric(&t, "tips_summarised").await, 40.0);
+    assert_eq!(metric(&t, "summaries_posted").await, 1.0);
+
+    // An officer opens one: its card, with its buttons, becomes the tip's card.
+    t.fake.push_update(json!({"message": {
+        "message_id": next_id(), "date": t.clock.now_ms() / 1000,
+        "from": {"id": 555, "is_bot": false, "first_name": "Cán bộ"},
+        "chat": {"id": DUTY_GROUP, "type": "supergroup", "title": "Trực ban"},
+        "text": format!("/tip {}", listed[7]),
+        "entities": [{"type": "bot_command", "offset": 0, "length": 4}]}}));
+    t.process_until_idle().await;
+    assert_eq!(cards(&t).last(), Some(&listed[7]));
+    let card: Option<String> = ::redis::cmd("HGET")
+        .arg(format!("{}:card:{}", t.ns(), listed[7]))
+        .arg("chat")
+        .query(&mut t.redis())
+        .unwrap();
+    assert_eq!(card, Some(DUTY_GROUP.to_string()));
+}
