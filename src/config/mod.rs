@@ -441,6 +441,24 @@ mod tests {
     }
 
     #[test]
+    fn the_new_citizen_ceilings_are_checked_and_default_when_absent() {
+        let text = shipped()
+            .replace("new_citizens_per_hour = 30", "new_citizens_per_hour = 0")
+            .replace("summary_every_mins = 10", "summary_every_mins = 0");
+        let err = load_text(&text).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["limits.new_citizens_per_hour", "limits.summary_every_mins"]
+        );
+        // A configuration from before issue 13 loads with the defaults.
+        let old = shipped().replace("new_citizens_per_commune_per_hour = 10\n", "");
+        let s = load_text(&old).unwrap();
+        assert_eq!(s.limits.new_citizens_per_commune_per_hour, 10);
+        assert_eq!(s.limits.known_citizen_after_hours, 24);
+    }
+
+    #[test]
     fn desk_routes_are_checked_and_route_by_district_commune_and_category() {
         let text = shipped().replace(
             "enabled = false\ndefault_group = -1001000000001",

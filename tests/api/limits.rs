@@ -339,3 +339,80 @@ async fn fifty_new_accounts_flooding_one_commune_get_one_summary_card_and_one_ho
         .unwrap();
     assert_eq!(card, Some(DUTY_GROUP.to_string()));
 }
+
+#[tokio::test]
+async fn a_citizen_with_a_tip_a_day_before_is_not_new_and_gets_a_card_over_the_ceiling() {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DUTY_GROUP;
+        s.limits.new_citizens_per_hour = 1;
+        s.limits.new_citizens_per_commune_per_hour = 1;
+        s.rules.hotspots.enabled = false;
+    })
+    .await;
+    let first = report(&t, 6_401, "bac-phong", "Có người lạ bán ma túy ở bến đò").await;
+    t.clock.advance(std::time::Duration::from_secs(25 * 3600));
+    let newcomer = report(&t, 6_402, "thung-nai", "Điểm bán ma túy sau chợ").await;
+    let over = report(&t, 6_403, "thung-nai", "Xe lạ giao hàng cấm ban đêm").await;
+    let known = report(&t, 6_401, "thung-nai", "Lại thấy bán ma túy ở bến đò").await;
+    t.process_until_idle().await;
+    let mut carded = cards(&t);
+    carded.sort();
+    let mut want = vec![first, newcomer, known];
+    want.sort();
+    assert_eq!(carded, want, "the known citizen's tip has a card");
+    assert_eq!(
+        t.redis_keys_holding(&format!("listed:{over}")).len(),
+        1,
+        "the second newcomer of the hour waits for the summary"
+    );
+}
+
+#[tokio::test]
+async fn a_send_typed_from_a_numbered_menu_over_the_limit_is_not_dropped() {
+    use crate::support::fake_zalo::FakeZalo;
+    let z = FakeZalo::start().await;
+    let url = z.url();
+    let t = spawn_app_with(ReceiveMode::Polling, move |s| {
+        s.zalo.enabled = true;
+        s.zalo.api_url = url;
+        s.zalo.mode = ReceiveMode::Polling;
+        s.zalo.poll_timeout_secs = 1;
+        s.limits.messages_per_minute = 8;
+    })
+    .await;
+    t.align_clock(60);
+    let chat = "zalo-6501";
+    // The whole report within one minute; «1» at the review («Gửi») is the 10th message.
+    let steps = [
+        "Xin chào",
+        "1",
+        "ma tuy",
+        "xa thung nai",
+        "Có người bán ma túy ở bãi sông",
+        "1",
+        "1",
+        "0912 345 678",
+        "thêm một dòng",
+        "1",
+    ];
+    for text in steps {
+        let mut update = z.text_update(chat, text);
+        update["message"]["date"] = json!(t.clock.now_ms());
+        z.push_update(update);
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while z.pending_updates() > 0 || t.tip_codes().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no tip: {}",
+            z.messages_to(chat).join("\n---\n")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    t.process_until_idle().await;
+    let said = z.messages_to(chat).join("\n---\n");
+    assert_eq!(said.matches("quá nhanh").count(), 1, "{said}");
+    assert_eq!(t.tip_codes().len(), 1, "{said}");
+    assert!(said.contains(&t.tip_codes()[0]), "the receipt: {said}");
+}
