@@ -221,6 +221,8 @@ pub async fn open(shared: &Shared, tip: &Tip, chat: i64) -> anyhow::Result<bool>
             .store
             .record_card(code, chat, sent.id.0, group, tip.received_ms)
             .await?;
+        // Its SLA timer, unless it runs already (started when the tip was listed).
+        super::sla::start(shared, tip).await?;
     } else {
         shared.store.card_message_set(chat, sent.id.0, code).await?;
     }

@@ -416,3 +416,48 @@ async fn a_send_typed_from_a_numbered_menu_over_the_limit_is_not_dropped() {
     assert_eq!(t.tip_codes().len(), 1, "{said}");
     assert!(said.contains(&t.tip_codes()[0]), "the receipt: {said}");
 }
+
+#[tokio::test]
+async fn a_summary_card_telegram_refuses_is_posted_once_when_the_group_is_back() {
+    let t = spawn_app_with(ReceiveMode::Polling, |s| {
+        s.desk.enabled = true;
+        s.desk.default_group = DUTY_GROUP;
+        s.limits.new_citizens_per_hour = 1;
+        s.rules.hotspots.enabled = false;
+    })
+    .await;
+    let now = t.clock.now_ms();
+    for id in [6_601, 6_602, 6_603] {
+        for update in report_updates(id, now) {
+            t.fake.push_update(update);
+        }
+    }
+    t.process_until_idle().await;
+    assert_eq!(cards(&t).len(), 1);
+
+    // The bot may not write in the group when the summary is due: the attempt fails, the
+    // summary stays in Redis.
+    t.fake
+        .refuse_chat(DUTY_GROUP, Some(crate::support::Fault::NoRights));
+    t.clock.advance(std::time::Duration::from_secs(10 * 60));
+    let shared = &t.app().shared;
+    let _ = tipline::desk::summary::fire_due(shared).await;
+    t.fake
+        .wait_until("the refused summary", |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "sendmessage!failed" && c.chat_id() == Some(DUTY_GROUP))
+        })
+        .await;
+    assert!(summaries(&t).is_empty());
+
+    // Fixed: after the lease it goes out, once, with both tips.
+    t.fake.refuse_chat(DUTY_GROUP, None);
+    t.clock.advance(std::time::Duration::from_secs(61));
+    t.fire_timers().await;
+    t.clock.advance(std::time::Duration::from_secs(10 * 60));
+    t.fire_timers().await;
+    let posted = summaries(&t);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert!(posted[0].contains("Tổng hợp 2 tin báo"), "{}", posted[0]);
+}
