@@ -197,7 +197,7 @@ triage-actor = The triage service
 desk-triage-note =
     📝 Note from the triage service on tip { $code }:
     { $text }
-desk-hotspot = 🔥 Hotspot: { $count } tips of kind “{ $category }” in { $commune } in the last { $hours } hours ({ $codes }). Commanders, please look at it before it grows.
+desk-hotspot = 🔥 Hotspot: { $count } citizens reported “{ $category }” in { $commune } in the last { $hours } hours ({ $tips } tips: { $codes }). Commanders, please look at it before it grows.
 card-duplicate = 🔁 Probably repeats tip { $code } from the same reporter (nearly the same text).
 card-reasons = Triage reasons: { $reasons }
 card-minimal-excerpt = Summary (personal data hidden): { $excerpt }
@@ -274,3 +274,6 @@ desk-fallback-why-no-rights = the bot may not send messages in the group
 desk-fallback-why-message = Telegram refused the card's content
 desk-fallback-resolved = ✅ The card of tip { $code } is now in its duty group.
 line-unavailable = ⏳ The tip line is briefly unavailable. Please wait a few minutes; you will be answered when it is back. In an emergency, call 113 now.
+desk-summary-head = 📋 Summary of { $count } tips from new reporters (over the hourly ceiling, so not posted as cards one by one), part { $part }/{ $parts }:
+desk-summary-line = { $code } · { $category } · { $commune } · { $time }
+desk-summary-foot = Open a tip with the command /tip CODE, e.g. /tip { $code }

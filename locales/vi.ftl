@@ -197,7 +197,7 @@ triage-actor = Hệ thống xử lý tin báo
 desk-triage-note =
     📝 Ghi chú của hệ thống xử lý tin báo về tin { $code }:
     { $text }
-desk-hotspot = 🔥 Điểm nóng: { $count } tin báo loại “{ $category }” tại { $commune } trong { $hours } giờ qua ({ $codes }). Đề nghị chỉ huy xem xét, không để hình thành điểm phức tạp.
+desk-hotspot = 🔥 Điểm nóng: { $count } người dân báo loại “{ $category }” tại { $commune } trong { $hours } giờ qua ({ $tips } tin báo: { $codes }). Đề nghị chỉ huy xem xét, không để hình thành điểm phức tạp.
 card-duplicate = 🔁 Có thể trùng với tin báo { $code } của cùng người báo (nội dung gần giống).
 card-reasons = Căn cứ phân loại: { $reasons }
 card-minimal-excerpt = Tóm tắt (đã che thông tin cá nhân): { $excerpt }
@@ -274,3 +274,6 @@ desk-fallback-why-no-rights = bot không có quyền gửi tin nhắn trong nhó
 desk-fallback-why-message = Telegram từ chối nội dung của thẻ
 desk-fallback-resolved = ✅ Thẻ tin báo { $code } đã được đăng vào nhóm trực của nó.
 line-unavailable = ⏳ Đường dây báo tin đang tạm gián đoạn. Vui lòng chờ ít phút, hệ thống sẽ trả lời khi hoạt động lại. Trường hợp khẩn cấp, hãy gọi ngay 113.
+desk-summary-head = 📋 Tổng hợp { $count } tin báo của người báo mới (vượt ngưỡng mỗi giờ nên không đăng từng thẻ), phần { $part }/{ $parts }:
+desk-summary-line = { $code } · { $category } · { $commune } · { $time }
+desk-summary-foot = Mở một tin báo bằng lệnh /tip MÃ, ví dụ: /tip { $code }

@@ -87,6 +87,10 @@ impl App {
                 "sla",
                 crate::desk::sla::run(shared.clone(), opts.sweep_every, shutdown.clone()),
             );
+            roles.spawn(
+                "summary",
+                crate::desk::summary::run(shared.clone(), opts.sweep_every, shutdown.clone()),
+            );
         }
         if shared.settings.notify.enabled && shared.tg.is_some() {
             let notify =

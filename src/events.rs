@@ -89,7 +89,7 @@ pub enum TipEvent {
         commune: String,
         /// Category id.
         category: String,
-        /// Tips in the window.
+        /// Citizens (distinct aliases) with tips in the window.
         count: u64,
         /// The window, in minutes.
         window_mins: u64,

@@ -33,6 +33,12 @@ pub struct Metrics {
     pub redis_errors: Family<Vec<(String, String)>, Counter>,
     /// "The line is briefly unavailable" notices sent to citizens while Redis refused writes.
     pub unavailable_notices: Counter,
+    /// Citizens' messages over the per-minute limit, ignored.
+    pub flood_dropped: Counter,
+    /// Tips of new citizens over the ceiling, listed in a summary card instead of a card each.
+    pub tips_summarised: Counter,
+    /// Summary cards posted.
+    pub summaries_posted: Counter,
     backlog: Family<Vec<(String, String)>, Gauge>,
     /// Cards their duty group refused for good, by reason and where they went instead.
     pub desk_fallbacks: Family<Vec<(String, String)>, Counter>,
@@ -61,6 +67,9 @@ impl Metrics {
             redis_up: Gauge::default(),
             redis_errors: Family::default(),
             unavailable_notices: Counter::default(),
+            flood_dropped: Counter::default(),
+            tips_summarised: Counter::default(),
+            summaries_posted: Counter::default(),
             backlog: Family::default(),
             desk_fallbacks: Family::default(),
             desk_off_duty: Gauge::default(),
@@ -117,6 +126,21 @@ impl Metrics {
             "unavailable_notices",
             "Notices sent to citizens that the line is briefly unavailable while Redis refuses writes",
             m.unavailable_notices.clone(),
+        );
+        registry.register(
+            "flood_dropped",
+            "Citizens' messages over limits.messages_per_minute (counted by send time), ignored; a report's send is never dropped",
+            m.flood_dropped.clone(),
+        );
+        registry.register(
+            "tips_summarised",
+            "Tips from new citizens over the limits.new_citizens ceilings, listed in a summary card instead of a card each",
+            m.tips_summarised.clone(),
+        );
+        registry.register(
+            "summaries_posted",
+            "Summary cards posted in duty groups",
+            m.summaries_posted.clone(),
         );
         registry.register(
             "queue_backlog",

@@ -95,6 +95,10 @@ pub struct CitizenUpdate {
     pub typed: Option<String>,
     /// Set when a button was pressed.
     pub press: Option<Press>,
+    /// When the citizen sent it, by the platform's clock (ms since the epoch): per-citizen
+    /// limits count it in that minute, not in the minute it is worked. `None` when the
+    /// platform does not say (a Telegram button press).
+    pub sent_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for CitizenUpdate {

@@ -208,6 +208,33 @@ pub struct LimitSettings {
     pub draft_remind_after_secs: u64,
     /// Seconds of silence after which an unfinished report is discarded.
     pub draft_expire_after_secs: u64,
+    /// Tips an hour from new citizens in one commune that get a card each; the rest of the
+    /// hour's go into the duty group's summary card (stored, receipted and forwarded all the
+    /// same).
+    #[serde(default = "default_new_per_commune")]
+    pub new_citizens_per_commune_per_hour: u32,
+    /// The same ceiling over all communes (and tips without one).
+    #[serde(default = "default_new_per_hour")]
+    pub new_citizens_per_hour: u32,
+    /// Minutes between a duty group's summary cards.
+    #[serde(default = "default_summary_every")]
+    pub summary_every_mins: u64,
+    /// A citizen is new unless one of their earlier tips came at least this many hours before.
+    #[serde(default = "default_known_after")]
+    pub known_citizen_after_hours: u64,
+}
+
+fn default_new_per_commune() -> u32 {
+    10
+}
+fn default_new_per_hour() -> u32 {
+    30
+}
+fn default_summary_every() -> u64 {
+    10
+}
+fn default_known_after() -> u64 {
+    24
 }
 
 /// Emergency recognition.
@@ -411,6 +438,24 @@ mod tests {
             assert!(keys.contains(&want), "{want} missing from {keys:?}");
         }
         assert_eq!(err.0.len(), 6, "{err}");
+    }
+
+    #[test]
+    fn the_new_citizen_ceilings_are_checked_and_default_when_absent() {
+        let text = shipped()
+            .replace("new_citizens_per_hour = 30", "new_citizens_per_hour = 0")
+            .replace("summary_every_mins = 10", "summary_every_mins = 0");
+        let err = load_text(&text).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["limits.new_citizens_per_hour", "limits.summary_every_mins"]
+        );
+        // A configuration from before issue 13 loads with the defaults.
+        let old = shipped().replace("new_citizens_per_commune_per_hour = 10\n", "");
+        let s = load_text(&old).unwrap();
+        assert_eq!(s.limits.new_citizens_per_commune_per_hour, 10);
+        assert_eq!(s.limits.known_citizen_after_hours, 24);
     }
 
     #[test]

@@ -170,6 +170,24 @@ impl Settings {
         if l.status_per_hour == 0 {
             bad("limits.status_per_hour", "must be at least 1");
         }
+        if l.new_citizens_per_commune_per_hour == 0 {
+            bad(
+                "limits.new_citizens_per_commune_per_hour",
+                "must be at least 1",
+            );
+        }
+        if l.new_citizens_per_hour == 0 {
+            bad("limits.new_citizens_per_hour", "must be at least 1");
+        }
+        if !(1..=1440).contains(&l.summary_every_mins) {
+            bad("limits.summary_every_mins", "must be between 1 and 1440");
+        }
+        if !(1..=24 * 90).contains(&l.known_citizen_after_hours) {
+            bad(
+                "limits.known_citizen_after_hours",
+                "must be between 1 and 2160 (90 days)",
+            );
+        }
         if l.draft_expire_after_secs < 60 {
             bad("limits.draft_expire_after_secs", "must be at least 60");
         }

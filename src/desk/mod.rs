@@ -10,7 +10,8 @@
 //!
 //! The card's buttons (acknowledge, claim, close with a disposition) are in [`actions`]; every
 //! state change comes back here as an event and the card is redrawn from the tip. Asking the
-//! citizen, escalation and SLA timers come with the rest of the desk.
+//! citizen, escalation and SLA timers come with the rest of the desk. New citizens' tips over
+//! the hourly ceilings wait for their group's summary card instead ([`summary`]).
 
 pub mod actions;
 pub mod card;
@@ -19,6 +20,7 @@ pub mod fallback;
 pub mod relay;
 pub mod replay;
 pub mod sla;
+pub mod summary;
 
 use std::sync::Arc;
 
@@ -80,8 +82,9 @@ impl Desk {
             .arg("category", sh.settings.category_label(category, lang))
             .arg("commune", commune)
             .arg("hours", window_mins.div_ceil(60))
+            .arg("tips", codes.len())
             .arg("codes", codes.join(", "));
-        relay::post_under_card(sh, tip, &msg).await?;
+        summary::under_card_or_in_group(sh, tip, &msg).await?;
         if sh.settings.desk.supervisor_group != 0 {
             let text = sh.texts.render(lang, &msg);
             let bot = sh.telegram()?;
@@ -106,6 +109,8 @@ impl Desk {
             return Ok(());
         };
         match event {
+            // A new citizen's tip over the ceiling waits for its group's summary card.
+            TipEvent::Submitted { .. } if summary::listed(sh, &tip).await? => Ok(()),
             TipEvent::Submitted { .. } => {
                 let fallback = fallback::Fallback::Supervisors(event, stream_id);
                 self.post_card(&tip, fallback).await

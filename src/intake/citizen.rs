@@ -4,9 +4,9 @@
 //! (effects, the commit, the replies) is [`super::converse`].
 //!
 //! ```text
-//! citizen: [Ma túy]            intake: mark, rate count, conversation, open question:
-//!                                      one round trip (and the button's spinner stops)
-//!                                      over the limit? tell once, mark, stop
+//! citizen: [Ma túy]            intake: mark, rate count (by send time), conversation, open
+//!                                      question: one round trip (the button's spinner stops)
+//!                                      over the limit, and not «Gửi»? tell once, mark, stop
 //!                                      old buttons cleared  ‖  step → commit → replies
 //! citizen (Zalo): "2"          intake: the same, with "2" read against the menu last shown
 //!                                      (a number typed at the contact step is the phone)
@@ -16,7 +16,7 @@
 use super::{Intake, Sent};
 use crate::channels::{Capabilities, Choices, CitizenChannel, CitizenUpdate};
 use crate::conversation::{self, Command, Conversation, Input, Phone, Reply, State};
-use crate::i18n::{Lang, Msg};
+use crate::i18n::Msg;
 use crate::outbound::render_for;
 use crate::privacy::{Channel, Route};
 use crate::store::{InboxEntry, SeenMark};
@@ -45,9 +45,11 @@ impl Intake {
                 ch.press_received(press).await;
             }
         };
+        // Counted in the minute the citizen sent it (see `flood.rs`).
+        let counted_ms = super::flood::counted_at(upd.sent_ms, sh.clock.now_ms());
         let (state, ()) = tokio::join!(
             sh.store
-                .citizen(&seen_key, channel, alias, Some(sh.clock.now_ms())),
+                .citizen(&seen_key, channel, alias, Some(counted_ms)),
             received
         );
         let state = state?;
@@ -71,15 +73,23 @@ impl Intake {
         } else {
             stored.as_ref().map_or(sh.default_lang, |c| c.lang)
         };
+        // Read before the flood limit, which lets a report's send through.
+        let input = self
+            .typed_input(&caps, alias, &route, stored.as_ref(), upd)
+            .await?;
         if self
-            .flooded(&route, lang, state.messages, stored.as_ref(), &seen_key)
+            .flooded(
+                &route,
+                lang,
+                state.messages,
+                input.as_ref(),
+                stored.as_ref(),
+                &seen_key,
+            )
             .await?
         {
             return Ok(None);
         }
-        let input = self
-            .typed_input(&caps, alias, &route, stored.as_ref(), upd)
-            .await?;
         let Some(input) = input.map(|i| self.seal_input(i)) else {
             sh.store.mark_seen(&seen_key).await?;
             return Ok(None);
@@ -105,6 +115,7 @@ impl Intake {
                 lang,
                 input,
                 &seen_key,
+                counted_ms,
                 stored,
                 state.answering
             ),
@@ -159,38 +170,6 @@ impl Intake {
             },
             other => other,
         }
-    }
-
-    /// Applies the per-minute message limit to the `count`th message of this minute. Over it,
-    /// the citizen is told once per window, the update is marked processed, and `true` comes
-    /// back.
-    async fn flooded(
-        &self,
-        route: &Route,
-        lang: Lang,
-        count: u64,
-        stored: Option<&Conversation>,
-        seen_key: &str,
-    ) -> anyhow::Result<bool> {
-        let sh = &self.shared;
-        let limit = u64::from(sh.settings.limits.messages_per_minute);
-        if count <= limit {
-            return Ok(false);
-        }
-        tracing::info!("message over the per-minute limit ignored");
-        let mut replies = Vec::new();
-        if count == limit + 1 {
-            let lang = stored.map_or(lang, |c| c.lang);
-            replies.push(render_for(
-                &sh.channels.capabilities(route.channel),
-                &Reply::text(Msg::new("flood-messages")),
-                lang,
-                &sh.texts,
-            ));
-        }
-        sh.store.mark_seen(seen_key).await?;
-        self.deliver(route, &replies).await.map_err(|(_, e)| e)?;
-        Ok(true)
     }
 }
 

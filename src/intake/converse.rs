@@ -22,7 +22,8 @@ const IDLE_CONVERSATION_TTL: u64 = 90 * 24 * 3600;
 impl Intake {
     /// Runs one input through the conversation for `alias` (`stored`, with the tip whose
     /// officer's `question` is open, as read just before; `None` for the draft timer, which
-    /// never answers) and does all that follows.
+    /// never answers) and does all that follows. `counted_ms` is when the input counts for the
+    /// citizen's tip and lookup limits (its send time, see `flood.rs`).
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn converse(
         &self,
@@ -31,6 +32,7 @@ impl Intake {
         lang: Lang,
         input: Input,
         seen_key: &str,
+        counted_ms: i64,
         stored: Option<Conversation>,
         question: Option<String>,
     ) -> anyhow::Result<Sent> {
@@ -62,11 +64,17 @@ impl Intake {
         for effect in outcome.effects {
             match effect {
                 Effect::Status(code) => {
-                    replies.push(self.status(alias, seen_key, &code, conv.lang, now).await?);
+                    replies.push(
+                        self.status(alias, seen_key, &code, conv.lang, counted_ms)
+                            .await?,
+                    );
                 }
                 Effect::StatusList => replies.extend(self.status_list(alias, conv.lang).await?),
                 Effect::Submit(draft) => {
-                    let tips = sh.store.rate_hit("tip", alias, seen_key, now, 3600).await?;
+                    let tips = sh
+                        .store
+                        .rate_hit("tip", alias, seen_key, counted_ms, 3600)
+                        .await?;
                     if tips > u64::from(sh.settings.limits.tips_per_hour) {
                         tracing::info!(%alias, "tip over the hourly limit refused");
                         conv = before.clone();

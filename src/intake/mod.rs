@@ -12,6 +12,7 @@
 //! - `classify.rs`: what an entry is, by audience, and its lane.
 //! - `citizen.rs`: a citizen's update on any channel, up to the conversation's input.
 //! - `converse.rs`: the conversation step, its effects, the atomic commit, the replies.
+//! - `flood.rs`: the per-citizen flood limit, counted by send time; a report's send passes.
 //! - `status.rs`: `/status` lookups.
 //! - `menu_choice.rs`: a typed choice from a numbered menu (channels without buttons).
 //! - `officers.rs`: duty groups' buttons, commands and replies, handed to [`crate::desk`].
@@ -22,6 +23,7 @@ mod admin;
 mod citizen;
 mod classify;
 mod converse;
+mod flood;
 mod menu_choice;
 mod officers;
 mod status;

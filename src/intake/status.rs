@@ -14,19 +14,19 @@ use crate::i18n::{Lang, Msg};
 use crate::store::Tip;
 
 impl Intake {
-    /// The status of tip `code`, unless `alias` asked too often this hour.
+    /// The status of tip `code`, unless `alias` asked too often in the hour of `counted_ms`.
     pub(super) async fn status(
         &self,
         alias: &str,
         seen_key: &str,
         code: &ReceiptCode,
         lang: Lang,
-        now: i64,
+        counted_ms: i64,
     ) -> anyhow::Result<Reply> {
         let sh = &self.shared;
         let n = sh
             .store
-            .rate_hit("status", alias, seen_key, now, 3600)
+            .rate_hit("status", alias, seen_key, counted_ms, 3600)
             .await?;
         if n > u64::from(sh.settings.limits.status_per_hour) {
             return Ok(Reply::text(Msg::new("flood-status")));

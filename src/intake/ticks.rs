@@ -54,6 +54,7 @@ impl Intake {
             sh.default_lang,
             Input::Tick,
             &seen_key,
+            sh.clock.now_ms(),
             state
                 .conversation_json
                 .as_deref()

@@ -6,7 +6,9 @@
 //! a crash after it leaves the mark, so the redelivered update only re-sends the replies.
 //!
 //! Keys of its own: `hot:<commune>:<category>` (tips of one category in one commune, scored by
-//! time) and `hotalert:<commune>:<category>` (an alert was raised in the window); the rest
+//! time), `hotwho:<commune>:<category>` (the aliases of the citizens who sent them, scored by
+//! their latest: a hotspot counts citizens, not tips) and `hotalert:<commune>:<category>` (an
+//! alert was raised in the window); the rest
 //! belong to the inbox, conversations and tips. The conversation arrives as JSON: its shape is
 //! the conversation module's business, not the store's.
 
@@ -19,6 +21,10 @@ impl Keys {
     /// Tips of one category in one commune, scored by time, for hotspot alerts.
     pub fn hotspot(&self, commune: &str, category: &str) -> String {
         format!("{}:hot:{commune}:{category}", self.ns)
+    }
+    /// Aliases of the citizens behind [`Keys::hotspot`]'s tips, scored by their latest tip.
+    pub fn hotspot_citizens(&self, commune: &str, category: &str) -> String {
+        format!("{}:hotwho:{commune}:{category}", self.ns)
     }
     /// Set while a hotspot alert for a commune and category was raised in the window.
     pub fn hotspot_alerted(&self, commune: &str, category: &str) -> String {
@@ -60,7 +66,7 @@ pub struct Hotspot {
     pub category: String,
     /// The window, in minutes.
     pub window_mins: u64,
-    /// Tips within the window that make a hotspot.
+    /// Citizens (distinct aliases) with tips within the window that make a hotspot.
     pub count: u32,
 }
 
@@ -110,6 +116,7 @@ struct CommitArgs<'a> {
     recent: String,
     hotspot: String,
     hotspot_alerted: String,
+    hotspot_citizens: String,
     replies_json: &'a str,
     seen_ttl_secs: u64,
     conversation_json: &'a str,
@@ -149,6 +156,7 @@ impl CommitArgs<'_> {
             .key(&self.recent)
             .key(&self.hotspot)
             .key(&self.hotspot_alerted)
+            .key(&self.hotspot_citizens)
             .arg(self.replies_json)
             .arg(self.seen_ttl_secs)
             .arg(self.conversation_json)
@@ -211,6 +219,10 @@ impl Store {
             hotspot_alerted: hotspot.map_or_else(
                 || k.tip("-"),
                 |h| k.hotspot_alerted(&h.commune, &h.category),
+            ),
+            hotspot_citizens: hotspot.map_or_else(
+                || k.tip("-"),
+                |h| k.hotspot_citizens(&h.commune, &h.category),
             ),
             replies_json: &commit.replies_json,
             seen_ttl_secs: SEEN_TTL_SECS,
@@ -279,6 +291,7 @@ mod tests {
             recent: "k".into(),
             hotspot: "k".into(),
             hotspot_alerted: "k".into(),
+            hotspot_citizens: "k".into(),
             replies_json: "[]",
             seen_ttl_secs: 1,
             conversation_json: "{}",

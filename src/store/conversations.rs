@@ -35,6 +35,11 @@ impl Keys {
     }
 }
 
+/// The fixed window of `window_secs` that time `at_ms` falls in (its number since the epoch).
+pub fn rate_window(at_ms: i64, window_secs: i64) -> i64 {
+    at_ms.div_euclid(window_secs * 1000)
+}
+
 /// What [`Store::citizen`] read.
 #[derive(Debug, Clone)]
 pub struct CitizenState {
@@ -62,9 +67,10 @@ impl Store {
     }
 
     /// Everything the intake needs before it runs a citizen's update, in one round trip:
-    /// the update's `seen` mark, the citizen's messages in this minute with this one counted
-    /// (`None` for a draft timer, which is not counted), their conversation and the tip they
-    /// are answering a question about.
+    /// the update's `seen` mark, the citizen's messages in the minute of `counted_at_ms` with
+    /// this one counted (`None` for a draft timer, which is not counted), their conversation
+    /// and the tip they are answering a question about. The window's key lives 61 s past its
+    /// last message: a backlog is worked in send order, so a window gets no message later.
     pub async fn citizen(
         &self,
         seen_key: &str,
@@ -76,8 +82,8 @@ impl Store {
         // Atomic, so the rate window never stays without its expiry.
         pipe.atomic();
         pipe.cmd("GET").arg(seen_key);
-        if let Some(now_ms) = counted_at_ms {
-            let key = self.keys.rate("msg", alias, now_ms / 1000 / 60);
+        if let Some(at_ms) = counted_at_ms {
+            let key = self.keys.rate("msg", alias, rate_window(at_ms, 60));
             pipe.cmd("SADD").arg(&key).arg(seen_key).ignore();
             pipe.cmd("EXPIRE").arg(&key).arg(61).ignore();
             pipe.cmd("SCARD").arg(&key);
@@ -101,17 +107,18 @@ impl Store {
         })
     }
 
-    /// Counts `event` (an update's own key, so that a retried update counts once) in a fixed
-    /// window of `window_secs` and returns the number of events in the window so far.
+    /// Counts `event` (an update's own key, so that a retried update counts once) in the fixed
+    /// window of `window_secs` that `at_ms` falls in, and returns the number of events in that
+    /// window so far.
     pub async fn rate_hit(
         &self,
         what: &str,
         alias: &str,
         event: &str,
-        now_ms: i64,
+        at_ms: i64,
         window_secs: i64,
     ) -> redis::RedisResult<u64> {
-        let window = now_ms / 1000 / window_secs;
+        let window = rate_window(at_ms, window_secs);
         let key = self.keys.rate(what, alias, window);
         let (count,): (u64,) = redis::pipe()
             .atomic()

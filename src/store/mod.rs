@@ -11,6 +11,7 @@
 //! - `tip_changes`: officer transitions and events that change no state, each one script
 //! - `cards`: officer cards, their messages, open tips per group, group migrations, file copies
 //! - `sla`: SLA timers, stages and escalation marks
+//! - `summary`: new citizens' tips over the ceilings, listed in one summary card per group
 //! - `events`: reading and acknowledging the events stream
 //! - `groups`: consumer-group upkeep (takeover, touch, backlog) and dead letters
 //! - `forward`: what the forwarder keeps per tip and per event
@@ -40,6 +41,7 @@ mod menus;
 mod notices;
 mod script;
 mod sla;
+mod summary;
 mod tip_changes;
 mod tips;
 mod trouble;
@@ -52,12 +54,13 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 pub use audit::AuditAppend;
 pub use cards::PostedCard;
 pub use commit::{Commit, CommitOutcome, Hotspot, NewTip};
-pub use conversations::CitizenState;
+pub use conversations::{CitizenState, rate_window};
 pub use events::EventEntry;
 pub use forward::{FORWARD_GROUP, ForwardState};
 pub use groups::{DeadLetter, INTAKE_CONSUMER, SOLE_INSTANCE, consumer_name};
 pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind, SeenMark};
 pub use menus::MenuOption;
+pub use summary::{Ceilings, Listing, NewTipCheck, SummaryBatch};
 pub use tip_changes::{Action, Transition};
 pub use tips::{Recent, Tip, TipStatus};
 pub use trouble::Trouble;

@@ -345,8 +345,8 @@ impl TestApp {
         busy
     }
 
-    /// Runs the timers that are due by the app's clock now (SLA timers, draft reminders and
-    /// expiries, the weekly report), as their loops would on their next tick, then waits until the work they
+    /// Runs the timers that are due by the app's clock now (SLA timers, summary cards, draft
+    /// reminders and expiries, the weekly report), as their loops would on their next tick, then waits until the work they
     /// queued is done. After `clock.advance(…)`, this replaces waiting for the next tick.
     pub async fn fire_timers(&self) {
         let shared = &self.app.as_ref().expect("the app is running").shared;
@@ -354,6 +354,9 @@ impl TestApp {
             tipline::desk::sla::fire_due(shared)
                 .await
                 .expect("SLA timers");
+            tipline::desk::summary::fire_due(shared)
+                .await
+                .expect("summary cards");
         }
         tipline::intake::sweep(shared).await.expect("draft timers");
         let admin = &shared.settings.admin;
@@ -424,8 +427,10 @@ fn private_chat(id: i64) -> Value {
 
 impl Citizen<'_> {
     fn message(&self, fields: Value) -> Value {
+        // Dated now by the app's clock, as Telegram dates a message when it gets it.
         let mut msg = json!({"message_id": 1 + self.t.fake.calls().len() as i64,
-            "from": from(self.id, self.lang), "chat": private_chat(self.id), "date": 1_700_000_000});
+            "from": from(self.id, self.lang), "chat": private_chat(self.id),
+            "date": self.t.clock.now_ms() / 1000});
         for (k, v) in fields.as_object().unwrap() {
             msg[k] = v.clone();
         }

@@ -897,6 +897,9 @@ async fn a_burst_of_200_tips_under_telegram_429s_gets_every_card_exactly_once() 
         s.desk.enabled = true;
         s.desk.default_group = DEFAULT_GROUP;
         s.limits.messages_per_minute = 1000;
+        // Every card by itself: no summary card for 200 new citizens (tests/api/limits.rs).
+        s.limits.new_citizens_per_hour = 1000;
+        s.limits.new_citizens_per_commune_per_hour = 1000;
     })
     .await;
     for _ in 0..40 {

@@ -671,7 +671,8 @@ async fn every_payload_and_callback_matches_the_published_schemas() {
     let responses = validator(&sub_schema(&callback_schema, "response"));
     let errors = validator(&sub_schema(&callback_schema, "error"));
 
-    // Two tips in one commune (a hotspot), the second a near-duplicate with a typed place.
+    // Two tips of one citizen in one commune, the second a near-duplicate, then another
+    // citizen's there (a hotspot: two citizens), and a tip with a typed place.
     let first = report(
         &t,
         8101,
@@ -684,6 +685,7 @@ async fn every_payload_and_callback_matches_the_published_schemas() {
         "Co nguoi ban ma tuy o quan nuoc dau xom, toi nao cung co!",
     )
     .await;
+    report(&t, 8103, "Người lạ giao hàng cấm ở bến đò lúc nửa đêm").await;
     let mut c = t.citizen(8102);
     c.says("/report").await;
     c.presses("cat:fraud").await;
@@ -743,9 +745,9 @@ async fn every_payload_and_callback_matches_the_published_schemas() {
         assert_valid(&errors, &answer, &format!("the {status} answer"));
     }
 
-    // submitted ×3, hotspot, acknowledged, claimed, info_requested, noted, citizen_replied,
+    // submitted ×4, hotspot, acknowledged, claimed, info_requested, noted, citizen_replied,
     // closed ×2.
-    triage.wait_delivered(11).await;
+    triage.wait_delivered(12).await;
     let delivered = triage.delivered();
     let mut kinds: Vec<&str> = delivered
         .iter()
@@ -763,6 +765,7 @@ async fn every_payload_and_callback_matches_the_published_schemas() {
             "hotspot",
             "info_requested",
             "noted",
+            "submitted",
             "submitted",
             "submitted",
             "submitted"

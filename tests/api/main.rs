@@ -10,6 +10,7 @@ mod desk;
 mod desk_fallback;
 mod export;
 mod forward;
+mod limits;
 mod process;
 mod redis_down;
 mod report;

@@ -227,7 +227,7 @@ async fn the_third_tip_of_a_kind_in_one_commune_raises_one_hotspot_alert() {
         .unwrap();
     let text = alert.text();
     assert!(
-        text.contains("3 tin báo loại “Ma túy” tại Xã Thung Nai trong 24 giờ"),
+        text.contains("3 người dân báo loại “Ma túy” tại Xã Thung Nai trong 24 giờ qua (3 tin báo"),
         "{text}"
     );
     for code in &codes[..3] {

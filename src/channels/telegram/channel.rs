@@ -117,6 +117,7 @@ fn citizen(inb: parse::TgInbound) -> CitizenUpdate {
             _ => None,
         },
         input: Some(inb.input),
+        sent_ms: inb.sent_ms,
         press: inb.callback.map(|cb| Press {
             id: cb.id,
             message: cb.message_id.map(i64::from),

@@ -19,6 +19,9 @@ pub struct TgInbound {
     pub input: Input,
     /// Set for a button press: the query to answer and the message carrying the button.
     pub callback: Option<Callback>,
+    /// When the citizen sent the message (its `date`, in ms); `None` for a button press,
+    /// which Telegram does not date.
+    pub sent_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for TgInbound {
@@ -60,6 +63,7 @@ pub fn parse(update: &Update) -> Option<TgInbound> {
                     id: q.id.0.clone(),
                     message_id: q.message.as_ref().map(|m| m.id().0),
                 }),
+                sent_ms: None,
             })
         }
         _ => None,
@@ -259,6 +263,7 @@ fn message(msg: &Message) -> Option<TgInbound> {
         lang_code: from.language_code.clone(),
         input: input(msg, from.id.0),
         callback: None,
+        sent_ms: Some(msg.date.timestamp_millis()),
     })
 }
 

@@ -98,6 +98,8 @@ fn citizen(inb: ZaloInbound) -> CitizenUpdate {
         lang: None,
         input,
         press: None,
+        // Zalo's `date` (0 when missing: then the intake counts it when it is worked).
+        sent_ms: (inb.date_ms > 0).then_some(inb.date_ms),
     }
 }
 

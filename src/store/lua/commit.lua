@@ -1,8 +1,9 @@
 -- The one atomic write of a processed update (see commit.rs): the seen mark, the conversation,
 -- the draft timer, the route; on submit the tip, its index, its events, the citizen's lists and
--- the hotspot count; and a citizen's answer to an officer's question as an event of that tip.
+-- the hotspot count (distinct citizens, by alias); and a citizen's answer to an officer's
+-- question as an event of that tip.
 -- Returns -1 when the update has a mark already, 0 when the tip's code is taken, 1 when done.
--- KEYS: seen, convo, idle, route, tip, tips, events, my_tips, unreachable, answered_tip, recent, hotspot, hotspot_alerted
+-- KEYS: seen, convo, idle, route, tip, tips, events, my_tips, unreachable, answered_tip, recent, hotspot, hotspot_alerted, hotspot_citizens
 -- ARGV: replies_json, seen_ttl_secs, conversation_json, conversation_ttl_secs, alias, draft_due_ms, route_sealed, code, tip_json, received_ms, priority, answer_code, answer_text, answer_at_ms, recent_entry, recent_ttl_ms, hotspot_window_ms, hotspot_count, commune, category, hotspot_window_mins
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return -1
@@ -40,7 +41,11 @@ if code ~= '' then
     redis.call('ZADD', KEYS[12], now, code)
     redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now - window)
     redis.call('PEXPIRE', KEYS[12], window)
-    local n = redis.call('ZCARD', KEYS[12])
+    -- Citizens, not tips: fifty tips of one person are one citizen.
+    redis.call('ZADD', KEYS[14], now, ARGV[5])
+    redis.call('ZREMRANGEBYSCORE', KEYS[14], '-inf', now - window)
+    redis.call('PEXPIRE', KEYS[14], window)
+    local n = redis.call('ZCARD', KEYS[14])
     if n >= tonumber(ARGV[18]) and redis.call('SET', KEYS[13], code, 'NX', 'PX', window) then
       local codes = redis.call('ZRANGE', KEYS[12], 0, -1)
       local seq = redis.call('HINCRBY', KEYS[5], 'seq', 1)
