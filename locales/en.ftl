@@ -160,7 +160,6 @@ desk-relay-sent = 📨 The question was passed to the reporter (anonymously, wit
 desk-relay-closed = This tip is closed; the question was not passed on.
 desk-relay-failed = ⚠️ The question about tip { $code } could not be delivered: the reporter blocked the bot or cannot be reached.
 desk-citizen-replied-minimal = 💬 The reporter answered about tip { $code } (the text is not shown in the group: minimal cards).
-desk-relay-too-long = The question is too long (at most { $max } characters); not passed on.
 desk-citizen-replied =
     💬 The reporter answers about tip { $code }:
     { $text }

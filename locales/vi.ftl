@@ -160,7 +160,6 @@ desk-relay-sent = 📨 Đã chuyển câu hỏi tới người báo (ẩn danh, 
 desk-relay-closed = Tin báo này đã đóng; câu hỏi không được chuyển.
 desk-relay-failed = ⚠️ Không chuyển được câu hỏi về tin { $code }: người báo đã chặn bot hoặc không còn liên lạc được.
 desk-citizen-replied-minimal = 💬 Người báo đã trả lời về tin { $code } (nội dung không hiển thị trong nhóm theo cấu hình thẻ rút gọn).
-desk-relay-too-long = Câu hỏi quá dài (tối đa { $max } ký tự); chưa được chuyển.
 desk-citizen-replied =
     💬 Người báo trả lời về tin { $code }:
     { $text }

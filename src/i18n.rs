@@ -234,7 +234,6 @@ pub const REQUIRED: &[&str] = &[
     "button-answer-done",
     "desk-relay-sent",
     "desk-relay-closed",
-    "desk-relay-too-long",
     "desk-citizen-replied",
     "button-desk-escalate",
     "card-escalated",

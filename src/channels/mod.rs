@@ -22,6 +22,7 @@
 //!
 //! [`Input`]: crate::conversation::Input
 
+pub mod fit;
 pub mod menu;
 pub mod telegram;
 pub mod zalo;

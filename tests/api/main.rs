@@ -10,6 +10,7 @@ mod desk;
 mod export;
 mod forward;
 mod process;
+mod relay_limits;
 mod report;
 mod resilience;
 mod rules;
