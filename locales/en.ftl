@@ -176,6 +176,7 @@ desk-already-acked = Somebody acknowledged this tip already.
 desk-unknown-tip = This tip was not found.
 desk-stale-button = That button no longer works.
 desk-not-allowed = This group is not a configured duty group; refused.
+desk-commands-limited = ⏳ This group sent too many commands in one minute; the rest of this minute's commands go unanswered. Please try again in a minute.
 desk-not-officer = You are not on the list of duty officers; refused.
 
 ## Notices to the reporter

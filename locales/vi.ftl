@@ -176,6 +176,7 @@ desk-already-acked = Tin báo này đã có người tiếp nhận trước.
 desk-unknown-tip = Không tìm thấy tin báo này.
 desk-stale-button = Nút này không còn dùng được.
 desk-not-allowed = Nhóm này không phải nhóm trực được cấu hình; thao tác bị từ chối.
+desk-commands-limited = ⏳ Nhóm đã gửi quá nhiều lệnh trong một phút; các lệnh còn lại trong phút này sẽ không được trả lời. Vui lòng thử lại sau ít phút.
 desk-not-officer = Bạn không có trong danh sách cán bộ trực; thao tác bị từ chối.
 
 ## Thông báo cho người báo tin

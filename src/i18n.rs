@@ -207,6 +207,7 @@ pub const REQUIRED: &[&str] = &[
     "desk-unknown-tip",
     "desk-stale-button",
     "desk-not-allowed",
+    "desk-commands-limited",
     "desk-not-officer",
     "notify-acknowledged",
     "notify-closed",

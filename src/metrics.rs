@@ -26,6 +26,9 @@ pub struct Metrics {
     pub callbacks: Family<Vec<(String, String)>, Counter>,
     /// Replies the platform refused for good, by audience and reason ([`Metrics::refused`]).
     pub replies_refused: Family<Vec<(String, String)>, Counter>,
+    /// Group commands left unanswered because their group sent more than
+    /// `desk.commands_per_minute`.
+    pub commands_limited: Counter,
     backlog: Family<Vec<(String, String)>, Gauge>,
 }
 
@@ -47,6 +50,7 @@ impl Metrics {
             tips_submitted: Counter::default(),
             callbacks: Family::default(),
             replies_refused: Family::default(),
+            commands_limited: Counter::default(),
             backlog: Family::default(),
             registry: Registry::default(),
         };
@@ -84,6 +88,11 @@ impl Metrics {
             "replies_refused",
             "Replies the platform refused for good (blocked, kicked, no rights, chat gone); the update they answered is done",
             m.replies_refused.clone(),
+        );
+        registry.register(
+            "group_commands_limited",
+            "Group commands left unanswered because their group sent more than desk.commands_per_minute",
+            m.commands_limited.clone(),
         );
         registry.register(
             "queue_backlog",

@@ -9,6 +9,7 @@ mod availability;
 mod desk;
 mod export;
 mod forward;
+mod group_limits;
 mod process;
 mod relay_limits;
 mod report;
