@@ -29,7 +29,7 @@ pub mod zalo;
 
 mod registry;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod traits;
 
 pub use registry::{Registry, Setup};

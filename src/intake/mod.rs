@@ -22,6 +22,8 @@ mod admin;
 mod citizen;
 mod classify;
 mod converse;
+#[cfg(test)]
+mod hostile_tests;
 mod menu_choice;
 mod officers;
 mod status;
