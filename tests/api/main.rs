@@ -10,6 +10,7 @@ mod desk;
 mod export;
 mod forward;
 mod group_limits;
+mod hostile;
 mod process;
 mod relay_limits;
 mod report;
