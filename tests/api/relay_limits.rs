@@ -229,3 +229,93 @@ async fn the_fake_refuses_a_text_longer_than_telegram_takes_as_telegram_does() {
     assert_eq!(body["description"], "Bad Request: message is too long");
     assert_eq!(send("😀".repeat(2048)).await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn a_description_of_three_thousand_emoji_is_reviewed_receipted_and_carded() {
+    // 3000 characters is the description's limit (`limits.description_max_chars`); as emoji
+    // they are 6000 UTF-16 units, more than a Telegram message holds: the review shows the
+    // first 1500 characters, and the card shortens the description to fit.
+    let t = app().await;
+    let mut c = t.citizen(6_603);
+    c.says("/report").await;
+    c.presses("cat:drugs").await;
+    c.presses("com:thung-nai").await;
+    let description = "🚨".repeat(3_000);
+    c.says(&description).await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    let review = c.says("🕶 Ẩn danh").await;
+    assert!(review.iter().all(|m| units(m.text()) <= 4096));
+    assert!(
+        review
+            .last()
+            .unwrap()
+            .buttons()
+            .iter()
+            .any(|b| b == "rv:send")
+    );
+    let code = receipt_code(&c.presses("rv:send").await).expect("a receipt");
+    t.fake
+        .wait_until("the card", |calls| {
+            calls.iter().any(|c| {
+                c.method == "sendmessage"
+                    && c.chat_id() == Some(DUTY_GROUP)
+                    && c.text().contains(&code)
+            })
+        })
+        .await;
+    let card = t.fake.messages_to(DUTY_GROUP)[0].clone();
+    assert!(units(card.text()) <= 4096);
+    assert!(
+        card.text().contains("🚨🚨🚨…"),
+        "the description cut with an ellipsis"
+    );
+    assert!(t.fake.calls_of("sendmessage!failed").is_empty());
+}
+
+#[tokio::test]
+async fn a_long_text_to_a_zalo_citizen_goes_in_parts_of_at_most_2000_utf16_units() {
+    // Zalo documents 2000 characters and runs on Java, whose strings count UTF-16 units; the
+    // fake refuses more than 2000 units, so parts of 2000 emoji (4000 units) would fail.
+    let z = tipline_testkit::fake_zalo::FakeZalo::start().await;
+    let url = z.url();
+    let t = spawn_app_with(ReceiveMode::Polling, move |s| {
+        s.zalo.enabled = true;
+        s.zalo.api_url = url;
+        s.zalo.mode = ReceiveMode::Polling;
+        s.zalo.poll_timeout_secs = 1;
+    })
+    .await;
+    let text = long_text("Anh chị thấy người đó mấy lần 🤔🤔 vào giờ nào? ", 5_000);
+    let out = tipline::channels::Outgoing {
+        id: "notify-question".into(),
+        text: text.clone(),
+        keyboard: tipline::channels::OutKeyboard::Inline(vec![vec![(
+            "✅ Xong".into(),
+            "qa:done".into(),
+        )]]),
+    };
+    let route = tipline::privacy::Route {
+        channel: tipline::privacy::Channel::Zalo,
+        chat: "z-long".into(),
+    };
+    tipline::outbound::send(&t.app().shared, &route, &out)
+        .await
+        .expect("every part taken");
+    let parts = z.messages_to("z-long");
+    assert!(parts.len() >= 3, "{} parts", parts.len());
+    assert!(
+        parts.iter().all(|p| units(p) <= 2000),
+        "{:?}",
+        parts.iter().map(|p| units(p)).collect::<Vec<_>>()
+    );
+    let joined: String = parts.iter().map(|p| squeezed(p)).collect();
+    assert!(
+        joined.contains(&squeezed(&text)),
+        "the whole text, in order"
+    );
+    assert!(
+        parts.last().unwrap().contains("1. ✅ Xong"),
+        "the menu under the last part"
+    );
+}
