@@ -160,7 +160,6 @@ desk-relay-sent = 📨 The question was passed to the reporter (anonymously, wit
 desk-relay-closed = This tip is closed; the question was not passed on.
 desk-relay-failed = ⚠️ The question about tip { $code } could not be delivered: the reporter blocked the bot or cannot be reached.
 desk-citizen-replied-minimal = 💬 The reporter answered about tip { $code } (the text is not shown in the group: minimal cards).
-desk-relay-too-long = The question is too long (at most { $max } characters); not passed on.
 desk-citizen-replied =
     💬 The reporter answers about tip { $code }:
     { $text }
@@ -177,6 +176,7 @@ desk-already-acked = Somebody acknowledged this tip already.
 desk-unknown-tip = This tip was not found.
 desk-stale-button = That button no longer works.
 desk-not-allowed = This group is not a configured duty group; refused.
+desk-commands-limited = ⏳ This group sent too many commands in one minute; the rest of this minute's commands go unanswered. Please try again in a minute.
 desk-not-officer = You are not on the list of duty officers; refused.
 
 ## Notices to the reporter

@@ -160,7 +160,6 @@ desk-relay-sent = 📨 Đã chuyển câu hỏi tới người báo (ẩn danh, 
 desk-relay-closed = Tin báo này đã đóng; câu hỏi không được chuyển.
 desk-relay-failed = ⚠️ Không chuyển được câu hỏi về tin { $code }: người báo đã chặn bot hoặc không còn liên lạc được.
 desk-citizen-replied-minimal = 💬 Người báo đã trả lời về tin { $code } (nội dung không hiển thị trong nhóm theo cấu hình thẻ rút gọn).
-desk-relay-too-long = Câu hỏi quá dài (tối đa { $max } ký tự); chưa được chuyển.
 desk-citizen-replied =
     💬 Người báo trả lời về tin { $code }:
     { $text }
@@ -177,6 +176,7 @@ desk-already-acked = Tin báo này đã có người tiếp nhận trước.
 desk-unknown-tip = Không tìm thấy tin báo này.
 desk-stale-button = Nút này không còn dùng được.
 desk-not-allowed = Nhóm này không phải nhóm trực được cấu hình; thao tác bị từ chối.
+desk-commands-limited = ⏳ Nhóm đã gửi quá nhiều lệnh trong một phút; các lệnh còn lại trong phút này sẽ không được trả lời. Vui lòng thử lại sau ít phút.
 desk-not-officer = Bạn không có trong danh sách cán bộ trực; thao tác bị từ chối.
 
 ## Thông báo cho người báo tin

@@ -121,6 +121,8 @@ async fn send_files(shared: &Shared, chat: i64, report: &Report) -> anyhow::Resu
             .arg("to", to)
             .arg("count", report.summary.total),
     );
+    let caption = crate::channels::fit::truncate(&caption, crate::channels::fit::TELEGRAM_CAPTION)
+        .into_owned();
     for (bytes, ext) in [(&report.csv, "csv"), (&report.xlsx, "xlsx")] {
         let name = format!("tipline-{}.{ext}", report.range.label);
         with_retries(|| {

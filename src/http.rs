@@ -15,6 +15,8 @@
 //!   when the tip is not in a state the call applies to.
 //! - `GET /api/v1/evidence/<code>/<n>?exp=&sig=`: 403 for a wrong signature, 410 when expired;
 //!   otherwise the file, streamed from the platform as it is read (nothing is stored here).
+//! - Any other path: 404 with a JSON `error`. A body over 1 MiB: 413. Property tests
+//!   (`tests/api/hostile.rs`) send every route generated garbage.
 
 use std::sync::Arc;
 
@@ -88,6 +90,7 @@ pub fn router(shared: Arc<Shared>, outage: Arc<Outage>, api_token: Option<String
         );
     }
     router
+        .fallback(|| async { err(StatusCode::NOT_FOUND, "no such route") })
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .with_state(state)
 }

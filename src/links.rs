@@ -49,7 +49,8 @@ pub fn verify_header(
         }
     }
     let Some(t) = t else { return false };
-    if (now_unix - t).abs() > tolerance_secs {
+    // `abs_diff`: a hostile `t` (i64::MIN) must not overflow a subtraction.
+    if now_unix.abs_diff(t) > tolerance_secs.unsigned_abs() {
         return false;
     }
     let want = hmac(secret, &[t.to_string().as_bytes(), b".", body]);
@@ -150,6 +151,8 @@ mod tests {
             "too old"
         );
         assert!(!verify_header(secret, "v1=00", body, 1_800_000_000, 300));
+        let hostile = "t=-9223372036854775808,v1=00";
+        assert!(!verify_header(secret, hostile, body, 1_800_000_000, 300));
         // Known answer, the same as `printf '%s' "1800000000.$BODY" | openssl dgst -sha256 -hmac "$SECRET"`.
         assert_eq!(
             h,
@@ -188,5 +191,40 @@ mod tests {
             other.check("TB-7K3Q-X9MD", 2, 1000, sig, 999),
             Err(LinkError::BadSignature)
         );
+    }
+
+    proptest::proptest! {
+        /// Headers from anyone: never valid without the secret, never a panic (a `t` of
+        /// i64::MIN used to overflow the age check).
+        #[test]
+        fn no_made_up_signature_header_verifies_or_panics(
+            header in "(t=-?[0-9]{0,20},?|v1=[0-9a-f]{0,70},?|[ -~]{0,20}){0,4}",
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            now in proptest::num::i64::ANY,
+            tolerance in proptest::num::i64::ANY,
+        ) {
+            let secret = b"0123456789abcdef0123456789abcdef";
+            proptest::prop_assert!(!verify_header(secret, &header, &body, now, tolerance));
+        }
+
+        #[test]
+        fn no_made_up_link_verifies_or_panics(
+            code in "\\PC{0,20}",
+            index in proptest::num::usize::ANY,
+            exp in proptest::num::i64::ANY,
+            sig in "[0-9a-fA-F]{0,70}|\\PC{0,80}",
+            now in proptest::num::i64::ANY,
+        ) {
+            let s = LinkSigner::new(b"an alias key of at least 32 chars!!");
+            proptest::prop_assert_eq!(
+                s.check(&code, index, exp, &sig, now),
+                Err(LinkError::BadSignature)
+            );
+            // The genuine signature of the same link passes exactly when it has not expired.
+            let path = s.path(&code, index, exp);
+            let genuine = path.rsplit("sig=").next().unwrap_or_default();
+            let want = if now >= exp { Err(LinkError::Expired) } else { Ok(()) };
+            proptest::prop_assert_eq!(s.check(&code, index, exp, genuine, now), want);
+        }
     }
 }

@@ -39,6 +39,9 @@ pub struct Metrics {
     pub tips_summarised: Counter,
     /// Summary cards posted.
     pub summaries_posted: Counter,
+    /// Group commands left unanswered because their group sent more than
+    /// `desk.commands_per_minute`.
+    pub commands_limited: Counter,
     backlog: Family<Vec<(String, String)>, Gauge>,
     /// Cards their duty group refused for good, by reason and where they went instead.
     pub desk_fallbacks: Family<Vec<(String, String)>, Counter>,
@@ -70,6 +73,7 @@ impl Metrics {
             flood_dropped: Counter::default(),
             tips_summarised: Counter::default(),
             summaries_posted: Counter::default(),
+            commands_limited: Counter::default(),
             backlog: Family::default(),
             desk_fallbacks: Family::default(),
             desk_off_duty: Gauge::default(),
@@ -141,6 +145,11 @@ impl Metrics {
             "summaries_posted",
             "Summary cards posted in duty groups",
             m.summaries_posted.clone(),
+        );
+        registry.register(
+            "group_commands_limited",
+            "Group commands left unanswered because their group sent more than desk.commands_per_minute",
+            m.commands_limited.clone(),
         );
         registry.register(
             "queue_backlog",

@@ -15,8 +15,8 @@
 //! citizen: Có người …   → None (free text, as typed)
 //! ```
 //!
-//! Also [`split`]: Zalo takes at most 2000 characters a message, so longer texts go in parts cut
-//! at the most natural boundary that fits.
+//! Zalo takes at most 2000 characters a message: longer texts go in parts
+//! ([`super::fit::split`]).
 
 use crate::buttons::ButtonData;
 use crate::channels::{OutKeyboard, Outgoing};
@@ -134,95 +134,4 @@ pub fn resolve(options: &[MenuOption], reply: &str) -> Option<String> {
             .filter(|&i| keys[i].starts_with(&typed))
             .collect(),
     )
-}
-
-/// Where a long text may be cut, best first.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Boundary {
-    Paragraph,
-    Line,
-    Sentence,
-    Word,
-}
-
-/// `text` in parts of at most `max_chars` characters (not bytes), for a platform with a length
-/// limit. A text that fits is one part as it is; a longer one is trimmed and cut at the last
-/// paragraph break that fits, else the last line break, else after the last sentence (`. ` `! `
-/// `? ` `… `), else the last space; only a single word longer than `max_chars` is cut inside.
-/// The whitespace at a cut is dropped, so no part is empty or starts or ends with it; a text
-/// of whitespace only gives no parts.
-pub fn split(text: &str, max_chars: usize) -> Vec<String> {
-    pieces(text, max_chars)
-        .into_iter()
-        .map(|(part, _)| part.to_owned())
-        .collect()
-}
-
-/// The parts of [`split`], each with the whitespace it was cut at (empty after the last part and
-/// after a cut inside a word): joining them gives back the text (trimmed, when it was cut).
-pub(super) fn pieces(text: &str, max_chars: usize) -> Vec<(&str, &str)> {
-    let max = max_chars.max(1);
-    if text.trim().is_empty() {
-        return Vec::new();
-    }
-    if text.chars().count() <= max {
-        return vec![(text, "")];
-    }
-    let mut out = Vec::new();
-    let mut rest = text.trim();
-    loop {
-        // `limit`: byte offset just past the first `max` characters, if the rest is longer.
-        let Some((limit, _)) = rest.char_indices().nth(max) else {
-            out.push((rest, ""));
-            return out;
-        };
-        match best_cut(rest, limit) {
-            Some((start, end)) => {
-                out.push((&rest[..start], &rest[start..end]));
-                rest = &rest[end..];
-            }
-            None => {
-                out.push((&rest[..limit], ""));
-                rest = &rest[limit..];
-            }
-        }
-    }
-}
-
-/// The whitespace run `[start, end)` to cut `rest` at: of the runs starting after the first
-/// character and at most at `limit`, the last one of the best kind. `rest` has no leading or
-/// trailing whitespace.
-fn best_cut(rest: &str, limit: usize) -> Option<(usize, usize)> {
-    let mut best: Option<(Boundary, usize, usize)> = None;
-    let mut chars = rest.char_indices().peekable();
-    let mut prev: Option<char> = None;
-    while let Some((start, c)) = chars.next() {
-        if start > limit {
-            break;
-        }
-        if !c.is_whitespace() {
-            prev = Some(c);
-            continue;
-        }
-        let mut end = start + c.len_utf8();
-        let mut newlines = usize::from(c == '\n');
-        while let Some(&(i, w)) = chars.peek() {
-            if !w.is_whitespace() {
-                break;
-            }
-            newlines += usize::from(w == '\n');
-            end = i + w.len_utf8();
-            chars.next();
-        }
-        let kind = match newlines {
-            0 if matches!(prev, Some('.' | '!' | '?' | '…')) => Boundary::Sentence,
-            0 => Boundary::Word,
-            1 => Boundary::Line,
-            _ => Boundary::Paragraph,
-        };
-        if start > 0 && best.is_none_or(|(b, _, _)| kind <= b) {
-            best = Some((kind, start, end));
-        }
-    }
-    best.map(|(_, start, end)| (start, end))
 }

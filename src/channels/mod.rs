@@ -8,7 +8,8 @@
 //! [`Registry`] for the channel of a [`Channel`](crate::privacy::Channel) or an inbox entry and goes through the trait.
 //!
 //! A reply is rendered once, in the citizen's language, into the channel-neutral [`Outgoing`];
-//! each channel draws it with its platform's widgets.
+//! each channel draws it with its platform's widgets. A text longer than the platform takes is sent in parts
+//! ([`fit::split`]), counted in UTF-16 units as the platforms count.
 //!
 //! Two channels today: [`telegram`] (buttons, pins, contact cards, hosted files) and [`zalo`]
 //! (the Zalo Bot Platform: text with numbered menus ([`menu`]), links to images and voice
@@ -22,13 +23,14 @@
 //!
 //! [`Input`]: crate::conversation::Input
 
+pub mod fit;
 pub mod menu;
 pub mod telegram;
 pub mod zalo;
 
 mod registry;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod traits;
 
 pub use registry::{Registry, Setup};

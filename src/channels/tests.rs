@@ -26,7 +26,7 @@ fn root() -> &'static Path {
 
 /// The shipped configuration with both channels' switches and modes as given; tokens (and
 /// webhook secrets) for both.
-fn registry(telegram: bool, zalo: bool, mode: ReceiveMode) -> Registry {
+pub(crate) fn registry(telegram: bool, zalo: bool, mode: ReceiveMode) -> Registry {
     let mut settings = Settings::load_with(
         &root().join("config/tipline.toml"),
         Env::prefixed("TIPLINE_TEST_NOTHING__"),

@@ -49,8 +49,8 @@ pub struct Capabilities {
     pub files: Files,
     /// Kinds of files a citizen can send.
     pub file_kinds: &'static [EvidenceKind],
-    /// Longest text in one message, in characters; the channel sends a longer one in parts
-    /// or the platform refuses it.
+    /// Longest text in one message, in UTF-16 code units ([`super::fit::len`]); the channel
+    /// sends a longer one in parts ([`super::fit::split`]).
     pub max_text_chars: usize,
     /// Updates carry the language of the citizen's app, which then picks the reply language;
     /// otherwise the conversation's stored language does.

@@ -41,6 +41,10 @@ pub struct DeskSettings {
     /// one refusal an hour at most).
     #[serde(default = "yes")]
     pub leave_unknown_groups: bool,
+    /// Commands a duty or supervisor group gets answered in one minute; above it the group is
+    /// told once to slow down and the rest of the minute's commands go unanswered.
+    #[serde(default = "commands_per_minute")]
+    pub commands_per_minute: u32,
     /// Minutes a tip may wait for an acknowledgement, by priority.
     pub sla: SlaSettings,
 }
@@ -138,6 +142,12 @@ impl DeskSettings {
                 "must be a group id (negative, e.g. -1001234567890) when the desk is enabled",
             ));
         }
+        if !(1..=600).contains(&self.commands_per_minute) {
+            p.push(Problem::new(
+                "desk.commands_per_minute",
+                "must be between 1 and 600",
+            ));
+        }
         if self.supervisor_group > 0 {
             p.push(Problem::new(
                 "desk.supervisor_group",
@@ -225,4 +235,10 @@ impl DeskSettings {
 
 fn yes() -> bool {
     true
+}
+
+/// A duty group busy with real work sends a few commands a minute; 30 is never reached but
+/// by a script.
+fn commands_per_minute() -> u32 {
+    30
 }

@@ -502,6 +502,14 @@ mod tests {
     }
 
     #[test]
+    fn desk_commands_per_minute_is_checked() {
+        assert_eq!(load_text(&shipped()).unwrap().desk.commands_per_minute, 30);
+        let text = shipped().replace("commands_per_minute = 30", "commands_per_minute = 0");
+        let err = load_text(&text).unwrap_err();
+        assert_eq!(err.0[0].key, "desk.commands_per_minute", "{err}");
+    }
+
+    #[test]
     fn forwarding_settings_are_checked() {
         let text = shipped()
             .replace(

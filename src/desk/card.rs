@@ -2,12 +2,13 @@
 //! and the alias-free facts of the tip, never who sent it; a minimal card (config) shows only
 //! code, category, commune and priority.
 
+use crate::channels::fit;
 use crate::config::{Priority, Settings};
 use crate::conversation::{Place, place_summary};
 use crate::i18n::{Lang, Msg, Texts};
 use crate::store::Tip;
 
-/// Characters of the description a card shows (a Telegram message holds 4096).
+/// Length of the description a card shows, in UTF-16 units (a Telegram message holds 4096).
 const CARD_DESCRIPTION_CHARS: usize = 3000;
 
 fn marker(p: Priority) -> &'static str {
@@ -100,14 +101,7 @@ pub fn render(
             "card-contact-anonymous"
         },
     );
-    let mut description: String = tip
-        .description
-        .chars()
-        .take(CARD_DESCRIPTION_CHARS)
-        .collect();
-    if tip.description.chars().count() > CARD_DESCRIPTION_CHARS {
-        description.push('…');
-    }
+    let description = fit::truncate(&tip.description, CARD_DESCRIPTION_CHARS);
     let mut text = texts.render(
         lang,
         &Msg::new("card")
@@ -119,7 +113,7 @@ pub fn render(
             .arg("time", local_time)
             .arg("evidence", tip.evidence.len())
             .arg("contact", contact)
-            .arg("description", description),
+            .arg("description", description.as_ref()),
     );
     if tip.emergency {
         text.push('\n');
@@ -139,13 +133,15 @@ pub fn render(
 /// The card text with lines for what officers did: acknowledged, claimed, closed.
 pub fn render_with_state(tip: &Tip, shared: &crate::shared::Shared, lang: Lang) -> String {
     let texts = &shared.texts;
-    let mut text = render(
+    let card = render(
         tip,
         &shared.settings,
         texts,
         lang,
         &shared.local_time(tip.received_ms),
     );
+    // The lines of what officers did, under the card.
+    let mut text = String::new();
     let minutes = |at: i64| ((at - tip.received_ms).max(0) / 60_000).to_string();
     let mut line = |id: &str, by: &Option<String>, at: i64, extra: Option<String>| {
         let mut msg = Msg::new(id)
@@ -182,7 +178,10 @@ pub fn render_with_state(tip: &Tip, shared: &crate::shared::Shared, lang: Lang) 
         });
         line("card-closed", &tip.closed_by, at, disposition);
     }
-    text
+    // One Telegram message (a card is edited later, so it is never split): what does not fit
+    // is cut from the card's end, the officers' lines stay.
+    let room = fit::TELEGRAM_TEXT.saturating_sub(fit::len(&text));
+    format!("{}{text}", fit::truncate(&card, room))
 }
 
 /// The outline of a tip: code, category, commune, priority and time, no content. It is what

@@ -2,7 +2,8 @@
 //! group's open tips oldest first, `/tip <code>` posts a tip's card again (and later edits go to
 //! the new one; a tip that has no card yet gets one), `/stats` counts today's and this week's tips. Only configured duty groups get
 //! an answer with content; elsewhere the bot says it is not a duty group, at most once an hour
-//! per chat (a stranger's group flooding commands gets one answer).
+//! per chat (a stranger's group flooding commands gets one answer). A duty group gets at most
+//! `desk.commands_per_minute` answers a minute, then one notice.
 
 use chrono::{Datelike, Duration as Days, FixedOffset, TimeZone};
 use teloxide::prelude::*;
@@ -42,6 +43,9 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
         tracing::debug!(command = %cmd.name, "group command outside a duty group; refused before");
         return Ok(());
     }
+    if configured && !within_rate(shared, cmd.chat_id, lang).await? {
+        return Ok(());
+    }
     let text = if !is_duty {
         tracing::warn!(command = %cmd.name, "group command outside a duty group; refused");
         shared.texts.get(lang, "desk-not-allowed")
@@ -53,6 +57,29 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
         }
     };
     say(shared, cmd.chat_id, text).await
+}
+
+/// Whether a duty group's command is answered: at most `desk.commands_per_minute` a minute
+/// (by the app clock); the first one over is answered with a notice, the rest of the minute
+/// with silence, so that a script in a duty group cannot keep the intake busy.
+async fn within_rate(shared: &Shared, chat: i64, lang: Lang) -> anyhow::Result<bool> {
+    let minute = shared.clock.now_ms().div_euclid(60_000);
+    let count = shared.store.command_count(chat, minute).await?;
+    let max = u64::from(shared.settings.desk.commands_per_minute);
+    if count <= max {
+        return Ok(true);
+    }
+    shared.metrics.commands_limited.inc();
+    if count == max + 1 {
+        tracing::warn!("a duty group sent too many commands this minute; told once");
+        say(
+            shared,
+            chat,
+            shared.texts.get(lang, "desk-commands-limited"),
+        )
+        .await?;
+    }
+    Ok(false)
 }
 
 /// The bot was added to group `chat`: unless it is a configured duty or supervisor group, the

@@ -28,8 +28,8 @@ use anyhow::Context;
 use teloxide::prelude::*;
 use teloxide::types::{ChatId, MessageId, ReplyParameters};
 
-use crate::channels::SendError;
 use crate::channels::telegram::send::with_retries;
+use crate::channels::{SendError, fit};
 use crate::codes::ReceiptCode;
 use crate::consumer::Handler;
 use crate::events::TipEvent;
@@ -86,7 +86,7 @@ impl Desk {
             .arg("codes", codes.join(", "));
         summary::under_card_or_in_group(sh, tip, &msg).await?;
         if sh.settings.desk.supervisor_group != 0 {
-            let text = sh.texts.render(lang, &msg);
+            let text = fit::truncate(&sh.texts.render(lang, &msg), fit::TELEGRAM_TEXT).into_owned();
             let bot = sh.telegram()?;
             to_group(sh, sh.settings.desk.supervisor_group, |chat| {
                 bot.send_message(ChatId(chat), text.clone()).send()
@@ -378,6 +378,7 @@ pub async fn post_to_supervisors(
     let mut text = shared.texts.render(lang, header);
     text.push('\n');
     text.push_str(&card::render_with_state(tip, shared, lang));
+    let text = fit::truncate(&text, fit::TELEGRAM_TEXT).into_owned();
     let bot = shared.telegram()?;
     let sent = to_group(shared, shared.settings.desk.supervisor_group, |chat| {
         bot.send_message(ChatId(chat), text.clone()).send()

@@ -9,16 +9,13 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatId, MessageId, ReplyParameters};
 
 use crate::channels::telegram::parse::OfficerReply;
-use crate::channels::telegram::send::with_retries;
+use crate::channels::telegram::send::{self, with_retries};
 use crate::codes::ReceiptCode;
 use crate::events::{Head, TipEvent};
 use crate::i18n::{Lang, Msg};
 use crate::privacy::Channel;
 use crate::shared::Shared;
 use crate::store::{Tip, TipStatus};
-
-/// Longest question relayed, in characters.
-const QUESTION_MAX: usize = 1000;
 
 /// Handles an officer's reply to a bot message in a group.
 pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::Result<()> {
@@ -41,9 +38,8 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
     let lang = Lang::parse(&desk.lang).unwrap_or_default();
     let answer_id = if tip.status == TipStatus::Closed {
         "desk-relay-closed"
-    } else if reply.text.chars().count() > QUESTION_MAX {
-        "desk-relay-too-long"
     } else {
+        // Any length: the notifier sends a long question in parts the citizen's platform takes.
         let actor = shared
             .vault
             .officer_actor(Channel::Telegram, &reply.user_id.to_string());
@@ -69,9 +65,7 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
         .await?;
         "desk-relay-sent"
     };
-    let text = shared
-        .texts
-        .render(lang, &Msg::new(answer_id).arg("max", QUESTION_MAX));
+    let text = shared.texts.render(lang, &Msg::new(answer_id));
     let bot = shared.telegram()?;
     with_retries(|| {
         bot.send_message(ChatId(reply.chat_id), text.clone())
@@ -98,8 +92,8 @@ pub async fn post_answer(shared: &Shared, tip: &Tip, text: &str) -> anyhow::Resu
     .await
 }
 
-/// Posts `msg` (in the desk's language) as a reply to the tip's card, and remembers the new
-/// message as the tip's so officers can reply to it too.
+/// Posts `msg` (in the desk's language) as a reply to the tip's card, in parts when it is longer
+/// than a message, and remembers each new message as the tip's so officers can reply to it too.
 pub async fn post_under_card(shared: &Shared, tip: &Tip, msg: &Msg) -> anyhow::Result<()> {
     let Some((chat, card, _)) = shared.store.card(tip.code.as_str()).await? else {
         return Ok(());
@@ -107,15 +101,19 @@ pub async fn post_under_card(shared: &Shared, tip: &Tip, msg: &Msg) -> anyhow::R
     let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
     let body = shared.texts.render(lang, msg);
     let bot = shared.telegram()?;
-    let sent = with_retries(|| {
-        bot.send_message(ChatId(chat), body.clone())
-            .reply_parameters(ReplyParameters::new(MessageId(card)))
-            .send()
-    })
-    .await?;
-    shared
-        .store
-        .card_message_set(chat, sent.id.0, tip.code.as_str())
+    // A long answer goes in several messages, each under the card and each one officers can
+    // reply to.
+    for part in send::parts(&body) {
+        let sent = with_retries(|| {
+            bot.send_message(ChatId(chat), part.clone())
+                .reply_parameters(ReplyParameters::new(MessageId(card)))
+                .send()
+        })
         .await?;
+        shared
+            .store
+            .card_message_set(chat, sent.id.0, tip.code.as_str())
+            .await?;
+    }
     Ok(())
 }

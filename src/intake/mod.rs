@@ -24,6 +24,8 @@ mod citizen;
 mod classify;
 mod converse;
 mod flood;
+#[cfg(test)]
+mod hostile_tests;
 mod menu_choice;
 mod officers;
 mod status;

@@ -32,6 +32,10 @@ impl Keys {
     pub fn refused(&self, chat: i64) -> String {
         format!("{}:refused:{chat}", self.ns)
     }
+    /// Commands chat `chat` sent in minute `minute` (unix minutes), for 2 minutes (issue 13).
+    pub fn commands(&self, chat: i64, minute: i64) -> String {
+        format!("{}:commands:{chat}:{minute}", self.ns)
+    }
     /// The id a migrated group has now.
     pub fn migrated(&self, old: i64) -> String {
         format!("{}:migrated:{old}", self.ns)
@@ -148,6 +152,22 @@ impl Store {
             .query_async(&mut self.conn())
             .await?;
         Ok(old.unwrap_or(id))
+    }
+
+    /// Counts a command of group `chat` in minute `minute` (unix minutes) and returns how many
+    /// it has sent in that minute, this one included. The count lasts two minutes.
+    pub async fn command_count(&self, chat: i64, minute: i64) -> redis::RedisResult<u64> {
+        let key = self.keys.commands(chat, minute);
+        let (count,): (u64,) = redis::pipe()
+            .atomic()
+            .incr(&key, 1)
+            .ignore()
+            .expire(&key, 120)
+            .ignore()
+            .get(&key)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(count)
     }
 
     /// Whether chat `chat`, which is not a duty group, is due the refusal: at most once per

@@ -1,7 +1,9 @@
 //! A fake Telegram Bot API over loopback HTTP, with the real JSON shapes: long-polling
 //! `getUpdates` with real offset semantics (an update is confirmed by a later call with a higher
 //! offset), the sending methods tipline uses, `getFile` and file download, and injectable
-//! faults (429 with `retry_after`, 403 "bot was blocked", 502).
+//! faults (429 with `retry_after`, 403 "bot was blocked", 502). Telegram's length limits are
+//! enforced as Telegram enforces them: 4096 UTF-16 units of text, 1024 of caption, 200 of a
+//! press's answer, refused with a 400 "message is too long".
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -18,6 +20,12 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 pub const BOT_ID: i64 = 999;
+/// Longest message text Telegram takes, in UTF-16 code units.
+pub const TEXT_MAX: usize = 4096;
+/// Longest caption Telegram takes, in UTF-16 code units.
+pub const CAPTION_MAX: usize = 1024;
+/// Longest answer to a button press Telegram takes, in UTF-16 code units.
+pub const CALLBACK_ANSWER_MAX: usize = 200;
 
 /// A recorded call.
 #[derive(Debug, Clone)]
@@ -424,6 +432,29 @@ fn multipart_fields(content_type: &str, body: &[u8]) -> Value {
     Value::Object(fields)
 }
 
+/// Telegram's length limits, counted as Telegram counts (UTF-16 code units, surrounding
+/// whitespace stripped), answered with Telegram's own errors.
+fn over_limit(method: &str, body: &Value) -> Option<&'static str> {
+    let units = |key: &str| {
+        body.get(key)
+            .and_then(Value::as_str)
+            .map(|t| t.trim().encode_utf16().count())
+    };
+    match method {
+        "sendmessage" | "editmessagetext" => match units("text") {
+            Some(0) | None => Some("Bad Request: message text is empty"),
+            Some(n) if n > TEXT_MAX => Some("Bad Request: message is too long"),
+            _ => None,
+        },
+        "sendphoto" | "senddocument" | "editmessagecaption" => (units("caption").unwrap_or(0)
+            > CAPTION_MAX)
+            .then_some("Bad Request: message caption is too long"),
+        "answercallbackquery" => (units("text").unwrap_or(0) > CALLBACK_ANSWER_MAX)
+            .then_some("Bad Request: MESSAGE_TOO_LONG"),
+        _ => None,
+    }
+}
+
 async fn api(
     State(fake): State<FakeTelegram>,
     Path((token, method)): Path<(String, String)>,
@@ -458,6 +489,14 @@ async fn api(
     if let Some(Some(f)) = injected {
         fake.record(&format!("{method}!failed"), body, None);
         return fault(f);
+    }
+    if let Some(description) = over_limit(&method, &body) {
+        fake.record(&format!("{method}!failed"), body, None);
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"ok": false, "error_code": 400, "description": description})),
+        )
+            .into_response();
     }
     match method.as_str() {
         "getme" => ok(json!({"id": BOT_ID, "is_bot": true, "first_name": "TipBot",

@@ -3,7 +3,7 @@
 //! `{ok, result}` or `{ok: false, error_code, description}`; `getUpdates` long-polls a queue and
 //! hands out ONE update per call, wrapped as `{ok, result: {event_name, message}}`, with no
 //! offset (an update is gone once delivered) and a 408 when the poll ends empty; it fails while
-//! a webhook is set, as on Zalo. Texts and captions over 2000 characters are refused.
+//! a webhook is set, as on Zalo. Texts and captions over 2000 characters (UTF-16 units) are refused.
 //! Faults can be injected per method (and chat): quota 429, 403 blocked, 403 "Internal server
 //! error", 502, 401, 400, or an error inside an HTTP 200.
 //!
@@ -418,12 +418,14 @@ fn fault(f: Fault) -> Response {
     }
 }
 
-/// A text field of 1–2000 characters, or why not.
+/// A text field of 1–2000 characters, or why not. Counted in UTF-16 code units, as Zalo's
+/// Java servers count a string's length (an emoji outside the BMP counts two): the strictest
+/// reading of Zalo's documented limit.
 fn check_text(body: &Value, field: &str, required: bool) -> Result<(), String> {
     match body.get(field) {
         None | Some(Value::Null) if !required => Ok(()),
         Some(Value::String(s)) => {
-            let n = s.chars().count();
+            let n = s.encode_utf16().count();
             if (1..=MAX_CHARS).contains(&n) {
                 Ok(())
             } else {

@@ -29,8 +29,8 @@ use crate::store::{InboxKind, Store};
 /// Header in which Telegram echoes the `secret_token` given to `setWebhook`.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
-/// Longest text Telegram takes in one message, in characters.
-pub const MAX_TEXT_CHARS: usize = 4096;
+/// Longest text Telegram takes in one message, in UTF-16 code units ([`crate::channels::fit`]).
+pub const MAX_TEXT_CHARS: usize = crate::channels::fit::TELEGRAM_TEXT;
 
 /// What Telegram can show.
 pub const CAPABILITIES: Capabilities = Capabilities {

@@ -11,7 +11,7 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 
-use crate::channels::{OutKeyboard, Outgoing, SendError};
+use crate::channels::{OutKeyboard, Outgoing, SendError, fit};
 
 /// Attempts per message before a transient failure is given back to the caller.
 const ATTEMPTS: u32 = 4;
@@ -122,16 +122,35 @@ where
     }
 }
 
-/// Sends one message to `chat`.
+/// `text` in parts that each fit one Telegram message ([`fit::split`]); a text of whitespace
+/// only stays one part (Telegram refuses it as it would anyway).
+pub fn parts(text: &str) -> Vec<String> {
+    let parts = fit::split(text, fit::TELEGRAM_TEXT);
+    if parts.is_empty() {
+        vec![text.to_owned()]
+    } else {
+        parts
+    }
+}
+
+/// Sends one message to `chat`: a text longer than Telegram takes goes in several, in order,
+/// the buttons under the last one.
 pub async fn send(bot: &Bot, chat: i64, out: &Outgoing) -> Result<(), SendError> {
-    with_retries(|| {
-        let mut req = bot.send_message(ChatId(chat), out.text.clone());
-        if let Some(m) = markup(&out.keyboard) {
-            req = req.reply_markup(m);
-        }
-        async move { req.await.map(|_| ()) }
-    })
-    .await
+    let parts = parts(&out.text);
+    let last = parts.len() - 1;
+    for (i, part) in parts.into_iter().enumerate() {
+        with_retries(|| {
+            let mut req = bot.send_message(ChatId(chat), part.clone());
+            if i == last
+                && let Some(m) = markup(&out.keyboard)
+            {
+                req = req.reply_markup(m);
+            }
+            async move { req.await.map(|_| ()) }
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 /// Stops the button's spinner. Best effort: an old query cannot be answered, which is fine.
@@ -148,7 +167,7 @@ pub async fn answer_callback(bot: &Bot, id: &str) {
 pub async fn answer_callback_text(bot: &Bot, id: &str, text: &str) {
     let res = bot
         .answer_callback_query(teloxide::types::CallbackQueryId(id.to_owned()))
-        .text(text.to_owned())
+        .text(fit::truncate(text, fit::TELEGRAM_CALLBACK_ANSWER))
         // A longer notice stays until dismissed instead of flashing at the top.
         .show_alert(text.chars().count() > 80)
         .await;

@@ -13,9 +13,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::MAX_TEXT_CHARS;
-use super::menu::split;
 use super::parse::id_string;
 use crate::channels::SendError;
+use crate::channels::fit::split;
 
 /// The Zalo Bot Platform's API (`zalo.api_url` by default).
 pub const DEFAULT_BASE: &str = crate::config::ZALO_BOT_API;

@@ -20,7 +20,9 @@ pub use channel::{CAPABILITIES, ZaloChannel};
 /// Header in which Zalo echoes the `secret_token` given to `setWebhook`.
 pub const SECRET_HEADER: &str = "x-bot-api-secret-token";
 
-/// Longest text or caption Zalo takes in one message, in characters.
+/// Longest text or caption Zalo takes in one message: 2000 characters, counted here in UTF-16
+/// code units (as Java, Zalo's server side, counts), which is never fewer than characters, so
+/// a part that fits here fits whichever way Zalo counts ([`crate::channels::fit`]).
 pub const MAX_TEXT_CHARS: usize = 2000;
 
 /// Whether a webhook call's secret header matches `expected`. The header is trimmed (some

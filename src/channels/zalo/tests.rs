@@ -4,9 +4,10 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::client::ZaloClient;
-use super::menu::{MenuOption, options, pieces, render_text, resolve, split};
+use super::menu::{MenuOption, options, render_text, resolve};
 use super::parse::{ParseError, ZaloKind, parse, parse_value, to_input};
 use super::verify_secret;
+use crate::channels::fit::{pieces, split};
 use crate::channels::{OutKeyboard, Outgoing, SendError};
 use crate::conversation::{Command, Evidence, EvidenceKind, Input};
 
