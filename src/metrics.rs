@@ -27,6 +27,9 @@ pub struct Metrics {
     /// Replies the platform refused for good, by audience and reason ([`Metrics::refused`]).
     pub replies_refused: Family<Vec<(String, String)>, Counter>,
     backlog: Family<Vec<(String, String)>, Gauge>,
+    /// Inbox entries moved to `dlq:intake`, by audience and reason
+    /// ([`Metrics::inbox_dead_lettered`]).
+    pub inbox_dead: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for Metrics {
@@ -48,6 +51,7 @@ impl Metrics {
             callbacks: Family::default(),
             replies_refused: Family::default(),
             backlog: Family::default(),
+            inbox_dead: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -90,12 +94,28 @@ impl Metrics {
             "Events or updates a consumer group has not finished (state=lag: not read yet; state=pending: read, not acknowledged)",
             m.backlog.clone(),
         );
+        registry.register(
+            "inbox_dead_lettered",
+            "Inbox entries moved to dlq:intake (reason=budget: kept failing past the retry budget; reason=unreadable: cannot be read)",
+            m.inbox_dead.clone(),
+        );
         Self { registry, ..m }
     }
 
     /// Counts a reply to `audience` (`group`, `admin`) that the platform refused for good.
     pub fn refused(&self, audience: &str, reason: &str) {
         self.replies_refused
+            .get_or_create(&vec![
+                ("audience".to_owned(), audience.to_owned()),
+                ("reason".to_owned(), reason.to_owned()),
+            ])
+            .inc();
+    }
+
+    /// Counts an inbox entry for `audience` moved to `dlq:intake` for `reason` (`budget`,
+    /// `unreadable`).
+    pub fn inbox_dead_lettered(&self, audience: &str, reason: &str) {
+        self.inbox_dead
             .get_or_create(&vec![
                 ("audience".to_owned(), audience.to_owned()),
                 ("reason".to_owned(), reason.to_owned()),

@@ -7,8 +7,9 @@
 //! alias key, so that the platform's user id is replaced by the alias before anything else
 //! sees it.
 //!
-//! An entry that cannot be read is [`Inbound::Unreadable`]: logged and dropped by the worker,
-//! never retried, since reading it again gives the same answer.
+//! An entry that cannot be read is [`Inbound::Unreadable`]: moved to the inbox's dead letters
+//! by the worker at once, never retried, since reading it again gives the same answer; a
+//! later version that can read it replays it from there.
 
 use teloxide::types::Update;
 
@@ -63,7 +64,7 @@ pub enum Inbound {
         /// The citizen's alias.
         alias: String,
     },
-    /// An entry that cannot be read; dropped with a log line.
+    /// An entry that cannot be read; dead-lettered with a log line.
     Unreadable(Unreadable),
 }
 

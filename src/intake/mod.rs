@@ -17,16 +17,21 @@
 //! - `officers.rs`: duty groups' buttons, commands and replies, handed to [`crate::desk`].
 //! - `admin.rs`: admin commands, handed to [`crate::admin`].
 //! - `ticks.rs`: draft timers: the sweeper that enqueues them and the tick that runs them.
+//! - `budget.rs`: the retry budget, and the dead letters (`dlq:intake`) of entries past it or
+//!   unreadable; `dead_letters.rs`: what `tipline dlq --group intake` shows and replays.
 
 mod admin;
+mod budget;
 mod citizen;
 mod classify;
 mod converse;
+pub mod dead_letters;
 mod menu_choice;
 mod officers;
 mod status;
 mod ticks;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,6 +70,7 @@ pub struct Intake {
     shared: Arc<Shared>,
     reader: Store,
     cursor: lanes::Cursor,
+    budget: budget::Budget,
 }
 
 impl Intake {
@@ -79,6 +85,7 @@ impl Intake {
             shared,
             reader,
             cursor: lanes::Cursor::new("0"),
+            budget: budget::Budget::default(),
         })
     }
 
@@ -155,8 +162,46 @@ impl lanes::Work for Intake {
     type Item = Parsed;
     const NAME: &'static str = "intake";
 
-    /// Does an entry's work, then acknowledges it.
-    async fn run(&self, (entry, inbound): &Parsed) -> anyhow::Result<()> {
+    /// Does an entry's work, then acknowledges it; past its retry budget, or unreadable, it
+    /// goes to the dead letters instead ([`budget`]).
+    async fn run(&self, parsed: &Parsed) -> anyhow::Result<()> {
+        let worked = self.work(parsed).await;
+        self.settle(parsed, worked).await
+    }
+
+    /// Retries wait on the app's clock, which tests move forward.
+    fn sleep(&self, _item: &Parsed, wait: Duration) -> impl Future<Output = ()> + Send {
+        let clock = self.shared.clock.clone();
+        async move { clock.sleep(wait).await }
+    }
+
+    /// A citizen's (or card's) entries beyond its share of the lanes wait in Redis, and are
+    /// fetched again by stream id when their turn comes.
+    fn spill_id(item: &Parsed) -> Option<&str> {
+        Some(&item.0.stream_id)
+    }
+
+    /// Entries fetched again by stream id (see [`Intake::spill_id`]).
+    async fn fetch(&self, ids: &[String]) -> anyhow::Result<Vec<Parsed>> {
+        // Not on the reader's connection, where a blocking read may be waiting.
+        let entries = self.shared.store.inbox_fetch(ids).await?;
+        Ok(entries.into_iter().map(|e| self.keyed(e).1).collect())
+    }
+}
+
+impl Intake {
+    /// Does an entry's work and acknowledges it; an unreadable one is dead-lettered at once.
+    async fn work(&self, (entry, inbound): &Parsed) -> anyhow::Result<()> {
+        if let Inbound::Unreadable(why) = inbound {
+            let reason = match why {
+                Unreadable::Body { channel, reason } => {
+                    format!("unreadable {} update: {reason}", channel.short())
+                }
+                Unreadable::UnknownKind => "an entry of a kind this version does not know".into(),
+            };
+            tracing::warn!(entry = %entry.stream_id, error = %reason, "unreadable inbox entry; dead-lettered");
+            return self.give_up(entry, inbound, &reason, 0, "unreadable").await;
+        }
         let sent = self.process(entry, inbound).await?;
         let tick_of = (entry.kind == Some(InboxKind::Tick)).then_some(entry.key.as_str());
         self.shared
@@ -206,14 +251,8 @@ impl Intake {
             | Inbound::AddedToGroup { .. }
             | Inbound::Other => self.officer_update(entry, inbound).await,
             Inbound::DraftTick { alias } => self.tick(entry, alias).await,
-            Inbound::Unreadable(Unreadable::Body { channel, reason }) => {
-                tracing::warn!(entry = %entry.stream_id, ?channel, error = %reason, "unreadable update; dropped");
-                Ok(None)
-            }
-            Inbound::Unreadable(Unreadable::UnknownKind) => {
-                tracing::warn!(entry = %entry.stream_id, "inbox entry of unknown kind; dropped");
-                Ok(None)
-            }
+            // Dead-lettered before any handler (see `work`).
+            Inbound::Unreadable(_) => anyhow::bail!("an unreadable entry reaches no handler"),
         }
     }
 

@@ -7,7 +7,14 @@
 //! a wait runs on, the order within a key) comes in through [`Work`].
 //!
 //! Items come from a reader task over a bounded channel; the lanes stop taking new ones while
-//! `Limits::queued` are waiting or running, so a burst waits in Redis, not in memory. On
+//! `Limits::queued` are waiting or running, so a burst waits in Redis, not in memory.
+//!
+//! No key holds more than a small share of that capacity ([`Limits::share`]): when the work
+//! can fetch its items again by id ([`Work::spill_id`], [`Work::fetch`]), a key's items beyond
+//! its share are not held but spilled (only their ids are kept, in order), and fetched again
+//! as the key's queue drains. A citizen with thousands of messages in the inbox, or a card
+//! pressed a thousand times, then goes at its own pace while everyone else's items keep
+//! being read and worked. On
 //! shutdown no new item starts, a retry waiting out its backoff is dropped, and running items
 //! finish; whatever was read and not finished stays pending in Redis and is read again at the
 //! next start.
@@ -44,6 +51,21 @@ pub trait Work: Send + Sync + 'static {
     /// consumers wait on the app clock, which tests move forward).
     fn sleep(&self, _item: &Self::Item, wait: Duration) -> impl Future<Output = ()> + Send {
         tokio::time::sleep(wait)
+    }
+
+    /// The id by which [`Work::fetch`] gets the item again, so that items of a key beyond its
+    /// share need not be held in memory; `None` (the default): every item is held.
+    fn spill_id(_item: &Self::Item) -> Option<&str> {
+        None
+    }
+
+    /// Items by the ids [`Work::spill_id`] gave, in the order asked; an item that is gone
+    /// (finished elsewhere) is left out. An error fetches them again after a backoff.
+    fn fetch(
+        &self,
+        _ids: &[String],
+    ) -> impl Future<Output = anyhow::Result<Vec<Self::Item>>> + Send {
+        std::future::ready(Ok(Vec::new()))
     }
 }
 
@@ -127,6 +149,17 @@ pub struct Limits {
     pub queued: usize,
 }
 
+/// Ids of spilled items the lanes remember, per item they hold, before they stop reading.
+const SPILLED_PER_HELD: usize = 16;
+
+impl Limits {
+    /// Most items of one key held in memory (waiting or running) when the work can spill
+    /// ([`Work::spill_id`]): 1/32 of `queued`, at least 1.
+    pub fn share(&self) -> usize {
+        (self.queued / 32).max(1)
+    }
+}
+
 /// A batch of items, each with its key.
 pub type Keyed<T> = Vec<(String, T)>;
 
@@ -139,20 +172,98 @@ pub fn backoff(failures: u32) -> Duration {
 type Finished<T> = (String, T, u32, anyhow::Result<()>);
 
 /// The lanes' bookkeeping. A key is in at most one of `ready` (an item waiting, nothing
-/// running) and `busy` (an item running or waiting out a retry).
+/// running) and `busy` (an item running or waiting out a retry). A key's items beyond its
+/// `share` are in `spilled` (ids, in arrival order) until fetched again (`fetching`).
 struct Board<T> {
     queues: HashMap<String, VecDeque<(u64, T)>>,
     ready: VecDeque<String>,
     busy: HashMap<tokio::task::Id, String>,
     busy_keys: HashSet<String>,
     held: usize,
+    share: usize,
+    spilled: HashMap<String, VecDeque<String>>,
+    spilled_count: usize,
+    fetching: HashSet<String>,
 }
 
 impl<T> Board<T> {
-    fn add(&mut self, batch: Keyed<T>, rank: impl Fn(&T) -> u64) {
+    fn new(share: usize) -> Self {
+        Self {
+            queues: HashMap::new(),
+            ready: VecDeque::new(),
+            busy: HashMap::new(),
+            busy_keys: HashSet::new(),
+            held: 0,
+            share,
+            spilled: HashMap::new(),
+            spilled_count: 0,
+            fetching: HashSet::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        batch: Keyed<T>,
+        rank: impl Fn(&T) -> u64,
+        spill_id: impl Fn(&T) -> Option<&str>,
+    ) {
         for (key, item) in batch {
+            if let Some(id) = spill_id(&item)
+                && self.must_spill(&key)
+            {
+                self.spilled
+                    .entry(key)
+                    .or_default()
+                    .push_back(id.to_owned());
+                self.spilled_count += 1;
+                continue;
+            }
             self.held += 1;
             self.insert(key, rank(&item), item);
+        }
+    }
+
+    /// Items of `key` held: waiting, and the one running.
+    fn held_of(&self, key: &str) -> usize {
+        self.queues.get(key).map_or(0, VecDeque::len) + usize::from(self.busy_keys.contains(key))
+    }
+
+    /// Whether a new item of `key` must be spilled: the key holds its share, or earlier items
+    /// of it are spilled or being fetched (they go first).
+    fn must_spill(&self, key: &str) -> bool {
+        self.fetching.contains(key)
+            || self.spilled.get(key).is_some_and(|s| !s.is_empty())
+            || self.held_of(key) >= self.share
+    }
+
+    /// The ids of `key`'s spilled items to fetch now, if its queue is running low (and no
+    /// fetch of it is out): as many as fill its share again.
+    fn take_due_fetch(&mut self, key: &str) -> Option<Vec<String>> {
+        let waiting = self.queues.get(key).map_or(0, VecDeque::len);
+        if self.fetching.contains(key) || 2 * waiting >= self.share {
+            return None;
+        }
+        let n = self.share.saturating_sub(self.held_of(key)).max(1);
+        let spilled = self.spilled.get_mut(key)?;
+        let spilled_len = spilled.len();
+        let ids: Vec<String> = spilled.drain(..n.min(spilled_len)).collect();
+        if spilled.is_empty() {
+            self.spilled.remove(key);
+        }
+        if ids.is_empty() {
+            return None;
+        }
+        self.fetching.insert(key.to_owned());
+        Some(ids)
+    }
+
+    /// A fetch of `asked` spilled items of `key` came back with `items` (those still there).
+    fn fetched(&mut self, key: String, asked: usize, items: Vec<T>, rank: impl Fn(&T) -> u64) {
+        self.fetching.remove(&key);
+        self.spilled_count -= asked;
+        for item in items {
+            self.held += 1;
+            self.insert(key.clone(), rank(&item), item);
         }
     }
 
@@ -201,19 +312,15 @@ pub async fn run<W: Work>(
     limits: Limits,
     shutdown: CancellationToken,
 ) {
-    let mut board = Board {
-        queues: HashMap::new(),
-        ready: VecDeque::new(),
-        busy: HashMap::new(),
-        busy_keys: HashSet::new(),
-        held: 0,
-    };
+    let mut board = Board::new(limits.share());
     let mut running: JoinSet<Finished<W::Item>> = JoinSet::new();
+    // Fetches of spilled items, one per key at most.
+    let mut fetches: JoinSet<Fetched<W::Item>> = JoinSet::new();
     // Keys whose item was put back ([`Again::Later`]), each until its wait is over; they hold
     // no running slot.
     let mut parked: JoinSet<String> = JoinSet::new();
     let mut closed = false;
-    board.add(first, W::rank);
+    board.add(first, W::rank, W::spill_id);
     loop {
         while !shutdown.is_cancelled() && running.len() < limits.running {
             let Some(key) = board.ready.pop_front() else {
@@ -222,17 +329,25 @@ pub async fn run<W: Work>(
             let Some((_, item)) = board.queues.get_mut(&key).and_then(VecDeque::pop_front) else {
                 continue;
             };
-            let work = work.clone();
+            let w = work.clone();
             let name = key.clone();
             let task = running.spawn(async move {
-                let result = run_caught(&*work, &item).await;
+                let result = run_caught(&*w, &item).await;
                 (name, item, 0, result)
             });
             board.busy_keys.insert(key.clone());
+            if let Some(ids) = board.take_due_fetch(&key) {
+                spawn_fetch(&mut fetches, &work, key.clone(), ids, &shutdown);
+            }
             board.busy.insert(task.id(), key);
         }
         if running.is_empty()
-            && (shutdown.is_cancelled() || (closed && board.ready.is_empty() && parked.is_empty()))
+            && (shutdown.is_cancelled()
+                || (closed
+                    && board.ready.is_empty()
+                    && parked.is_empty()
+                    && fetches.is_empty()
+                    && board.spilled_count == 0))
         {
             return;
         }
@@ -298,15 +413,32 @@ pub async fn run<W: Work>(
                     }
                 }
             }
+            Some(fetched) = fetches.join_next(), if !fetches.is_empty() => {
+                match fetched {
+                    Ok((key, asked, items)) => {
+                        board.fetched(key.clone(), asked, items, W::rank);
+                        // All of them gone: fetch the next ones.
+                        if let Some(ids) = board.take_due_fetch(&key) {
+                            spawn_fetch(&mut fetches, &work, key, ids, &shutdown);
+                        }
+                    }
+                    // A fetch does not panic unless the work's does; its items stay pending
+                    // in the stream and are read again at the next start.
+                    Err(e) => tracing::error!(lanes = W::NAME, error = %e, "fetching spilled items failed; left pending"),
+                }
+            }
             Some(key) = parked.join_next(), if !parked.is_empty() => {
                 // A timer task does not panic; an aborted one ends only with the lanes.
                 if let Ok(key) = key {
                     board.release(key);
                 }
             }
-            batch = incoming.recv(), if !closed && board.held < limits.queued && !shutdown.is_cancelled() => {
+            batch = incoming.recv(), if !closed
+                && board.held < limits.queued
+                && board.spilled_count < limits.queued * SPILLED_PER_HELD
+                && !shutdown.is_cancelled() => {
                 match batch {
-                    Some(batch) => board.add(batch, W::rank),
+                    Some(batch) => board.add(batch, W::rank, W::spill_id),
                     None => closed = true,
                 }
             }
@@ -314,6 +446,44 @@ pub async fn run<W: Work>(
             else => return,
         }
     }
+}
+
+/// One fetch of spilled items: the key, how many were asked for, the items still there.
+type Fetched<T> = (String, usize, Vec<T>);
+
+/// Fetches spilled items `ids` of `key`, retrying with backoff until it succeeds or the lanes
+/// stop (then nothing comes back: the items stay pending in the stream).
+fn spawn_fetch<W: Work>(
+    fetches: &mut JoinSet<Fetched<W::Item>>,
+    work: &Arc<W>,
+    key: String,
+    ids: Vec<String>,
+    shutdown: &CancellationToken,
+) {
+    let work = work.clone();
+    let stop = shutdown.clone();
+    fetches.spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            match work.fetch(&ids).await {
+                Ok(items) => return (key, ids.len(), items),
+                Err(e) => {
+                    failures += 1;
+                    let wait = backoff(failures);
+                    tracing::warn!(
+                        lanes = W::NAME,
+                        error = format!("{e:#}"),
+                        ?wait,
+                        "fetching spilled items failed; retrying"
+                    );
+                    tokio::select! {
+                        _ = stop.cancelled() => return (key, ids.len(), Vec::new()),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// Where a stream reader stands: the last entry id it passed on to the lanes, and whether its

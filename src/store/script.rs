@@ -56,10 +56,12 @@ lua!(WEEKLY_RELEASE, "weekly_release");
 lua!(FORWARD_DELIVERED, "forward_delivered");
 lua!(FORWARD_DEAD, "forward_dead");
 lua!(AUDIT_APPEND, "audit_append");
+lua!(INBOX_DEAD, "inbox_dead");
+lua!(INBOX_REPLAY, "inbox_replay");
 
 /// Every script, for the tests that load them and check their headers.
 #[cfg(test)]
-pub(super) fn all() -> [&'static LazyLock<Lua>; 10] {
+pub(super) fn all() -> [&'static LazyLock<Lua>; 12] {
     [
         &COMMIT,
         &TICK,
@@ -71,6 +73,8 @@ pub(super) fn all() -> [&'static LazyLock<Lua>; 10] {
         &FORWARD_DELIVERED,
         &FORWARD_DEAD,
         &AUDIT_APPEND,
+        &INBOX_DEAD,
+        &INBOX_REPLAY,
     ]
 }
 

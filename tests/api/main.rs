@@ -9,6 +9,7 @@ mod availability;
 mod desk;
 mod export;
 mod forward;
+mod inbox_dlq;
 mod process;
 mod report;
 mod resilience;
