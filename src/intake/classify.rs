@@ -138,7 +138,8 @@ fn staff(update: &Update, channel: Channel, vault: &Vault) -> Inbound {
 
 impl Inbound {
     /// The lane the entry waits in: a citizen's (or admin's) updates one after the other,
-    /// presses on one card one after the other. `None`: a lane of its own, behind nothing.
+    /// presses on and replies to one card one after the other, a group's commands one after
+    /// the other. `None`: a lane of its own, behind nothing.
     pub fn lane_key(&self) -> Option<String> {
         match self {
             Self::Citizen { alias, .. }
@@ -149,9 +150,12 @@ impl Inbound {
                 press.chat_id,
                 press.message_id.unwrap_or_default()
             )),
-            Self::GroupCommand(_)
-            | Self::OfficerReply(_)
-            | Self::Migration { .. }
+            // A reply to a card waits behind the presses on that card.
+            Self::OfficerReply(reply) => Some(format!("card:{}:{}", reply.chat_id, reply.reply_to)),
+            // One group's commands one after the other, so that a group sending thousands
+            // holds no more than its key's share of the intake.
+            Self::GroupCommand(command) => Some(format!("chat:{}", command.chat_id)),
+            Self::Migration { .. }
             | Self::AddedToGroup { .. }
             | Self::Other
             | Self::Unreadable(_) => None,

@@ -165,7 +165,12 @@ impl lanes::Work for Intake {
     /// Does an entry's work, then acknowledges it; past its retry budget, or unreadable, it
     /// goes to the dead letters instead ([`budget`]).
     async fn run(&self, parsed: &Parsed) -> anyhow::Result<()> {
-        let worked = self.work(parsed).await;
+        use futures_util::FutureExt;
+        // A panic counts against the budget like any failure.
+        let worked = std::panic::AssertUnwindSafe(self.work(parsed))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the work panicked")));
         self.settle(parsed, worked).await
     }
 

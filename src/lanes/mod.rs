@@ -14,12 +14,15 @@
 //! its share are not held but spilled (only their ids are kept, in order), and fetched again
 //! as the key's queue drains. A citizen with thousands of messages in the inbox, or a card
 //! pressed a thousand times, then goes at its own pace while everyone else's items keep
-//! being read and worked. On
-//! shutdown no new item starts, a retry waiting out its backoff is dropped, and running items
-//! finish; whatever was read and not finished stays pending in Redis and is read again at the
-//! next start.
+//! being read and worked. The ids themselves are bounded too: with `SPILLED_PER_HELD` times
+//! `queued` of them remembered, the reader waits. (The intake spills, by inbox stream id; the
+//! event consumers, keyed by tip, hold every item.) The bookkeeping is in `board.rs`.
+//!
+//! On shutdown no new item starts, a retry waiting out its backoff is dropped, and running
+//! items finish; whatever was read and not finished (spilled items too) stays pending in
+//! Redis and is read again at the next start.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +30,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
+
+use board::Board;
 
 /// What runs in lanes.
 pub trait Work: Send + Sync + 'static {
@@ -170,125 +175,6 @@ pub fn backoff(failures: u32) -> Duration {
 
 /// One finished run: the key, the item, its failures so far and the outcome.
 type Finished<T> = (String, T, u32, anyhow::Result<()>);
-
-/// The lanes' bookkeeping. A key is in at most one of `ready` (an item waiting, nothing
-/// running) and `busy` (an item running or waiting out a retry). A key's items beyond its
-/// `share` are in `spilled` (ids, in arrival order) until fetched again (`fetching`).
-struct Board<T> {
-    queues: HashMap<String, VecDeque<(u64, T)>>,
-    ready: VecDeque<String>,
-    busy: HashMap<tokio::task::Id, String>,
-    busy_keys: HashSet<String>,
-    held: usize,
-    share: usize,
-    spilled: HashMap<String, VecDeque<String>>,
-    spilled_count: usize,
-    fetching: HashSet<String>,
-}
-
-impl<T> Board<T> {
-    fn new(share: usize) -> Self {
-        Self {
-            queues: HashMap::new(),
-            ready: VecDeque::new(),
-            busy: HashMap::new(),
-            busy_keys: HashSet::new(),
-            held: 0,
-            share,
-            spilled: HashMap::new(),
-            spilled_count: 0,
-            fetching: HashSet::new(),
-        }
-    }
-
-    fn add(
-        &mut self,
-        batch: Keyed<T>,
-        rank: impl Fn(&T) -> u64,
-        spill_id: impl Fn(&T) -> Option<&str>,
-    ) {
-        for (key, item) in batch {
-            if let Some(id) = spill_id(&item)
-                && self.must_spill(&key)
-            {
-                self.spilled
-                    .entry(key)
-                    .or_default()
-                    .push_back(id.to_owned());
-                self.spilled_count += 1;
-                continue;
-            }
-            self.held += 1;
-            self.insert(key, rank(&item), item);
-        }
-    }
-
-    /// Items of `key` held: waiting, and the one running.
-    fn held_of(&self, key: &str) -> usize {
-        self.queues.get(key).map_or(0, VecDeque::len) + usize::from(self.busy_keys.contains(key))
-    }
-
-    /// Whether a new item of `key` must be spilled: the key holds its share, or earlier items
-    /// of it are spilled or being fetched (they go first).
-    fn must_spill(&self, key: &str) -> bool {
-        self.fetching.contains(key)
-            || self.spilled.get(key).is_some_and(|s| !s.is_empty())
-            || self.held_of(key) >= self.share
-    }
-
-    /// The ids of `key`'s spilled items to fetch now, if its queue is running low (and no
-    /// fetch of it is out): as many as fill its share again.
-    fn take_due_fetch(&mut self, key: &str) -> Option<Vec<String>> {
-        let waiting = self.queues.get(key).map_or(0, VecDeque::len);
-        if self.fetching.contains(key) || 2 * waiting >= self.share {
-            return None;
-        }
-        let n = self.share.saturating_sub(self.held_of(key)).max(1);
-        let spilled = self.spilled.get_mut(key)?;
-        let spilled_len = spilled.len();
-        let ids: Vec<String> = spilled.drain(..n.min(spilled_len)).collect();
-        if spilled.is_empty() {
-            self.spilled.remove(key);
-        }
-        if ids.is_empty() {
-            return None;
-        }
-        self.fetching.insert(key.to_owned());
-        Some(ids)
-    }
-
-    /// A fetch of `asked` spilled items of `key` came back with `items` (those still there).
-    fn fetched(&mut self, key: String, asked: usize, items: Vec<T>, rank: impl Fn(&T) -> u64) {
-        self.fetching.remove(&key);
-        self.spilled_count -= asked;
-        for item in items {
-            self.held += 1;
-            self.insert(key.clone(), rank(&item), item);
-        }
-    }
-
-    /// Puts an item among its key's, after those of lower or equal rank.
-    fn insert(&mut self, key: String, rank: u64, item: T) {
-        let queue = self.queues.entry(key.clone()).or_default();
-        let at = queue.partition_point(|(r, _)| *r <= rank);
-        queue.insert(at, (rank, item));
-        // A queue that was empty and whose key is not busy is not in `ready` either.
-        if queue.len() == 1 && !self.busy_keys.contains(&key) {
-            self.ready.push_back(key);
-        }
-    }
-
-    /// The key is free again: it goes to the back of `ready` if it has more.
-    fn release(&mut self, key: String) {
-        self.busy_keys.remove(&key);
-        match self.queues.get(&key) {
-            Some(q) if !q.is_empty() => self.ready.push_back(key),
-            _ => {
-                self.queues.remove(&key);
-            }
-        }
-    }
-}
 
 /// Runs one item; a panic is an error like any other (retried in place, its key kept busy),
 /// so a panicking entry neither vanishes nor lets its key's later entries overtake it.
@@ -593,5 +479,6 @@ where
     }))
 }
 
+mod board;
 #[cfg(test)]
 mod tests;

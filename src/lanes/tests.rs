@@ -1,5 +1,6 @@
 //! The lanes engine: order per key, concurrency across keys, retries, put-backs, shutdown.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
