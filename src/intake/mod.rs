@@ -94,7 +94,10 @@ impl Intake {
     /// in stream order, one after the other; different citizens' entries concurrently
     /// ([`crate::lanes`]), so one citizen whose replies keep failing (a 429 for that chat)
     /// holds up only themselves. Each entry is acknowledged as soon as its work is done; a
-    /// failed one is retried with backoff, that citizen's later entries waiting behind it.
+    /// failed one is retried with backoff (on the app's clock), that citizen's later entries
+    /// waiting behind it, until its budget is spent and it goes to the dead letters
+    /// ([`budget`]). No citizen, card or group holds more than [`Limits::share`] entries in
+    /// memory: the rest wait in the inbox, fetched back by id in order.
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!("intake started");
         let this = Arc::new(self);
