@@ -125,8 +125,13 @@ impl Intake {
             audience,
             at_ms: self.shared.clock.now_ms(),
         };
-        self.shared.store.inbox_dead_letter(entry, &give_up).await?;
-        self.shared.metrics.inbox_dead_lettered(audience, reason);
+        match self.shared.store.inbox_dead_letter(entry, &give_up).await? {
+            Some(_) => self.shared.metrics.inbox_dead_lettered(audience, reason),
+            // Finished or given up before (a retry whose answer was lost): nothing twice.
+            None => {
+                tracing::debug!(entry = %entry.stream_id, "no longer pending; not dead-lettered again")
+            }
+        }
         Ok(())
     }
 }

@@ -194,6 +194,51 @@ async fn an_update_that_keeps_failing_is_dead_lettered_after_its_budget_and_can_
 }
 
 #[tokio::test]
+async fn a_draft_timer_given_up_lets_the_next_one_come() {
+    let t = spawn_app().await;
+    let store = Store::connect(&t.redis.url(), t.ns()).await.unwrap();
+    let mut c = t.citizen(6_301);
+    c.says("/report").await;
+    let alias = t.app().shared.vault.alias(Channel::Telegram, "6301");
+    let convo = format!("{}:convo:tg:{alias}", t.ns());
+    let draft: String = redis::cmd("GET").arg(&convo).query(&mut t.redis()).unwrap();
+    // The draft's state is corrupt while its timer's tick is worked.
+    let _: () = redis::cmd("DEL").arg(&convo).query(&mut t.redis()).unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&convo)
+        .arg("broken")
+        .arg("1")
+        .query(&mut t.redis())
+        .unwrap();
+    assert!(store.inbox_append_tick(&alias).await.unwrap());
+    advance_until(&t, "the tick dead-lettered", || {
+        dead_letters(&t).iter().any(|l| l.1["kind"] == "tick")
+    })
+    .await;
+    let letters = dead_letters(&t);
+    assert_eq!(letters[0].1["audience"], "tick");
+    assert_eq!(letters[0].1["key"], alias);
+
+    // Repaired, the draft's reminder comes with the next sweep: the tick given up no longer
+    // blocks its alias's next one (its queued mark went with it).
+    let _: () = redis::cmd("DEL").arg(&convo).query(&mut t.redis()).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(&convo)
+        .arg(&draft)
+        .query(&mut t.redis())
+        .unwrap();
+    t.clock.advance(Duration::from_secs(1900));
+    t.fire_timers().await;
+    t.fake
+        .wait_until("the draft's reminder", |calls| {
+            calls
+                .iter()
+                .any(|call| call.chat_id() == Some(6_301) && call.text().contains("chưa được gửi"))
+        })
+        .await;
+}
+
+#[tokio::test]
 async fn an_unreadable_entry_is_dead_lettered_not_dropped_and_can_be_dropped() {
     let t = spawn_app().await;
     let store = Store::connect(&t.redis.url(), t.ns()).await.unwrap();
