@@ -308,9 +308,9 @@ pub async fn run<W: Work>(
                             spawn_fetch(&mut fetches, &work, key, ids, &shutdown);
                         }
                     }
-                    // A fetch does not panic unless the work's does; its items stay pending
-                    // in the stream and are read again at the next start.
-                    Err(e) => tracing::error!(lanes = W::NAME, error = %e, "fetching spilled items failed; left pending"),
+                    // Panics are caught in `spawn_fetch`: only a task aborted from outside,
+                    // as the lanes end, comes here.
+                    Err(e) => tracing::error!(lanes = W::NAME, error = %e, "a fetch of spilled items was aborted"),
                 }
             }
             Some(key) = parked.join_next(), if !parked.is_empty() => {
@@ -349,11 +349,24 @@ fn spawn_fetch<W: Work>(
     let work = work.clone();
     let stop = shutdown.clone();
     fetches.spawn(async move {
+        use futures_util::FutureExt;
         let mut failures = 0u32;
         loop {
-            match work.fetch(&ids).await {
-                Ok(items) => return (key, ids.len(), items),
-                Err(e) => {
+            let fetched = std::panic::AssertUnwindSafe(work.fetch(&ids))
+                .catch_unwind()
+                .await;
+            match fetched {
+                Ok(Ok(items)) => return (key, ids.len(), items),
+                // Not retried: it would panic again. The items stay pending in the stream and
+                // come back at the next start; the key goes on meanwhile.
+                Err(_) => {
+                    tracing::error!(
+                        lanes = W::NAME,
+                        "fetching spilled items panicked; left pending"
+                    );
+                    return (key, ids.len(), Vec::new());
+                }
+                Ok(Err(e)) => {
                     failures += 1;
                     let wait = backoff(failures);
                     tracing::warn!(
