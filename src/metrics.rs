@@ -47,6 +47,9 @@ pub struct Metrics {
     pub desk_fallbacks: Family<Vec<(String, String)>, Counter>,
     /// Tips whose card is not in their duty group, read from Redis at each scrape.
     desk_off_duty: Gauge,
+    /// Inbox entries moved to `dlq:intake`, by audience and reason
+    /// ([`Metrics::inbox_dead_lettered`]).
+    pub inbox_dead: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for Metrics {
@@ -77,6 +80,7 @@ impl Metrics {
             backlog: Family::default(),
             desk_fallbacks: Family::default(),
             desk_off_duty: Gauge::default(),
+            inbox_dead: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -166,6 +170,11 @@ impl Metrics {
             "Tips whose card is not in their duty group (at the supervisors, or in dlq:desk) until replayed, closed or dropped; alert when above 0",
             m.desk_off_duty.clone(),
         );
+        registry.register(
+            "inbox_dead_lettered",
+            "Inbox entries moved to dlq:intake (reason=budget: kept failing past the retry budget; reason=unreadable: cannot be read)",
+            m.inbox_dead.clone(),
+        );
         Self { registry, ..m }
     }
 
@@ -193,6 +202,17 @@ impl Metrics {
     pub fn redis_error(&self, reason: &str) {
         self.redis_errors
             .get_or_create(&vec![("reason".to_owned(), reason.to_owned())])
+            .inc();
+    }
+
+    /// Counts an inbox entry for `audience` moved to `dlq:intake` for `reason` (`budget`,
+    /// `unreadable`).
+    pub fn inbox_dead_lettered(&self, audience: &str, reason: &str) {
+        self.inbox_dead
+            .get_or_create(&vec![
+                ("audience".to_owned(), audience.to_owned()),
+                ("reason".to_owned(), reason.to_owned()),
+            ])
             .inc();
     }
 

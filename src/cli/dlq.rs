@@ -1,5 +1,6 @@
-//! `tipline dlq`: the dead letters of a consumer group (`forward`, `desk`, `notify`): list,
-//! show, replay (forward, desk), drop. Replays and drops are written to the audit trail.
+//! `tipline dlq`: the dead letters of a consumer group (`forward`, `desk`, `notify`, and the
+//! inbox's `intake`): list, show, replay (forward, desk, intake), drop. Replays and drops are
+//! written to the audit trail.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -29,7 +30,8 @@ pub enum DlqCmd {
     },
     /// Send dead letters of the forward group to the triage service again, now; each one the
     /// service takes is removed. For the desk: post each card in its duty group now (also a
-    /// card that went to the supervisors as a fallback), or do the event's work again.
+    /// card that went to the supervisors as a fallback), or do the event's work again. For
+    /// `intake`: put them back into the inbox and remove them.
     Replay {
         /// Ids to replay.
         ids: Vec<String>,
@@ -47,8 +49,8 @@ pub enum DlqCmd {
 
 /// Runs `action` on `dlq:<group>`; non-zero when any id failed.
 pub fn dlq(path: &Path, group: &str, action: DlqCmd) -> ExitCode {
-    if !matches!(group, "forward" | "desk" | "notify") {
-        return super::fail("--group must be forward, desk or notify");
+    if !matches!(group, "forward" | "desk" | "notify" | "intake") {
+        return super::fail("--group must be forward, desk, notify or intake");
     }
     let (Some(settings), Some(runtime)) = (super::settings(path), super::runtime()) else {
         return ExitCode::FAILURE;
@@ -114,6 +116,9 @@ async fn act(
 ) -> anyhow::Result<bool> {
     let store = &shared.store;
     let actor = super::actor();
+    if group == crate::store::INTAKE_GROUP && !matches!(action, DlqCmd::Drop { .. }) {
+        return intake(shared, action, &actor).await;
+    }
     match action {
         DlqCmd::List { limit } => {
             let letters = store.dlq_list(group, limit).await?;
@@ -194,5 +199,58 @@ async fn act(
             }
             Ok(ok)
         }
+    }
+}
+
+/// `list`, `show` and `replay` of the inbox's dead letters, without the citizen's identity
+/// (see [`crate::intake::dead_letters`]); `drop` is the same for every group.
+async fn intake(shared: &Shared, action: DlqCmd, actor: &str) -> anyhow::Result<bool> {
+    use crate::intake::dead_letters;
+    let group = crate::store::INTAKE_GROUP;
+    let store = &shared.store;
+    match action {
+        DlqCmd::List { limit } => {
+            let letters = store.dlq_list(group, limit).await?;
+            for l in &letters {
+                println!("{}", dead_letters::summary(l));
+            }
+            println!("{} dead letter(s) in dlq:{group}", letters.len());
+            Ok(true)
+        }
+        DlqCmd::Show { id } => match store.dlq_get(group, &id).await? {
+            Some(l) => {
+                for (k, v) in dead_letters::describe(&l) {
+                    println!("{k}: {v}");
+                }
+                Ok(true)
+            }
+            None => {
+                eprintln!("no dead letter {id} in dlq:{group}");
+                Ok(false)
+            }
+        },
+        DlqCmd::Replay { ids, all } => {
+            let ids = match all {
+                true => store
+                    .dlq_list(group, 10_000)
+                    .await?
+                    .into_iter()
+                    .map(|l| l.id)
+                    .collect(),
+                false => ids,
+            };
+            let mut ok = true;
+            for id in ids {
+                match dead_letters::replay(shared, &id, actor).await? {
+                    Some(entry) => println!("{id}: back in the inbox as {entry}"),
+                    None => {
+                        eprintln!("{id}: no such dead letter");
+                        ok = false;
+                    }
+                }
+            }
+            Ok(ok)
+        }
+        DlqCmd::Drop { .. } => anyhow::bail!("drop is handled for every group alike"),
     }
 }

@@ -66,7 +66,7 @@ enum Cmd {
     Qr(qr::QrArgs),
     /// Events a consumer group gave up on (dead letters): inspect, send again, drop.
     Dlq {
-        /// The consumer group: forward, desk or notify.
+        /// The consumer group: forward, desk, notify, or intake (the inbox's dead letters).
         #[arg(long, default_value = "forward")]
         group: String,
         #[command(subcommand)]

@@ -7,8 +7,9 @@
 //! alias key, so that the platform's user id is replaced by the alias before anything else
 //! sees it.
 //!
-//! An entry that cannot be read is [`Inbound::Unreadable`]: logged and dropped by the worker,
-//! never retried, since reading it again gives the same answer.
+//! An entry that cannot be read is [`Inbound::Unreadable`]: moved to the inbox's dead letters
+//! by the worker at once, never retried, since reading it again gives the same answer; a
+//! later version that can read it replays it from there.
 
 use teloxide::types::Update;
 
@@ -63,7 +64,7 @@ pub enum Inbound {
         /// The citizen's alias.
         alias: String,
     },
-    /// An entry that cannot be read; dropped with a log line.
+    /// An entry that cannot be read; dead-lettered with a log line.
     Unreadable(Unreadable),
 }
 
@@ -137,7 +138,8 @@ fn staff(update: &Update, channel: Channel, vault: &Vault) -> Inbound {
 
 impl Inbound {
     /// The lane the entry waits in: a citizen's (or admin's) updates one after the other,
-    /// presses on one card one after the other. `None`: a lane of its own, behind nothing.
+    /// presses on and replies to one card one after the other, a group's commands one after
+    /// the other. `None`: a lane of its own, behind nothing.
     pub fn lane_key(&self) -> Option<String> {
         match self {
             Self::Citizen { alias, .. }
@@ -148,9 +150,12 @@ impl Inbound {
                 press.chat_id,
                 press.message_id.unwrap_or_default()
             )),
-            Self::GroupCommand(_)
-            | Self::OfficerReply(_)
-            | Self::Migration { .. }
+            // A reply to a card waits behind the presses on that card.
+            Self::OfficerReply(reply) => Some(format!("card:{}:{}", reply.chat_id, reply.reply_to)),
+            // One group's commands one after the other, so that a group sending thousands
+            // holds no more than its key's share of the intake.
+            Self::GroupCommand(command) => Some(format!("chat:{}", command.chat_id)),
+            Self::Migration { .. }
             | Self::AddedToGroup { .. }
             | Self::Other
             | Self::Unreadable(_) => None,

@@ -29,6 +29,7 @@ fn entry(kind: Option<InboxKind>, body: String) -> InboxEntry {
         stream_id: "1-0".into(),
         kind,
         key: "42".into(),
+        kind_raw: kind.map_or("??", InboxKind::as_str).to_owned(),
         body,
     }
 }

@@ -18,11 +18,15 @@
 //! - `officers.rs`: duty groups' buttons, commands and replies, handed to [`crate::desk`].
 //! - `admin.rs`: admin commands, handed to [`crate::admin`].
 //! - `ticks.rs`: draft timers: the sweeper that enqueues them and the tick that runs them.
+//! - `budget.rs`: the retry budget, and the dead letters (`dlq:intake`) of entries past it or
+//!   unreadable; `dead_letters.rs`: what `tipline dlq --group intake` shows and replays.
 
 mod admin;
+mod budget;
 mod citizen;
 mod classify;
 mod converse;
+pub mod dead_letters;
 mod flood;
 #[cfg(test)]
 mod hostile_tests;
@@ -31,6 +35,7 @@ mod officers;
 mod status;
 mod ticks;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,6 +74,7 @@ pub struct Intake {
     shared: Arc<Shared>,
     reader: Store,
     cursor: lanes::Cursor,
+    budget: budget::Budget,
 }
 
 impl Intake {
@@ -83,6 +89,7 @@ impl Intake {
             shared,
             reader,
             cursor: lanes::Cursor::new("0"),
+            budget: budget::Budget::default(),
         })
     }
 
@@ -91,7 +98,10 @@ impl Intake {
     /// in stream order, one after the other; different citizens' entries concurrently
     /// ([`crate::lanes`]), so one citizen whose replies keep failing (a 429 for that chat)
     /// holds up only themselves. Each entry is acknowledged as soon as its work is done; a
-    /// failed one is retried with backoff, that citizen's later entries waiting behind it.
+    /// failed one is retried with backoff (on the app's clock), that citizen's later entries
+    /// waiting behind it, until its budget is spent and it goes to the dead letters
+    /// ([`budget`]). No citizen, card or group holds more than [`Limits::share`] entries in
+    /// memory: the rest wait in the inbox, fetched back by id in order.
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!("intake started");
         let this = Arc::new(self);
@@ -159,8 +169,51 @@ impl lanes::Work for Intake {
     type Item = Parsed;
     const NAME: &'static str = "intake";
 
-    /// Does an entry's work, then acknowledges it.
-    async fn run(&self, (entry, inbound): &Parsed) -> anyhow::Result<()> {
+    /// Does an entry's work, then acknowledges it; past its retry budget, or unreadable, it
+    /// goes to the dead letters instead ([`budget`]).
+    async fn run(&self, parsed: &Parsed) -> anyhow::Result<()> {
+        use futures_util::FutureExt;
+        // A panic counts against the budget like any failure.
+        let worked = std::panic::AssertUnwindSafe(self.work(parsed))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the work panicked")));
+        self.settle(parsed, worked).await
+    }
+
+    /// Retries wait on the app's clock, which tests move forward.
+    fn sleep(&self, _item: &Parsed, wait: Duration) -> impl Future<Output = ()> + Send {
+        let clock = self.shared.clock.clone();
+        async move { clock.sleep(wait).await }
+    }
+
+    /// A citizen's (or card's) entries beyond its share of the lanes wait in Redis, and are
+    /// fetched again by stream id when their turn comes.
+    fn spill_id(item: &Parsed) -> Option<&str> {
+        Some(&item.0.stream_id)
+    }
+
+    /// Entries fetched again by stream id (see [`Intake::spill_id`]).
+    async fn fetch(&self, ids: &[String]) -> anyhow::Result<Vec<Parsed>> {
+        // Not on the reader's connection, where a blocking read may be waiting.
+        let entries = self.shared.store.inbox_fetch(ids).await?;
+        Ok(entries.into_iter().map(|e| self.keyed(e).1).collect())
+    }
+}
+
+impl Intake {
+    /// Does an entry's work and acknowledges it; an unreadable one is dead-lettered at once.
+    async fn work(&self, (entry, inbound): &Parsed) -> anyhow::Result<()> {
+        if let Inbound::Unreadable(why) = inbound {
+            let reason = match why {
+                Unreadable::Body { channel, reason } => {
+                    format!("unreadable {} update: {reason}", channel.short())
+                }
+                Unreadable::UnknownKind => "an entry of a kind this version does not know".into(),
+            };
+            tracing::warn!(entry = %entry.stream_id, error = %reason, "unreadable inbox entry; dead-lettered");
+            return self.give_up(entry, inbound, &reason, 0, "unreadable").await;
+        }
         let sent = self.process(entry, inbound).await?;
         let tick_of = (entry.kind == Some(InboxKind::Tick)).then_some(entry.key.as_str());
         self.shared
@@ -210,14 +263,8 @@ impl Intake {
             | Inbound::AddedToGroup { .. }
             | Inbound::Other => self.officer_update(entry, inbound).await,
             Inbound::DraftTick { alias } => self.tick(entry, alias).await,
-            Inbound::Unreadable(Unreadable::Body { channel, reason }) => {
-                tracing::warn!(entry = %entry.stream_id, ?channel, error = %reason, "unreadable update; dropped");
-                Ok(None)
-            }
-            Inbound::Unreadable(Unreadable::UnknownKind) => {
-                tracing::warn!(entry = %entry.stream_id, "inbox entry of unknown kind; dropped");
-                Ok(None)
-            }
+            // Dead-lettered before any handler (see `work`).
+            Inbound::Unreadable(_) => anyhow::bail!("an unreadable entry reaches no handler"),
         }
     }
 

@@ -7,12 +7,22 @@
 //! a wait runs on, the order within a key) comes in through [`Work`].
 //!
 //! Items come from a reader task over a bounded channel; the lanes stop taking new ones while
-//! `Limits::queued` are waiting or running, so a burst waits in Redis, not in memory. On
-//! shutdown no new item starts, a retry waiting out its backoff is dropped, and running items
-//! finish; whatever was read and not finished stays pending in Redis and is read again at the
-//! next start.
+//! `Limits::queued` are waiting or running, so a burst waits in Redis, not in memory.
+//!
+//! No key holds more than a small share of that capacity ([`Limits::share`]): when the work
+//! can fetch its items again by id ([`Work::spill_id`], [`Work::fetch`]), a key's items beyond
+//! its share are not held but spilled (only their ids are kept, in order), and fetched again
+//! as the key's queue drains. A citizen with thousands of messages in the inbox, or a card
+//! pressed a thousand times, then goes at its own pace while everyone else's items keep
+//! being read and worked. The ids themselves are bounded too: with `SPILLED_PER_HELD` times
+//! `queued` of them remembered, the reader waits. (The intake spills, by inbox stream id; the
+//! event consumers, keyed by tip, hold every item.) The bookkeeping is in `board.rs`.
+//!
+//! On shutdown no new item starts, a retry waiting out its backoff is dropped, and running
+//! items finish; whatever was read and not finished (spilled items too) stays pending in
+//! Redis and is read again at the next start.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +30,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
+
+use board::Board;
 
 /// What runs in lanes.
 pub trait Work: Send + Sync + 'static {
@@ -44,6 +56,21 @@ pub trait Work: Send + Sync + 'static {
     /// consumers wait on the app clock, which tests move forward).
     fn sleep(&self, _item: &Self::Item, wait: Duration) -> impl Future<Output = ()> + Send {
         tokio::time::sleep(wait)
+    }
+
+    /// The id by which [`Work::fetch`] gets the item again, so that items of a key beyond its
+    /// share need not be held in memory; `None` (the default): every item is held.
+    fn spill_id(_item: &Self::Item) -> Option<&str> {
+        None
+    }
+
+    /// Items by the ids [`Work::spill_id`] gave, in the order asked; an item that is gone
+    /// (finished elsewhere) is left out. An error fetches them again after a backoff.
+    fn fetch(
+        &self,
+        _ids: &[String],
+    ) -> impl Future<Output = anyhow::Result<Vec<Self::Item>>> + Send {
+        std::future::ready(Ok(Vec::new()))
     }
 }
 
@@ -127,6 +154,17 @@ pub struct Limits {
     pub queued: usize,
 }
 
+/// Ids of spilled items the lanes remember, per item they hold, before they stop reading.
+const SPILLED_PER_HELD: usize = 16;
+
+impl Limits {
+    /// Most items of one key held in memory (waiting or running) when the work can spill
+    /// ([`Work::spill_id`]): 1/32 of `queued`, at least 1.
+    pub fn share(&self) -> usize {
+        (self.queued / 32).max(1)
+    }
+}
+
 /// A batch of items, each with its key.
 pub type Keyed<T> = Vec<(String, T)>;
 
@@ -137,47 +175,6 @@ pub fn backoff(failures: u32) -> Duration {
 
 /// One finished run: the key, the item, its failures so far and the outcome.
 type Finished<T> = (String, T, u32, anyhow::Result<()>);
-
-/// The lanes' bookkeeping. A key is in at most one of `ready` (an item waiting, nothing
-/// running) and `busy` (an item running or waiting out a retry).
-struct Board<T> {
-    queues: HashMap<String, VecDeque<(u64, T)>>,
-    ready: VecDeque<String>,
-    busy: HashMap<tokio::task::Id, String>,
-    busy_keys: HashSet<String>,
-    held: usize,
-}
-
-impl<T> Board<T> {
-    fn add(&mut self, batch: Keyed<T>, rank: impl Fn(&T) -> u64) {
-        for (key, item) in batch {
-            self.held += 1;
-            self.insert(key, rank(&item), item);
-        }
-    }
-
-    /// Puts an item among its key's, after those of lower or equal rank.
-    fn insert(&mut self, key: String, rank: u64, item: T) {
-        let queue = self.queues.entry(key.clone()).or_default();
-        let at = queue.partition_point(|(r, _)| *r <= rank);
-        queue.insert(at, (rank, item));
-        // A queue that was empty and whose key is not busy is not in `ready` either.
-        if queue.len() == 1 && !self.busy_keys.contains(&key) {
-            self.ready.push_back(key);
-        }
-    }
-
-    /// The key is free again: it goes to the back of `ready` if it has more.
-    fn release(&mut self, key: String) {
-        self.busy_keys.remove(&key);
-        match self.queues.get(&key) {
-            Some(q) if !q.is_empty() => self.ready.push_back(key),
-            _ => {
-                self.queues.remove(&key);
-            }
-        }
-    }
-}
 
 /// Runs one item; a panic is an error like any other (retried in place, its key kept busy),
 /// so a panicking entry neither vanishes nor lets its key's later entries overtake it.
@@ -201,19 +198,15 @@ pub async fn run<W: Work>(
     limits: Limits,
     shutdown: CancellationToken,
 ) {
-    let mut board = Board {
-        queues: HashMap::new(),
-        ready: VecDeque::new(),
-        busy: HashMap::new(),
-        busy_keys: HashSet::new(),
-        held: 0,
-    };
+    let mut board = Board::new(limits.share());
     let mut running: JoinSet<Finished<W::Item>> = JoinSet::new();
+    // Fetches of spilled items, one per key at most.
+    let mut fetches: JoinSet<Fetched<W::Item>> = JoinSet::new();
     // Keys whose item was put back ([`Again::Later`]), each until its wait is over; they hold
     // no running slot.
     let mut parked: JoinSet<String> = JoinSet::new();
     let mut closed = false;
-    board.add(first, W::rank);
+    board.add(first, W::rank, W::spill_id);
     loop {
         while !shutdown.is_cancelled() && running.len() < limits.running {
             let Some(key) = board.ready.pop_front() else {
@@ -222,17 +215,25 @@ pub async fn run<W: Work>(
             let Some((_, item)) = board.queues.get_mut(&key).and_then(VecDeque::pop_front) else {
                 continue;
             };
-            let work = work.clone();
+            let w = work.clone();
             let name = key.clone();
             let task = running.spawn(async move {
-                let result = run_caught(&*work, &item).await;
+                let result = run_caught(&*w, &item).await;
                 (name, item, 0, result)
             });
             board.busy_keys.insert(key.clone());
+            if let Some(ids) = board.take_due_fetch(&key) {
+                spawn_fetch(&mut fetches, &work, key.clone(), ids, &shutdown);
+            }
             board.busy.insert(task.id(), key);
         }
         if running.is_empty()
-            && (shutdown.is_cancelled() || (closed && board.ready.is_empty() && parked.is_empty()))
+            && (shutdown.is_cancelled()
+                || (closed
+                    && board.ready.is_empty()
+                    && parked.is_empty()
+                    && fetches.is_empty()
+                    && board.spilled_count == 0))
         {
             return;
         }
@@ -298,15 +299,32 @@ pub async fn run<W: Work>(
                     }
                 }
             }
+            Some(fetched) = fetches.join_next(), if !fetches.is_empty() => {
+                match fetched {
+                    Ok((key, asked, items)) => {
+                        board.fetched(key.clone(), asked, items, W::rank);
+                        // All of them gone: fetch the next ones.
+                        if let Some(ids) = board.take_due_fetch(&key) {
+                            spawn_fetch(&mut fetches, &work, key, ids, &shutdown);
+                        }
+                    }
+                    // Panics are caught in `spawn_fetch`: only a task aborted from outside,
+                    // as the lanes end, comes here.
+                    Err(e) => tracing::error!(lanes = W::NAME, error = %e, "a fetch of spilled items was aborted"),
+                }
+            }
             Some(key) = parked.join_next(), if !parked.is_empty() => {
                 // A timer task does not panic; an aborted one ends only with the lanes.
                 if let Ok(key) = key {
                     board.release(key);
                 }
             }
-            batch = incoming.recv(), if !closed && board.held < limits.queued && !shutdown.is_cancelled() => {
+            batch = incoming.recv(), if !closed
+                && board.held < limits.queued
+                && board.spilled_count < limits.queued * SPILLED_PER_HELD
+                && !shutdown.is_cancelled() => {
                 match batch {
-                    Some(batch) => board.add(batch, W::rank),
+                    Some(batch) => board.add(batch, W::rank, W::spill_id),
                     None => closed = true,
                 }
             }
@@ -314,6 +332,57 @@ pub async fn run<W: Work>(
             else => return,
         }
     }
+}
+
+/// One fetch of spilled items: the key, how many were asked for, the items still there.
+type Fetched<T> = (String, usize, Vec<T>);
+
+/// Fetches spilled items `ids` of `key`, retrying with backoff until it succeeds or the lanes
+/// stop (then nothing comes back: the items stay pending in the stream).
+fn spawn_fetch<W: Work>(
+    fetches: &mut JoinSet<Fetched<W::Item>>,
+    work: &Arc<W>,
+    key: String,
+    ids: Vec<String>,
+    shutdown: &CancellationToken,
+) {
+    let work = work.clone();
+    let stop = shutdown.clone();
+    fetches.spawn(async move {
+        use futures_util::FutureExt;
+        let mut failures = 0u32;
+        loop {
+            let fetched = std::panic::AssertUnwindSafe(work.fetch(&ids))
+                .catch_unwind()
+                .await;
+            match fetched {
+                Ok(Ok(items)) => return (key, ids.len(), items),
+                // Not retried: it would panic again. The items stay pending in the stream and
+                // come back at the next start; the key goes on meanwhile.
+                Err(_) => {
+                    tracing::error!(
+                        lanes = W::NAME,
+                        "fetching spilled items panicked; left pending"
+                    );
+                    return (key, ids.len(), Vec::new());
+                }
+                Ok(Err(e)) => {
+                    failures += 1;
+                    let wait = backoff(failures);
+                    tracing::warn!(
+                        lanes = W::NAME,
+                        error = format!("{e:#}"),
+                        ?wait,
+                        "fetching spilled items failed; retrying"
+                    );
+                    tokio::select! {
+                        _ = stop.cancelled() => return (key, ids.len(), Vec::new()),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// Where a stream reader stands: the last entry id it passed on to the lanes, and whether its
@@ -423,5 +492,6 @@ where
     }))
 }
 
+mod board;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! The lanes engine: order per key, concurrency across keys, retries, put-backs, shutdown.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -281,5 +282,162 @@ async fn no_more_is_taken_from_the_reader_than_the_limit() {
     assert_eq!(
         *work.log.lock().unwrap(),
         ["a1", "a2", "a3", "a4", "a5", "a6"]
+    );
+}
+
+/// An item that counts how many of its kind are alive, so a test can bound the memory the
+/// lanes hold.
+struct Tracked {
+    name: String,
+    live: Arc<AtomicUsize>,
+}
+
+impl Tracked {
+    fn new(name: String, live: &Arc<AtomicUsize>, peak: &Arc<AtomicUsize>) -> Self {
+        let n = live.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(n, Ordering::SeqCst);
+        Self {
+            name,
+            live: live.clone(),
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Work whose items can be fetched again by id (their name), as the intake's inbox entries
+/// can, and which logs what ran.
+#[derive(Default)]
+struct Spilling {
+    log: Mutex<Vec<String>>,
+    live: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+    largest_fetch: AtomicUsize,
+}
+
+impl Work for Spilling {
+    type Item = Tracked;
+    const NAME: &'static str = "test";
+
+    async fn run(&self, item: &Tracked) -> anyhow::Result<()> {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        self.log.lock().unwrap().push(item.name.clone());
+        Ok(())
+    }
+
+    fn spill_id(item: &Tracked) -> Option<&str> {
+        Some(&item.name)
+    }
+
+    async fn fetch(&self, ids: &[String]) -> anyhow::Result<Vec<Tracked>> {
+        self.largest_fetch.fetch_max(ids.len(), Ordering::SeqCst);
+        Ok(ids
+            .iter()
+            .map(|id| Tracked::new(id.clone(), &self.live, &self.peak))
+            .collect())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_key_beyond_its_share_is_spilled_in_order_and_others_go_on() {
+    let work = Arc::new(Spilling::default());
+    let limits = Limits {
+        running: 8,
+        queued: 2048,
+    };
+    let (tx, rx) = mpsc::channel(1);
+    let sender = {
+        let work = work.clone();
+        tokio::spawn(async move {
+            // 3000 items of one key, in batches of 100, then one of another key.
+            for b in 0..30 {
+                let batch: Keyed<Tracked> = (0..100)
+                    .map(|i| {
+                        let name = format!("a{:04}", b * 100 + i);
+                        ("a".to_owned(), Tracked::new(name, &work.live, &work.peak))
+                    })
+                    .collect();
+                tx.send(batch).await.unwrap();
+            }
+            let b1 = Tracked::new("b1".into(), &work.live, &work.peak);
+            tx.send(vec![("b".into(), b1)]).await.unwrap();
+        })
+    };
+    run(
+        work.clone(),
+        Vec::new(),
+        rx,
+        limits,
+        CancellationToken::new(),
+    )
+    .await;
+    sender.await.unwrap();
+
+    let log = work.log.lock().unwrap().clone();
+    let a: Vec<&String> = log.iter().filter(|l| l.starts_with('a')).collect();
+    let expected: Vec<String> = (0..3000).map(|i| format!("a{i:04}")).collect();
+    assert!(
+        a.iter().zip(&expected).all(|(x, y)| *x == y) && a.len() == 3000,
+        "order kept"
+    );
+    let b1 = log.iter().position(|l| l == "b1").unwrap();
+    assert!(
+        b1 < 100,
+        "the other key is not held up behind 3000 items: ran {b1}th"
+    );
+    // Held in memory at most: the key's share (64), one batch in the channel, one being
+    // built, one being taken in; far below the 3000 sent, and below `queued`.
+    let peak = work.peak.load(Ordering::SeqCst);
+    assert!(peak <= 64 + 3 * 100 + 1, "peak of {peak} items in memory");
+    assert!(work.largest_fetch.load(Ordering::SeqCst) <= limits.share());
+    assert_eq!(work.live.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn spilled_items_of_a_key_go_after_its_earlier_ones_even_when_fetched_back_empty() {
+    /// Fetches nothing back for the ids it is told are gone (finished elsewhere).
+    #[derive(Default)]
+    struct Gone(Spilling);
+    impl Work for Gone {
+        type Item = Tracked;
+        const NAME: &'static str = "test";
+        async fn run(&self, item: &Tracked) -> anyhow::Result<()> {
+            self.0.run(item).await
+        }
+        fn spill_id(item: &Tracked) -> Option<&str> {
+            Some(&item.name)
+        }
+        async fn fetch(&self, ids: &[String]) -> anyhow::Result<Vec<Tracked>> {
+            let kept: Vec<String> = ids.iter().filter(|i| !i.ends_with('5')).cloned().collect();
+            self.0.fetch(&kept).await
+        }
+    }
+    let work = Arc::new(Gone::default());
+    let limits = Limits {
+        running: 4,
+        queued: 64,
+    };
+    assert_eq!(limits.share(), 2);
+    let (tx, rx) = mpsc::channel(1);
+    drop(tx);
+    let first: Keyed<Tracked> = (0..20)
+        .map(|i| {
+            let t = Tracked::new(format!("a{i:02}"), &work.0.live, &work.0.peak);
+            ("a".to_owned(), t)
+        })
+        .collect();
+    run(work.clone(), first, rx, limits, CancellationToken::new()).await;
+    let log = work.0.log.lock().unwrap().clone();
+    let expected: Vec<String> = (0..20)
+        .map(|i| format!("a{i:02}"))
+        .filter(|n| !n.ends_with('5'))
+        .collect();
+    assert_eq!(
+        log, expected,
+        "in order, the gone ones left out, none stuck"
     );
 }

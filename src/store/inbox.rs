@@ -100,7 +100,8 @@ pub enum InboxKind {
 }
 
 impl InboxKind {
-    fn as_str(self) -> &'static str {
+    /// As stored in the entry's `kind` field.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Telegram => "tg",
             Self::Tick => "tick",
@@ -117,13 +118,27 @@ impl InboxKind {
     }
 }
 
+/// An inbox entry as read from the stream.
+pub(super) fn entry(id: &redis::streams::StreamId) -> InboxEntry {
+    let field = |name: &str| id.get::<String>(name).unwrap_or_default();
+    InboxEntry {
+        kind: InboxKind::parse(&field("kind")),
+        kind_raw: field("kind"),
+        key: field("key"),
+        body: field("body"),
+        stream_id: id.id.clone(),
+    }
+}
+
 /// One inbox entry.
 #[derive(Debug, Clone)]
 pub struct InboxEntry {
     /// Stream id, for the acknowledgement.
     pub stream_id: String,
-    /// What it holds; `None` for an entry this version does not know (acknowledged and logged).
+    /// What it holds; `None` for an entry this version does not know (dead-lettered).
     pub kind: Option<InboxKind>,
+    /// The kind as stored, which a dead letter keeps even when this version does not know it.
+    pub kind_raw: String,
     /// Platform update id (Telegram `update_id`) or, for a tick, the alias.
     pub key: String,
     /// The raw body.
@@ -226,15 +241,7 @@ impl Store {
         let reply: Option<StreamReadReply> = cmd.query_async(&mut self.conn()).await?;
         let mut out = Vec::new();
         for key in reply.map(|r| r.keys).unwrap_or_default() {
-            for id in key.ids {
-                let field = |name: &str| id.get::<String>(name).unwrap_or_default();
-                out.push(InboxEntry {
-                    kind: InboxKind::parse(&field("kind")),
-                    key: field("key"),
-                    body: field("body"),
-                    stream_id: id.id.clone(),
-                });
-            }
+            out.extend(key.ids.iter().map(entry));
         }
         Ok(out)
     }

@@ -58,10 +58,12 @@ lua!(FORWARD_DEAD, "forward_dead");
 lua!(AUDIT_APPEND, "audit_append");
 lua!(SUMMARY_LIST, "summary_list");
 lua!(SUMMARY_TAKE, "summary_take");
+lua!(INBOX_DEAD, "inbox_dead");
+lua!(INBOX_REPLAY, "inbox_replay");
 
 /// Every script, for the tests that load them and check their headers.
 #[cfg(test)]
-pub(super) fn all() -> [&'static LazyLock<Lua>; 12] {
+pub(super) fn all() -> [&'static LazyLock<Lua>; 14] {
     [
         &COMMIT,
         &TICK,
@@ -75,6 +77,8 @@ pub(super) fn all() -> [&'static LazyLock<Lua>; 12] {
         &AUDIT_APPEND,
         &SUMMARY_LIST,
         &SUMMARY_TAKE,
+        &INBOX_DEAD,
+        &INBOX_REPLAY,
     ]
 }
 

@@ -12,6 +12,7 @@ mod export;
 mod forward;
 mod group_limits;
 mod hostile;
+mod inbox_dlq;
 mod limits;
 mod process;
 mod redis_down;
