@@ -49,9 +49,7 @@ impl Notify {
         let bot = sh.telegram()?;
         crate::desk::to_group(sh, chat, |chat| {
             bot.send_message(teloxide::types::ChatId(chat), text.clone())
-                .reply_parameters(teloxide::types::ReplyParameters::new(
-                    teloxide::types::MessageId(card),
-                ))
+                .reply_parameters(crate::channels::telegram::reply_to(card))
                 .send()
         })
         .await?;

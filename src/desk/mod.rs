@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, MessageId, ReplyParameters};
+use teloxide::types::{ChatId, MessageId};
 
 use crate::channels::telegram::send::with_retries;
 use crate::channels::{SendError, fit};
@@ -208,7 +208,7 @@ impl Desk {
             if let Some(message) = evidence.message_id {
                 let res = with_retries(|| {
                     bot.copy_message(ChatId(chat), ChatId(from_chat), MessageId(message as i32))
-                        .reply_parameters(ReplyParameters::new(MessageId(card)))
+                        .reply_parameters(crate::channels::telegram::reply_to(card))
                         .send()
                 })
                 .await;
@@ -254,7 +254,7 @@ impl Desk {
                 Err(Fetch::Failed(why)) => anyhow::bail!("fetching a Zalo file failed: {why}"),
             };
             let name = format!("{}-{}", tip.code, i + 1);
-            let reply = ReplyParameters::new(MessageId(card));
+            let reply = crate::channels::telegram::reply_to(card);
             let res = match evidence.kind {
                 crate::conversation::EvidenceKind::Photo => {
                     let file = InputFile::memory(bytes).file_name(format!("{name}.jpg"));

@@ -6,7 +6,7 @@
 //! never told who the citizen is, nor the citizen who the officer is.
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, MessageId, ReplyParameters};
+use teloxide::types::ChatId;
 
 use crate::channels::telegram::parse::OfficerReply;
 use crate::channels::telegram::send::{self, with_retries};
@@ -69,7 +69,7 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
     let bot = shared.telegram()?;
     with_retries(|| {
         bot.send_message(ChatId(reply.chat_id), text.clone())
-            .reply_parameters(ReplyParameters::new(MessageId(reply.message_id)))
+            .reply_parameters(crate::channels::telegram::reply_to(reply.message_id))
             .send()
     })
     .await?;
@@ -106,7 +106,7 @@ pub async fn post_under_card(shared: &Shared, tip: &Tip, msg: &Msg) -> anyhow::R
     for part in send::parts(&body) {
         let sent = with_retries(|| {
             bot.send_message(ChatId(chat), part.clone())
-                .reply_parameters(ReplyParameters::new(MessageId(card)))
+                .reply_parameters(crate::channels::telegram::reply_to(card))
                 .send()
         })
         .await?;

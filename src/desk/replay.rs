@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, MessageId, ReplyParameters};
+use teloxide::types::ChatId;
 
 use super::Desk;
 use super::fallback::Fallback;
@@ -92,7 +92,7 @@ async fn handle(shared: &Arc<Shared>, letter: &DeadLetter) -> anyhow::Result<Rep
         let bot = shared.telegram()?;
         let told = super::to_group(shared, chat, |chat| {
             bot.send_message(ChatId(chat), text.clone())
-                .reply_parameters(ReplyParameters::new(MessageId(message)))
+                .reply_parameters(crate::channels::telegram::reply_to(message))
                 .send()
         })
         .await;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, MessageId, ReplyParameters};
+use teloxide::types::ChatId;
 use tokio_util::sync::CancellationToken;
 
 use super::fallback::{Undelivered, try_group};
@@ -118,7 +118,7 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
         let sent = try_group(shared, chat, |chat| {
             let mut req = bot.send_message(ChatId(chat), text.clone());
             if let Some(card) = card {
-                req = req.reply_parameters(ReplyParameters::new(MessageId(card)));
+                req = req.reply_parameters(crate::channels::telegram::reply_to(card));
             }
             req.send()
         })

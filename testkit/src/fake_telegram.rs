@@ -113,6 +113,9 @@ struct Inner {
     sent_per_chat: std::collections::HashMap<i64, usize>,
     /// Chats where every call that names them fails with their fault, until cleared.
     refusing: std::collections::HashMap<i64, Fault>,
+    /// Messages deleted in a chat (by a user): replying to one or editing one fails as it
+    /// does on Telegram.
+    deleted: std::collections::HashSet<(i64, i64)>,
 }
 
 /// The fake server; clones share it.
@@ -206,6 +209,14 @@ impl FakeTelegram {
             Some(f) => inner.refusing.insert(chat, f),
             None => inner.refusing.remove(&chat),
         };
+    }
+
+    /// Deletes message `id` in `chat`, as a user deleting their message (or an admin a card)
+    /// does: a reply to it then fails with Telegram's 400 "message to be replied not found"
+    /// unless the request allows sending without the reply, and an edit of it with "message
+    /// to edit not found".
+    pub fn delete_message(&self, chat: i64, id: i64) {
+        self.inner.lock().unwrap().deleted.insert((chat, id));
     }
 
     /// Lets the next call of `method` (after any queued before) through, so that a fault
@@ -432,6 +443,32 @@ fn multipart_fields(content_type: &str, body: &[u8]) -> Value {
     Value::Object(fields)
 }
 
+impl FakeTelegram {
+    /// Telegram's answer to a reply to, or an edit of, a message that was deleted.
+    fn gone(&self, method: &str, body: &Value) -> Option<&'static str> {
+        let chat = body.get("chat_id").and_then(Value::as_i64)?;
+        let inner = self.inner.lock().unwrap();
+        let deleted = |id: Option<i64>| id.is_some_and(|id| inner.deleted.contains(&(chat, id)));
+        if method.starts_with("edit") && deleted(body.get("message_id").and_then(Value::as_i64)) {
+            return Some("Bad Request: message to edit not found");
+        }
+        let reply = body.get("reply_parameters");
+        let replied = reply
+            .and_then(|r| r.get("message_id"))
+            .or_else(|| body.get("reply_to_message_id"))
+            .and_then(Value::as_i64);
+        let without = reply
+            .and_then(|r| r.get("allow_sending_without_reply"))
+            .or_else(|| body.get("allow_sending_without_reply"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        (method.starts_with("send") || method == "copymessage")
+            .then_some(())
+            .filter(|()| deleted(replied) && !without)
+            .map(|()| "Bad Request: message to be replied not found")
+    }
+}
+
 /// Telegram's length limits, counted as Telegram counts (UTF-16 code units, surrounding
 /// whitespace stripped), answered with Telegram's own errors.
 fn over_limit(method: &str, body: &Value) -> Option<&'static str> {
@@ -490,7 +527,7 @@ async fn api(
         fake.record(&format!("{method}!failed"), body, None);
         return fault(f);
     }
-    if let Some(description) = over_limit(&method, &body) {
+    if let Some(description) = over_limit(&method, &body).or_else(|| fake.gone(&method, &body)) {
         fake.record(&format!("{method}!failed"), body, None);
         return (
             StatusCode::BAD_REQUEST,

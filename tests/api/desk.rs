@@ -847,6 +847,57 @@ async fn an_officer_asks_and_the_citizen_answers_without_either_seeing_the_other
     wait_message(&t, CAO_PHONG_DRUGS, "đã đóng; câu hỏi không được chuyển").await;
 }
 
+/// Issue 13: an officer who deletes their question before the bot answers it, and an admin
+/// who deletes a card, do not lose anything: the answers go without the reply (Telegram
+/// would refuse "message to be replied not found"), and the intake goes on.
+#[tokio::test]
+async fn a_deleted_question_or_card_does_not_lose_the_answer_or_hold_the_intake() {
+    let t = desk_app(false).await;
+    let code = report(&t, 6402, "drugs", "thung-nai", 0).await;
+    wait_cards(&t, CAO_PHONG_DRUGS, 1, 0).await;
+    let card = t.fake.messages_to(CAO_PHONG_DRUGS)[0].message_id.unwrap();
+    let mut c = t.citizen(6402);
+    c.new_messages();
+
+    // The officer's question (message 7000 + card) is deleted before the bot answers it.
+    t.fake.delete_message(CAO_PHONG_DRUGS, 7000 + card);
+    officer_replies(&t, CAO_PHONG_DRUGS, 501, card, "Ở số nhà mấy?");
+    wait_message(&t, CAO_PHONG_DRUGS, "Đã chuyển câu hỏi").await;
+    let told = t
+        .fake
+        .messages_to(CAO_PHONG_DRUGS)
+        .into_iter()
+        .find(|m| m.text().contains("Đã chuyển câu hỏi"))
+        .unwrap();
+    assert_eq!(
+        told.body["reply_parameters"]["allow_sending_without_reply"],
+        serde_json::json!(true)
+    );
+    t.fake
+        .wait_until("the question", |_| {
+            t.fake
+                .messages_to(6402)
+                .iter()
+                .any(|m| m.text().contains("Ở số nhà mấy?"))
+        })
+        .await;
+    t.settle().await;
+    c.new_messages();
+
+    // An admin deletes the card; the citizen's answer still reaches the group.
+    t.fake.delete_message(CAO_PHONG_DRUGS, card);
+    c.says("Số 12, ngõ 3").await;
+    wait_message(&t, CAO_PHONG_DRUGS, "Số 12, ngõ 3").await;
+    assert!(
+        !t.fake.calls().iter().any(|c| c.method.ends_with("!failed")),
+        "nothing was refused"
+    );
+
+    // And the line goes on: the next citizen gets their receipt.
+    let next = report(&t, 6403, "theft", "thung-nai", 0).await;
+    assert_ne!(next, code);
+}
+
 #[tokio::test]
 async fn escalating_by_hand_posts_the_card_to_the_supervisors_once() {
     let t = desk_app(false).await;

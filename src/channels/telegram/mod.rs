@@ -13,6 +13,7 @@ pub mod send;
 use std::time::Duration;
 
 use teloxide::Bot;
+use teloxide::types::{MessageId, ReplyParameters};
 
 pub use channel::{CAPABILITIES, MAX_TEXT_CHARS, SECRET_HEADER, TelegramChannel};
 
@@ -25,4 +26,11 @@ pub fn bot(token: &str, api_url: &str, timeout: Duration) -> anyhow::Result<Bot>
         .build()?;
     let url = reqwest::Url::parse(api_url)?;
     Ok(Bot::with_client(token, client).set_api_url(url))
+}
+
+/// A reply to `message`, sent even when that message is gone by then (an officer who deleted
+/// the message being answered, an admin who deleted a card): Telegram would otherwise refuse
+/// it with "message to be replied not found" and the answer would be lost.
+pub fn reply_to(message: i32) -> ReplyParameters {
+    ReplyParameters::new(MessageId(message)).allow_sending_without_reply()
 }
