@@ -136,6 +136,9 @@ impl Tipline {
             .env("TIPLINE__HTTP__PUBLIC_URL", &public)
             .env("TIPLINE__LIMITS__MESSAGES_PER_MINUTE", "100000")
             .env("TIPLINE__LIMITS__TIPS_PER_HOUR", "100000")
+            // Every tip of the load is a new citizen's: no summary cards, a card each.
+            .env("TIPLINE__LIMITS__NEW_CITIZENS_PER_HOUR", "10000000")
+            .env("TIPLINE__LIMITS__NEW_CITIZENS_PER_COMMUNE_PER_HOUR", "10000000")
             .env("TIPLINE__DESK__ENABLED", "true")
             .env("TIPLINE__DESK__DEFAULT_GROUP", GROUP.to_string())
             .env("TIPLINE__TRIAGE__ENABLED", "true")
