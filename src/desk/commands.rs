@@ -1,8 +1,10 @@
 //! Commands officers type in a duty group (DESIGN.md §5, a contract): `/pending` lists the
 //! group's open tips oldest first, `/tip <code>` posts a tip's card again (and later edits go to
-//! the new one; a tip that has no card yet gets one), `/stats` counts today's and this week's tips. Only configured duty groups get
-//! an answer with content; elsewhere the bot says it is not a duty group, at most once an hour
-//! per chat (a stranger's group flooding commands gets one answer).
+//! the new one; a tip that has no card yet gets one), `/stats` counts today's and this week's
+//! tips. Only the listed officers (`desk.officers`) in configured duty groups get an answer
+//! with content, sent with `protect_content`; other members are refused; elsewhere the bot
+//! says it is not a duty group, at most once an hour per chat (a stranger's group flooding
+//! commands gets one answer).
 
 use chrono::{Datelike, Duration as Days, FixedOffset, TimeZone};
 use teloxide::prelude::*;
@@ -29,9 +31,6 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
     }
     let lang = Lang::parse(&desk.lang).unwrap_or_default();
     let group = shared.store.group_configured(cmd.chat_id).await?;
-    let is_duty = desk.enabled
-        && (desk.is_desk_group(group) || group == desk.supervisor_group)
-        && desk.may_act(cmd.user_id);
     let configured = desk.enabled && (desk.is_desk_group(group) || group == desk.supervisor_group);
     if !configured
         && !shared
@@ -42,9 +41,12 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
         tracing::debug!(command = %cmd.name, "group command outside a duty group; refused before");
         return Ok(());
     }
-    let text = if !is_duty {
+    let text = if !configured {
         tracing::warn!(command = %cmd.name, "group command outside a duty group; refused");
         shared.texts.get(lang, "desk-not-allowed")
+    } else if !desk.may_act(cmd.user_id) {
+        tracing::warn!(command = %cmd.name, "group command by someone not on desk.officers; refused");
+        shared.texts.get(lang, "desk-not-officer")
     } else {
         match cmd.name.as_str() {
             "pending" => pending(shared, group, lang).await?,
@@ -77,7 +79,12 @@ pub async fn on_added(shared: &Shared, chat: i64) -> anyhow::Result<()> {
 
 async fn say(shared: &Shared, chat: i64, text: String) -> anyhow::Result<()> {
     let bot = shared.telegram()?;
-    with_retries(|| bot.send_message(ChatId(chat), text.clone()).send()).await?;
+    with_retries(|| {
+        bot.send_message(ChatId(chat), text.clone())
+            .protect_content(true)
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
@@ -154,7 +161,9 @@ async fn repost(shared: &Shared, cmd: &GroupCommand, group: i64, lang: Lang) -> 
     let text = super::card::render_with_state(&tip, shared, lang);
     let buttons = super::actions::buttons(&tip, shared);
     let sent = with_retries(|| {
-        let mut req = bot.send_message(ChatId(cmd.chat_id), text.clone());
+        let mut req = bot
+            .send_message(ChatId(cmd.chat_id), text.clone())
+            .protect_content(true);
         if let Some(b) = &buttons {
             req = req.reply_markup(b.clone());
         }
