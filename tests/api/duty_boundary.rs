@@ -140,7 +140,7 @@ async fn a_member_who_is_not_a_listed_officer_changes_nothing_and_is_told_why() 
         .iter()
         .filter_map(|c| c.body["text"].as_str().map(str::to_owned))
         .collect();
-    assert_eq!(answered, [refusal.clone()]);
+    assert_eq!(answered, std::slice::from_ref(&refusal));
     assert_eq!(t.tip(&code)["status"], "submitted");
 
     // A reply to the card: refused in the group, nothing relayed to the citizen.
@@ -155,7 +155,7 @@ async fn a_member_who_is_not_a_listed_officer_changes_nothing_and_is_told_why() 
     says(&t, MEMBER, 8_002, None, &format!("/tip {code}"));
     says(&t, MEMBER, 8_003, None, "/pending");
     t.process_until_idle().await;
-    assert_eq!(answers_to(&t, 8_001), [refusal.clone()]);
+    assert_eq!(answers_to(&t, 8_001), std::slice::from_ref(&refusal));
     let after: Vec<String> = t.fake.messages_to(DUTY)[before..]
         .iter()
         .map(|c| c.text().to_owned())
