@@ -44,6 +44,8 @@ pub struct Metrics {
     pub desk_fallbacks: Family<Vec<(String, String)>, Counter>,
     /// Tips whose card is not in their duty group, read from Redis at each scrape.
     desk_off_duty: Gauge,
+    /// What the duty group's boundary refused, by reason ([`Metrics::desk_refused`]).
+    pub desk_refusals: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for Metrics {
@@ -73,6 +75,7 @@ impl Metrics {
             backlog: Family::default(),
             desk_fallbacks: Family::default(),
             desk_off_duty: Gauge::default(),
+            desk_refusals: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -157,6 +160,11 @@ impl Metrics {
             "Tips whose card is not in their duty group (at the supervisors, or in dlq:desk) until replayed, closed or dropped; alert when above 0",
             m.desk_off_duty.clone(),
         );
+        registry.register(
+            "desk_refused",
+            "What a duty group's member may not do: act on a card without being on desk.officers (reason=not_officer), ask over desk.questions_per_tip_per_hour (reason=question_limit)",
+            m.desk_refusals.clone(),
+        );
         Self { registry, ..m }
     }
 
@@ -177,6 +185,14 @@ impl Metrics {
                 ("audience".to_owned(), audience.to_owned()),
                 ("reason".to_owned(), reason.to_owned()),
             ])
+            .inc();
+    }
+
+    /// Counts an action on a card the duty group's boundary refused (`not_officer`,
+    /// `question_limit`).
+    pub fn desk_refused(&self, reason: &str) {
+        self.desk_refusals
+            .get_or_create(&vec![("reason".to_owned(), reason.to_owned())])
             .inc();
     }
 

@@ -46,6 +46,7 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
         shared.texts.get(lang, "desk-not-allowed")
     } else if !desk.may_act(cmd.user_id) {
         tracing::warn!(command = %cmd.name, "group command by someone not on desk.officers; refused");
+        shared.metrics.desk_refused("not_officer");
         shared.texts.get(lang, "desk-not-officer")
     } else {
         match cmd.name.as_str() {

@@ -45,6 +45,7 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
     };
     if !desk.may_act(reply.user_id) {
         tracing::warn!(tip = %code, "reply to a card by someone not on desk.officers; not relayed");
+        shared.metrics.desk_refused("not_officer");
         return answer(shared, &reply, &Msg::new("desk-not-officer")).await;
     }
     let Some(tip) = shared.store.tip(&code).await? else {
@@ -68,6 +69,7 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
         .await?
     {
         tracing::warn!(tip = %code, "officer question over desk.questions_per_tip_per_hour; not relayed");
+        shared.metrics.desk_refused("question_limit");
         Msg::new("desk-relay-rate-limited")
             .arg("code", &code)
             .arg("max", desk.questions_per_tip_per_hour)

@@ -113,6 +113,20 @@ fn events_of(t: &TestApp, kind: &str) -> Vec<std::collections::HashMap<String, S
         .collect()
 }
 
+/// `tipline_desk_refused_total{reason=…}` as `/metrics` shows it (0 when absent).
+async fn refused(t: &TestApp, reason: &str) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", t.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!("tipline_desk_refused_total{{reason=\"{reason}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&line))
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
 fn texts(t: &TestApp) -> Texts {
     Texts::load(&t.settings.app.locales_dir).unwrap()
 }
@@ -171,6 +185,7 @@ async fn a_member_who_is_not_a_listed_officer_changes_nothing_and_is_told_why() 
     );
     let kinds: Vec<String> = t.events().iter().map(|e| e["type"].clone()).collect();
     assert_eq!(kinds, ["submitted"], "no event of any kind");
+    assert_eq!(refused(&t, "not_officer").await, 4.0);
 
     // A listed officer is not refused.
     press(&t, OFFICER, card, &format!("dk:ack:{code}"));
@@ -275,6 +290,7 @@ async fn questions_about_one_tip_are_limited_per_hour_and_the_officer_is_told() 
         .filter(|m| m.text().contains("Cán bộ trực hỏi"))
         .count();
     assert_eq!(questions, 2, "the third was not sent");
+    assert_eq!(refused(&t, "question_limit").await, 1.0);
 
     // Another tip has its own allowance; an hour later this one has its allowance back.
     says(&t, OFFICER, 8_301, Some(other_card), "Ở đâu?");
