@@ -138,9 +138,13 @@ impl Tipline {
             .env("TIPLINE__LIMITS__TIPS_PER_HOUR", "100000")
             // Every tip of the load is a new citizen's: no summary cards, a card each.
             .env("TIPLINE__LIMITS__NEW_CITIZENS_PER_HOUR", "10000000")
-            .env("TIPLINE__LIMITS__NEW_CITIZENS_PER_COMMUNE_PER_HOUR", "10000000")
+            .env(
+                "TIPLINE__LIMITS__NEW_CITIZENS_PER_COMMUNE_PER_HOUR",
+                "10000000",
+            )
             .env("TIPLINE__DESK__ENABLED", "true")
             .env("TIPLINE__DESK__DEFAULT_GROUP", GROUP.to_string())
+            .env("TIPLINE__DESK__OFFICERS", "[501]")
             .env("TIPLINE__TRIAGE__ENABLED", "true")
             .env("TIPLINE__TRIAGE__URL", triage.url())
             .env("TIPLINE__TRIAGE__CONCURRENCY", "32")

@@ -177,7 +177,7 @@ desk-unknown-tip = This tip was not found.
 desk-stale-button = That button no longer works.
 desk-not-allowed = This group is not a configured duty group; refused.
 desk-commands-limited = ⏳ This group sent too many commands in one minute; the rest of this minute's commands go unanswered. Please try again in a minute.
-desk-not-officer = You are not on the list of duty officers; refused.
+desk-not-officer = Only the listed officers can act on cards; refused.
 
 ## Notices to the reporter
 
@@ -277,3 +277,8 @@ line-unavailable = ⏳ The tip line is briefly unavailable. Please wait a few mi
 desk-summary-head = 📋 Summary of { $count } tips from new reporters (over the hourly ceiling, so not posted as cards one by one), part { $part }/{ $parts }:
 desk-summary-line = { $code } · { $category } · { $commune } · { $time }
 desk-summary-foot = Open a tip with the command /tip CODE, e.g. /tip { $code }
+desk-relay-rate-limited = Tip { $code } has had { $max } questions in the last hour; this one was not passed on. Please try again later.
+desk-citizen-replied-masked =
+    💬 The reporter answers about tip { $code } (phone numbers, ID numbers and plates masked):
+    { $text }
+notify-question-safety = 🛡️ Safety note: the police never ask you here for OTP codes, passwords, money transfers or identity documents.

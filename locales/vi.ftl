@@ -177,7 +177,7 @@ desk-unknown-tip = Không tìm thấy tin báo này.
 desk-stale-button = Nút này không còn dùng được.
 desk-not-allowed = Nhóm này không phải nhóm trực được cấu hình; thao tác bị từ chối.
 desk-commands-limited = ⏳ Nhóm đã gửi quá nhiều lệnh trong một phút; các lệnh còn lại trong phút này sẽ không được trả lời. Vui lòng thử lại sau ít phút.
-desk-not-officer = Bạn không có trong danh sách cán bộ trực; thao tác bị từ chối.
+desk-not-officer = Chỉ cán bộ có trong danh sách mới được thao tác trên thẻ tin báo; thao tác bị từ chối.
 
 ## Thông báo cho người báo tin
 
@@ -277,3 +277,8 @@ line-unavailable = ⏳ Đường dây báo tin đang tạm gián đoạn. Vui l�
 desk-summary-head = 📋 Tổng hợp { $count } tin báo của người báo mới (vượt ngưỡng mỗi giờ nên không đăng từng thẻ), phần { $part }/{ $parts }:
 desk-summary-line = { $code } · { $category } · { $commune } · { $time }
 desk-summary-foot = Mở một tin báo bằng lệnh /tip MÃ, ví dụ: /tip { $code }
+desk-relay-rate-limited = Tin báo { $code } đã có { $max } câu hỏi trong một giờ qua; câu hỏi này chưa được chuyển. Đề nghị thử lại sau.
+desk-citizen-replied-masked =
+    💬 Người báo trả lời về tin { $code } (đã che số điện thoại, số CCCD và biển số xe):
+    { $text }
+notify-question-safety = 🛡️ Lưu ý an toàn: Công an không bao giờ yêu cầu bạn cung cấp mã OTP, mật khẩu, chuyển tiền hay gửi giấy tờ tùy thân qua kênh này.

@@ -280,6 +280,9 @@ pub const REQUIRED: &[&str] = &[
     "card-reasons",
     "card-minimal-excerpt",
     "line-unavailable",
+    "desk-relay-rate-limited",
+    "desk-citizen-replied-masked",
+    "notify-question-safety",
 ];
 
 impl Texts {

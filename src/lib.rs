@@ -9,7 +9,7 @@
 //! - [`conversation`]: the citizen dialogue as a pure state machine.
 //! - [`buttons`]: what every button sends back, and its wire form (one encode, one decode).
 //! - [`text`]: Vietnamese text for matching: tone folding, diacritics, keyword pattern forms.
-//! - [`rules`]: keyword rules, near-duplicate text, personal-data recognisers.
+//! - [`rules`]: keyword rules, near-duplicate text, personal-data recognisers, defanging of links.
 //! - [`triage`]: the triage decision on a submitted tip (priority, duplicate, why).
 //! - [`store`]: everything kept in Redis (inbox, conversations, tips, events).
 //! - [`events`]: the typed tip events and their fields on the events stream (the contract).

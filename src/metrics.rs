@@ -50,6 +50,8 @@ pub struct Metrics {
     /// Inbox entries moved to `dlq:intake`, by audience and reason
     /// ([`Metrics::inbox_dead_lettered`]).
     pub inbox_dead: Family<Vec<(String, String)>, Counter>,
+    /// What the duty group's boundary refused, by reason ([`Metrics::desk_refused`]).
+    pub desk_refusals: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for Metrics {
@@ -81,6 +83,7 @@ impl Metrics {
             desk_fallbacks: Family::default(),
             desk_off_duty: Gauge::default(),
             inbox_dead: Family::default(),
+            desk_refusals: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -175,6 +178,11 @@ impl Metrics {
             "Inbox entries moved to dlq:intake (reason=budget: kept failing past the retry budget; reason=unreadable: cannot be read)",
             m.inbox_dead.clone(),
         );
+        registry.register(
+            "desk_refused",
+            "What a duty group's member may not do: act on a card without being on desk.officers (reason=not_officer), ask over desk.questions_per_tip_per_hour (reason=question_limit)",
+            m.desk_refusals.clone(),
+        );
         Self { registry, ..m }
     }
 
@@ -195,6 +203,14 @@ impl Metrics {
                 ("audience".to_owned(), audience.to_owned()),
                 ("reason".to_owned(), reason.to_owned()),
             ])
+            .inc();
+    }
+
+    /// Counts an action on a card the duty group's boundary refused (`not_officer`,
+    /// `question_limit`).
+    pub fn desk_refused(&self, reason: &str) {
+        self.desk_refusals
+            .get_or_create(&vec![("reason".to_owned(), reason.to_owned())])
             .inc();
     }
 

@@ -2,7 +2,9 @@
 //! language and in safe words (no officer, no operational detail), when their tip changes
 //! state. Which changes notify is configured (`notify.on`). A citizen who blocked the bot is
 //! marked unreachable and not tried again; a notice is remembered once sent, so a retried event
-//! does not repeat it.
+//! does not repeat it. An officer's question reaches the citizen with its links defanged
+//! ([`crate::rules::defang`]) and ends with a safety line (the police never ask here for OTP
+//! codes, passwords, money transfers or identity documents).
 
 use std::sync::Arc;
 
@@ -50,6 +52,7 @@ impl Notify {
         crate::desk::to_group(sh, chat, |chat| {
             bot.send_message(teloxide::types::ChatId(chat), text.clone())
                 .reply_parameters(crate::channels::telegram::reply_to(card))
+                .protect_content(true)
                 .send()
         })
         .await?;
@@ -117,6 +120,13 @@ impl Handler for Notify {
             tracing::warn!(tip = %code, "no route back to the citizen; not notified");
             return self.undelivered(&tip, question).await;
         };
+        // A question's links are made unclickable: an officer account someone else holds
+        // cannot send the citizen to a phishing page.
+        let text = if question {
+            crate::rules::defang::defang(text)
+        } else {
+            text.to_owned()
+        };
         let msg = Msg::new(msg_id).arg("code", code).arg("text", text);
         let reply = if question {
             Reply::with(
@@ -130,7 +140,13 @@ impl Handler for Notify {
             Reply::text(msg)
         };
         let caps = sh.channels.capabilities(route.channel);
-        let out = render_for(&caps, &reply, tip.lang, &sh.texts);
+        let mut out = render_for(&caps, &reply, tip.lang, &sh.texts);
+        if question {
+            // Every question ends with the safety line, whatever the locale files say above it.
+            out.text.push_str("\n\n");
+            out.text
+                .push_str(&sh.texts.get(tip.lang, "notify-question-safety"));
+        }
         if question {
             sh.store.answering_set(&tip.alias, code.as_str()).await?;
         }

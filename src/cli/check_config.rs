@@ -13,6 +13,9 @@ pub fn check_config(path: &Path) -> ExitCode {
         Err(e) => return super::fail(format!("{}: {e}", path.display())),
     };
     println!("{}: configuration is valid", path.display());
+    for w in settings.warnings() {
+        eprintln!("warning: {w}");
+    }
     match Secrets::from_env(&settings) {
         Ok(_) => {
             println!("secrets: all present");

@@ -13,6 +13,9 @@ pub fn run(path: &Path) -> ExitCode {
         return ExitCode::FAILURE;
     };
     crate::telemetry::init(settings.app.log_format == "json");
+    for w in settings.warnings() {
+        tracing::warn!(key = %w.key, "{}", w.message);
+    }
     let secrets = match Secrets::from_env(&settings) {
         Ok(s) => s,
         Err(e) => return super::fail(e),

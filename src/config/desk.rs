@@ -27,10 +27,19 @@ pub struct DeskSettings {
     /// Routes, tried in order; the first that matches wins.
     #[serde(default)]
     pub routes: Vec<DeskRoute>,
-    /// Telegram ids of the officers allowed to press card buttons; empty allows every member
-    /// of a configured group.
+    /// Telegram ids of the officers allowed to act on cards: press their buttons, ask the
+    /// citizen by replying, and use `/pending`, `/tip` and `/stats`. With the desk enabled it
+    /// must not be empty unless `allow_any_member` is set.
     #[serde(default)]
     pub officers: Vec<u64>,
+    /// Lets every member of a duty group act, as if all were listed in `officers` (a unit's
+    /// explicit choice; `check-config` warns about it).
+    #[serde(default)]
+    pub allow_any_member: bool,
+    /// Questions officers may send the citizen of one tip within an hour; more are refused in
+    /// the group and nothing is sent.
+    #[serde(default = "five")]
+    pub questions_per_tip_per_hour: u32,
     /// How a tip can be closed, in the order the buttons show.
     pub dispositions: Vec<Disposition>,
     /// Group that gets tips nobody acknowledged in twice their SLA time; 0 for none.
@@ -127,9 +136,22 @@ impl DeskSettings {
         chat == self.default_group || self.routes.iter().any(|r| r.group == chat)
     }
 
-    /// Whether `user` may press card buttons.
+    /// Whether `user` may act on cards (buttons, questions, commands): a listed officer, or
+    /// anyone where the unit opted out with `allow_any_member`.
     pub fn may_act(&self, user: u64) -> bool {
-        self.officers.is_empty() || self.officers.contains(&user)
+        self.allow_any_member || self.officers.contains(&user)
+    }
+
+    /// What is allowed but weakens the duty group as a boundary, for `check-config` and the
+    /// start-up log.
+    pub(super) fn warnings(&self, w: &mut Vec<Problem>) {
+        if self.enabled && self.allow_any_member {
+            w.push(Problem::new(
+                "desk.allow_any_member",
+                "every member of a duty group can act on cards and ask citizens questions; \
+                 list the officers in desk.officers instead",
+            ));
+        }
     }
 
     pub(super) fn validate(&self, settings: &Settings, p: &mut Vec<Problem>) {
@@ -146,6 +168,23 @@ impl DeskSettings {
             p.push(Problem::new(
                 "desk.commands_per_minute",
                 "must be between 1 and 600",
+            ));
+        }
+        if self.enabled && self.officers.is_empty() && !self.allow_any_member {
+            p.push(Problem::new(
+                "desk.officers",
+                "must list the Telegram user ids of the officers allowed to act on cards when \
+                 the desk is enabled (or set desk.allow_any_member = true to let every member \
+                 of a duty group act)",
+            ));
+        }
+        if self.officers.contains(&0) {
+            p.push(Problem::new("desk.officers", "0 is not a Telegram user id"));
+        }
+        if !(1..=60).contains(&self.questions_per_tip_per_hour) {
+            p.push(Problem::new(
+                "desk.questions_per_tip_per_hour",
+                "must be between 1 and 60",
             ));
         }
         if self.supervisor_group > 0 {
@@ -241,4 +280,85 @@ fn yes() -> bool {
 /// by a script.
 fn commands_per_minute() -> u32 {
     30
+}
+
+fn five() -> u32 {
+    5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{load_text, shipped};
+
+    /// The shipped configuration with the desk enabled and `officers` as given.
+    fn enabled(officers: &str) -> String {
+        shipped()
+            .replace(
+                "enabled = false\ndefault_group = -1001000000001",
+                "enabled = true\ndefault_group = -1001000000001",
+            )
+            .replace("officers = []", officers)
+    }
+
+    #[test]
+    fn an_enabled_desk_without_officers_or_the_opt_out_is_refused() {
+        let err = load_text(&enabled("officers = []")).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["desk.officers"], "{err}");
+        assert!(
+            err.to_string().contains("desk.allow_any_member = true"),
+            "the message says how to opt out: {err}"
+        );
+        // The shipped file, with the desk off, needs no officers.
+        assert!(load_text(&shipped()).unwrap().desk.officers.is_empty());
+    }
+
+    #[test]
+    fn listed_officers_may_act_and_nobody_else() {
+        let s = load_text(&enabled("officers = [501, 502]")).unwrap();
+        assert!(s.desk.may_act(501) && s.desk.may_act(502));
+        assert!(!s.desk.may_act(777));
+        assert!(s.warnings().is_empty());
+        assert_eq!(s.desk.questions_per_tip_per_hour, 5, "the default");
+    }
+
+    #[test]
+    fn allowing_any_member_is_valid_but_warned_about() {
+        let s = load_text(
+            &enabled("officers = []\nallow_any_member = true")
+                .replace("allow_any_member = false\n", ""),
+        )
+        .unwrap();
+        assert!(s.desk.may_act(777));
+        let warnings = s.warnings();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].key, "desk.allow_any_member");
+        // With the desk off there is nothing to warn about.
+        let off =
+            load_text(&shipped().replace("allow_any_member = false", "allow_any_member = true"))
+                .unwrap();
+        assert!(off.warnings().is_empty());
+    }
+
+    #[test]
+    fn the_question_limit_and_officer_ids_are_checked() {
+        let text = enabled("officers = [0]").replace(
+            "questions_per_tip_per_hour = 5",
+            "questions_per_tip_per_hour = 0",
+        );
+        let err = load_text(&text).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["desk.officers", "desk.questions_per_tip_per_hour"],
+            "{err}"
+        );
+        // A configuration from before these keys loads with their defaults.
+        let old = shipped()
+            .replace("allow_any_member = false\n", "")
+            .replace("questions_per_tip_per_hour = 5\n", "");
+        let s = load_text(&old).unwrap();
+        assert!(!s.desk.allow_any_member);
+        assert_eq!(s.desk.questions_per_tip_per_hour, 5);
+    }
 }

@@ -392,12 +392,12 @@ impl Settings {
 mod tests {
     use super::*;
 
-    fn shipped() -> String {
+    pub(super) fn shipped() -> String {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/tipline.toml"))
             .unwrap()
     }
 
-    fn load_text(text: &str) -> Result<Settings, ConfigError> {
+    pub(super) fn load_text(text: &str) -> Result<Settings, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.toml");
         let text = text.replace(
@@ -460,10 +460,13 @@ mod tests {
 
     #[test]
     fn desk_routes_are_checked_and_route_by_district_commune_and_category() {
-        let text = shipped().replace(
-            "enabled = false\ndefault_group = -1001000000001",
-            "enabled = true\ndefault_group = 5",
-        ) + "\n[[desk.routes]]\ngroup = -100777\ndistricts = [\"Nowhere\"]\ncommunes = [\"atlantis\"]\ncategories = [\"tax\"]\n";
+        let text = shipped()
+            .replace(
+                "enabled = false\ndefault_group = -1001000000001",
+                "enabled = true\ndefault_group = 5",
+            )
+            .replace("officers = []", "officers = [501]")
+            + "\n[[desk.routes]]\ngroup = -100777\ndistricts = [\"Nowhere\"]\ncommunes = [\"atlantis\"]\ncategories = [\"tax\"]\n";
         let err = load_text(&text).unwrap_err();
         let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(

@@ -310,4 +310,12 @@ impl Settings {
         }
         p
     }
+
+    /// What is valid but weakens a protection, each with its key; `check-config` prints them
+    /// and `run` logs them at start.
+    pub fn warnings(&self) -> Vec<Problem> {
+        let mut w = Vec::new();
+        self.desk.warnings(&mut w);
+        w
+    }
 }

@@ -102,6 +102,7 @@ pub async fn on_press(shared: &Shared, press: OfficerPress) -> anyhow::Result<()
     }
     if !desk.may_act(press.user_id) {
         tracing::warn!(data = %press.data, "card button pressed by someone not on desk.officers; refused");
+        shared.metrics.desk_refused("not_officer");
         answer("desk-not-officer").await;
         return Ok(());
     }

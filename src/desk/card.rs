@@ -64,13 +64,7 @@ pub fn render(
                 .arg("priority", priority),
         );
         // Minimal cards keep personal data out of the group: a short excerpt, redacted.
-        let max = settings.desk.minimal_excerpt_chars;
-        let redacted = crate::rules::pii::redact(&tip.description);
-        let mut excerpt: String = redacted.chars().take(max).collect();
-        if !excerpt.is_empty() {
-            if redacted.chars().count() > max {
-                excerpt.push('…');
-            }
+        if let Some(excerpt) = minimal_excerpt(&tip.description, settings) {
             text.push('\n');
             text.push_str(&texts.render(
                 lang,
@@ -128,6 +122,22 @@ pub fn render(
     }
     text.push_str(duplicate.as_deref().unwrap_or_default());
     text
+}
+
+/// What a minimal-card group may read of `text` (a description, a citizen's answer): its
+/// first `desk.minimal_excerpt_chars` characters with phone numbers, citizen ids and licence
+/// plates masked, or `None` when the unit shows none.
+pub fn minimal_excerpt(text: &str, settings: &Settings) -> Option<String> {
+    let max = settings.desk.minimal_excerpt_chars;
+    let redacted = crate::rules::pii::redact(text);
+    let mut excerpt: String = redacted.chars().take(max).collect();
+    if excerpt.trim().is_empty() {
+        return None;
+    }
+    if redacted.chars().count() > max {
+        excerpt.push('…');
+    }
+    Some(excerpt)
 }
 
 /// The card text with lines for what officers did: acknowledged, claimed, closed.

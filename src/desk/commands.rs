@@ -1,9 +1,11 @@
 //! Commands officers type in a duty group (DESIGN.md §5, a contract): `/pending` lists the
 //! group's open tips oldest first, `/tip <code>` posts a tip's card again (and later edits go to
-//! the new one; a tip that has no card yet gets one), `/stats` counts today's and this week's tips. Only configured duty groups get
-//! an answer with content; elsewhere the bot says it is not a duty group, at most once an hour
-//! per chat (a stranger's group flooding commands gets one answer). A duty group gets at most
-//! `desk.commands_per_minute` answers a minute, then one notice.
+//! the new one; a tip that has no card yet gets one), `/stats` counts today's and this week's
+//! tips. Only the listed officers (`desk.officers`) in configured duty groups get an answer
+//! with content, sent with `protect_content`; other members are refused; elsewhere the bot
+//! says it is not a duty group, at most once an hour per chat (a stranger's group flooding
+//! commands gets one answer). A duty group gets at most `desk.commands_per_minute` answers a
+//! minute, then one notice.
 
 use chrono::{Datelike, Duration as Days, FixedOffset, TimeZone};
 use teloxide::prelude::*;
@@ -30,9 +32,6 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
     }
     let lang = Lang::parse(&desk.lang).unwrap_or_default();
     let group = shared.store.group_configured(cmd.chat_id).await?;
-    let is_duty = desk.enabled
-        && (desk.is_desk_group(group) || group == desk.supervisor_group)
-        && desk.may_act(cmd.user_id);
     let configured = desk.enabled && (desk.is_desk_group(group) || group == desk.supervisor_group);
     if !configured
         && !shared
@@ -46,9 +45,13 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
     if configured && !within_rate(shared, cmd.chat_id, lang).await? {
         return Ok(());
     }
-    let text = if !is_duty {
+    let text = if !configured {
         tracing::warn!(command = %cmd.name, "group command outside a duty group; refused");
         shared.texts.get(lang, "desk-not-allowed")
+    } else if !desk.may_act(cmd.user_id) {
+        tracing::warn!(command = %cmd.name, "group command by someone not on desk.officers; refused");
+        shared.metrics.desk_refused("not_officer");
+        shared.texts.get(lang, "desk-not-officer")
     } else {
         match cmd.name.as_str() {
             "pending" => pending(shared, group, lang).await?,
@@ -104,7 +107,12 @@ pub async fn on_added(shared: &Shared, chat: i64) -> anyhow::Result<()> {
 
 async fn say(shared: &Shared, chat: i64, text: String) -> anyhow::Result<()> {
     let bot = shared.telegram()?;
-    with_retries(|| bot.send_message(ChatId(chat), text.clone()).send()).await?;
+    with_retries(|| {
+        bot.send_message(ChatId(chat), text.clone())
+            .protect_content(true)
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
@@ -181,7 +189,9 @@ async fn repost(shared: &Shared, cmd: &GroupCommand, group: i64, lang: Lang) -> 
     let text = super::card::render_with_state(&tip, shared, lang);
     let buttons = super::actions::buttons(&tip, shared);
     let sent = with_retries(|| {
-        let mut req = bot.send_message(ChatId(cmd.chat_id), text.clone());
+        let mut req = bot
+            .send_message(ChatId(cmd.chat_id), text.clone())
+            .protect_content(true);
         if let Some(b) = &buttons {
             req = req.reply_markup(b.clone());
         }

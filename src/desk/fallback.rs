@@ -279,7 +279,9 @@ impl Desk {
         let bot = sh.telegram().map_err(Undelivered::Failed)?;
         let buttons = actions::buttons(tip, sh);
         let (sent, chat) = try_group(sh, group, |chat| {
-            let mut req = bot.send_message(ChatId(chat), text.to_owned());
+            let mut req = bot
+                .send_message(ChatId(chat), text.to_owned())
+                .protect_content(true);
             if let Some(b) = &buttons {
                 req = req.reply_markup(b.clone());
             }

@@ -89,7 +89,9 @@ impl Desk {
             let text = fit::truncate(&sh.texts.render(lang, &msg), fit::TELEGRAM_TEXT).into_owned();
             let bot = sh.telegram()?;
             to_group(sh, sh.settings.desk.supervisor_group, |chat| {
-                bot.send_message(ChatId(chat), text.clone()).send()
+                bot.send_message(ChatId(chat), text.clone())
+                    .protect_content(true)
+                    .send()
             })
             .await?;
         }
@@ -209,6 +211,7 @@ impl Desk {
                 let res = with_retries(|| {
                     bot.copy_message(ChatId(chat), ChatId(from_chat), MessageId(message as i32))
                         .reply_parameters(crate::channels::telegram::reply_to(card))
+                        .protect_content(true)
                         .send()
                 })
                 .await;
@@ -261,6 +264,7 @@ impl Desk {
                     with_retries(|| {
                         bot.send_photo(ChatId(chat), file.clone())
                             .reply_parameters(reply.clone())
+                            .protect_content(true)
                             .send()
                     })
                     .await
@@ -270,6 +274,7 @@ impl Desk {
                     with_retries(|| {
                         bot.send_document(ChatId(chat), file.clone())
                             .reply_parameters(reply.clone())
+                            .protect_content(true)
                             .send()
                     })
                     .await
@@ -381,7 +386,9 @@ pub async fn post_to_supervisors(
     let text = fit::truncate(&text, fit::TELEGRAM_TEXT).into_owned();
     let bot = shared.telegram()?;
     let sent = to_group(shared, shared.settings.desk.supervisor_group, |chat| {
-        bot.send_message(ChatId(chat), text.clone()).send()
+        bot.send_message(ChatId(chat), text.clone())
+            .protect_content(true)
+            .send()
     })
     .await;
     if let Err(e) = sent {

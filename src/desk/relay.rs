@@ -4,6 +4,12 @@
 //! officer, with no name or id, and puts them in answer mode; while idle, what they write then
 //! comes back as `citizen_replied` events, which the desk posts under the card. The officer is
 //! never told who the citizen is, nor the citizen who the officer is.
+//!
+//! Only the officers listed in `desk.officers` may ask; a tip takes at most
+//! `desk.questions_per_tip_per_hour` questions an hour. The notifier defangs links in a question
+//! and ends it with a safety line ([`crate::notify`]); in minimal-card groups an answer is
+//! shown with personal data masked, as a description is. What the bot posts in the group is
+//! sent with `protect_content` (no forwarding or saving).
 
 use teloxide::prelude::*;
 use teloxide::types::ChatId;
@@ -17,12 +23,14 @@ use crate::privacy::Channel;
 use crate::shared::Shared;
 use crate::store::{Tip, TipStatus};
 
-/// Handles an officer's reply to a bot message in a group.
+/// Handles an officer's reply to a bot message in a group. Only a listed officer's reply to a
+/// tip's message is relayed (`desk.officers`); anyone else's is answered with a refusal and
+/// changes nothing.
 pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::Result<()> {
     let desk = &shared.settings.desk;
     let group = shared.store.group_configured(reply.chat_id).await?;
-    if !desk.enabled || !desk.is_desk_group(group) || !desk.may_act(reply.user_id) {
-        return Ok(()); // Not a duty group or not an officer: ordinary chat, not ours.
+    if !desk.enabled || !desk.is_desk_group(group) {
+        return Ok(()); // Not a duty group: ordinary chat, not ours.
     }
     let Some(code) = shared
         .store
@@ -32,44 +40,61 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
     else {
         return Ok(()); // A reply to some other bot message.
     };
+    if !desk.may_act(reply.user_id) {
+        tracing::warn!(tip = %code, "reply to a card by someone not on desk.officers; not relayed");
+        shared.metrics.desk_refused("not_officer");
+        return answer(shared, &reply, &Msg::new("desk-not-officer")).await;
+    }
     let Some(tip) = shared.store.tip(&code).await? else {
         return Ok(());
     };
-    let lang = Lang::parse(&desk.lang).unwrap_or_default();
-    let answer_id = if tip.status == TipStatus::Closed {
-        "desk-relay-closed"
+    let now = shared.clock.now_ms();
+    // Once per officer message, however often the update is retried.
+    let message = format!("{}:{}", reply.chat_id, reply.message_id);
+    let answer_msg = if tip.status == TipStatus::Closed {
+        Msg::new("desk-relay-closed")
+    } else if !shared
+        .store
+        .question_take(
+            code.as_str(),
+            &message,
+            desk.questions_per_tip_per_hour,
+            now,
+        )
+        .await?
+    {
+        tracing::warn!(tip = %code, "officer question over desk.questions_per_tip_per_hour; not relayed");
+        shared.metrics.desk_refused("question_limit");
+        Msg::new("desk-relay-rate-limited")
+            .arg("code", &code)
+            .arg("max", desk.questions_per_tip_per_hour)
     } else {
         // Any length: the notifier sends a long question in parts the citizen's platform takes.
         let actor = shared
             .vault
             .officer_actor(Channel::Telegram, &reply.user_id.to_string());
-        // Once per officer message, however often the update is retried.
-        let once = format!(
-            "{}:relayed:{}:{}",
-            shared.settings.app.namespace, reply.chat_id, reply.message_id
-        );
+        let once = format!("{}:relayed:{message}", shared.settings.app.namespace);
         let event = TipEvent::InfoRequested {
-            head: Head::new(code.clone(), &actor, shared.clock.now_ms()),
+            head: Head::new(code.clone(), &actor, now),
             text: reply.text.clone(),
         };
         shared.store.events_append(Some(&once), &event).await?;
         tracing::info!(tip = %code, "officer question queued for the citizen");
-        crate::audit::append(
-            &shared.store,
-            shared.clock.now_ms(),
-            &actor,
-            event.kind(),
-            code.as_str(),
-            "",
-        )
-        .await?;
-        "desk-relay-sent"
+        crate::audit::append(&shared.store, now, &actor, event.kind(), code.as_str(), "").await?;
+        Msg::new("desk-relay-sent")
     };
-    let text = shared.texts.render(lang, &Msg::new(answer_id));
+    answer(shared, &reply, &answer_msg).await
+}
+
+/// Answers an officer's message in the group, as a reply to it (sent even if it was deleted).
+async fn answer(shared: &Shared, reply: &OfficerReply, msg: &Msg) -> anyhow::Result<()> {
+    let lang = Lang::parse(&shared.settings.desk.lang).unwrap_or_default();
+    let text = shared.texts.render(lang, msg);
     let bot = shared.telegram()?;
     with_retries(|| {
         bot.send_message(ChatId(reply.chat_id), text.clone())
             .reply_parameters(crate::channels::telegram::reply_to(reply.message_id))
+            .protect_content(true)
             .send()
     })
     .await?;
@@ -78,18 +103,16 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
 
 /// Posts a citizen's answer under the tip's card (desk, on `citizen_replied`).
 pub async fn post_answer(shared: &Shared, tip: &Tip, text: &str) -> anyhow::Result<()> {
-    // Units that keep content out of the chat (minimal cards) see only that an answer came.
-    let id = if shared.settings.desk.minimal_cards {
-        "desk-citizen-replied-minimal"
+    // Units that keep content out of the chat (minimal cards) read the answer as they read a
+    // description there: a short excerpt with personal data masked, or only that it came.
+    let msg = if !shared.settings.desk.minimal_cards {
+        Msg::new("desk-citizen-replied").arg("text", text)
+    } else if let Some(excerpt) = super::card::minimal_excerpt(text, &shared.settings) {
+        Msg::new("desk-citizen-replied-masked").arg("text", excerpt)
     } else {
-        "desk-citizen-replied"
+        Msg::new("desk-citizen-replied-minimal")
     };
-    post_under_card(
-        shared,
-        tip,
-        &Msg::new(id).arg("code", &tip.code).arg("text", text),
-    )
-    .await
+    post_under_card(shared, tip, &msg.arg("code", &tip.code)).await
 }
 
 /// Posts `msg` (in the desk's language) as a reply to the tip's card, in parts when it is longer
@@ -107,6 +130,7 @@ pub async fn post_under_card(shared: &Shared, tip: &Tip, msg: &Msg) -> anyhow::R
         let sent = with_retries(|| {
             bot.send_message(ChatId(chat), part.clone())
                 .reply_parameters(crate::channels::telegram::reply_to(card))
+                .protect_content(true)
                 .send()
         })
         .await?;

@@ -93,6 +93,7 @@ async fn handle(shared: &Arc<Shared>, letter: &DeadLetter) -> anyhow::Result<Rep
         let told = super::to_group(shared, chat, |chat| {
             bot.send_message(ChatId(chat), text.clone())
                 .reply_parameters(crate::channels::telegram::reply_to(message))
+                .protect_content(true)
                 .send()
         })
         .await;

@@ -116,7 +116,9 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
             ),
         };
         let sent = try_group(shared, chat, |chat| {
-            let mut req = bot.send_message(ChatId(chat), text.clone());
+            let mut req = bot
+                .send_message(ChatId(chat), text.clone())
+                .protect_content(true);
             if let Some(card) = card {
                 req = req.reply_parameters(crate::channels::telegram::reply_to(card));
             }
@@ -131,7 +133,9 @@ async fn fire(shared: &Shared, code: &str, now: i64) -> anyhow::Result<()> {
                 let to_supervisors = supervisors != 0 && supervisors != chat;
                 let taken = to_supervisors
                     && match try_group(shared, supervisors, |chat| {
-                        bot.send_message(ChatId(chat), text.clone()).send()
+                        bot.send_message(ChatId(chat), text.clone())
+                            .protect_content(true)
+                            .send()
                     })
                     .await
                     {

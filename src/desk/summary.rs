@@ -116,7 +116,9 @@ pub async fn fire_due(shared: &Shared) -> anyhow::Result<usize> {
                 shared.texts.render(lang, &foot)
             );
             super::to_group(shared, group, |chat| {
-                bot.send_message(ChatId(chat), text.clone()).send()
+                bot.send_message(ChatId(chat), text.clone())
+                    .protect_content(true)
+                    .send()
             })
             .await?;
             shared.store.summary_part_posted(group).await?;
@@ -203,7 +205,9 @@ pub async fn under_card_or_in_group(shared: &Shared, tip: &Tip, msg: &Msg) -> an
     let text = shared.texts.render(lang, msg);
     let bot = shared.telegram()?;
     super::to_group(shared, group, |chat| {
-        bot.send_message(ChatId(chat), text.clone()).send()
+        bot.send_message(ChatId(chat), text.clone())
+            .protect_content(true)
+            .send()
     })
     .await?;
     Ok(())

@@ -1,8 +1,9 @@
 //! Rules applied to a tip's text at submit: keyword rules that raise its priority or flag an
 //! emergency, a similarity measure for near-duplicate tips, and recognisers for personal data
-//! ([`pii`]). How a keyword pattern matches Vietnamese typed with or without diacritics is in
-//! [`crate::text`].
+//! ([`pii`]); and the defanging of links in officers' questions ([`defang`]). How a keyword
+//! pattern matches Vietnamese typed with or without diacritics is in [`crate::text`].
 
+pub mod defang;
 pub mod pii;
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! - `groups`: consumer-group upkeep (takeover, touch, backlog) and dead letters
 //! - `forward`: what the forwarder keeps per tip and per event
 //! - `notices`: the notifier's marks (notice sent, citizen unreachable)
+//! - `questions`: officers' questions per tip in the last hour (their rate limit)
 //! - `callbacks`: answers of the callback API by idempotency key
 //! - `audit`: the audit stream and its head
 //! - `menus`: the numbered menu last shown to a Zalo chat
@@ -40,6 +41,7 @@ mod inbox;
 mod inbox_dead;
 mod menus;
 mod notices;
+mod questions;
 mod script;
 mod sla;
 mod summary;

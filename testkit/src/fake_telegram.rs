@@ -56,6 +56,15 @@ impl Call {
             .and_then(Value::as_str)
             .map(str::to_owned)
     }
+    /// Whether the message was sent with `protect_content` (no forwarding or saving); uploads
+    /// come as multipart forms, where the flag is the text "true".
+    pub fn protected(&self) -> bool {
+        match self.body.get("protect_content") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s == "true",
+            _ => false,
+        }
+    }
     pub fn text(&self) -> &str {
         self.body.get("text").and_then(Value::as_str).unwrap_or("")
     }

@@ -59,8 +59,14 @@ pub fn settings(redis: &RedisServer, fake: &FakeTelegram, mode: ReceiveMode) -> 
     s.telegram.mode = mode;
     s.telegram.poll_timeout_secs = 5;
     s.http.listen = "127.0.0.1:0".into();
+    // The duty officers the tests press and reply as; a test that enables the desk acts as
+    // one of them (anyone else is refused, as in production).
+    s.desk.officers = OFFICERS.to_vec();
     s
 }
+
+/// Telegram ids of the officers listed in `desk.officers` by default.
+pub const OFFICERS: [u64; 4] = [501, 502, 555, 601];
 
 pub fn secrets(settings: &Settings) -> Secrets {
     Secrets::from_lookup(settings, |k| match k {

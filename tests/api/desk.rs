@@ -319,7 +319,7 @@ async fn presses_from_other_chats_or_unlisted_officers_are_refused() {
         answers(&t),
         vec![
             "Nhóm này không phải nhóm trực được cấu hình; thao tác bị từ chối.",
-            "Bạn không có trong danh sách cán bộ trực; thao tác bị từ chối."
+            "Chỉ cán bộ có trong danh sách mới được thao tác trên thẻ tin báo; thao tác bị từ chối."
         ]
     );
     assert_eq!(t.tip(&code)["status"], "submitted");

@@ -407,6 +407,7 @@ async fn dlq_cli(t: &TestApp, args: &[&str]) -> (bool, String, String) {
         .env("TIPLINE__DESK__ENABLED", "true")
         .env("TIPLINE__DESK__DEFAULT_GROUP", DUTY.to_string())
         .env("TIPLINE__DESK__SUPERVISOR_GROUP", SUPERVISORS.to_string())
+        .env("TIPLINE__DESK__OFFICERS", "[501]")
         .env("TIPLINE_TELEGRAM_TOKEN", "123456:TEST-TOKEN")
         .env("TIPLINE_ALIAS_KEY", "test-alias-key-test-alias-key-test")
         .env("TIPLINE_ROUTE_KEY", "11".repeat(32))

@@ -298,6 +298,10 @@ async fn fifty_new_accounts_flooding_one_commune_get_one_summary_card_and_one_ho
     let summary = &posted[0];
     assert!(summary.contains("Tổng hợp 40 tin báo"), "{summary}");
     assert!(summary.contains("/tip TB-"), "{summary}");
+    assert!(
+        t.fake.messages_to(DUTY_GROUP).iter().all(|c| c.protected()),
+        "summary cards, cards and alerts cannot be forwarded (issue 14)"
+    );
     let listed: Vec<String> = t
         .tip_codes()
         .into_iter()

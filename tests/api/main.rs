@@ -8,6 +8,7 @@ mod audit;
 mod availability;
 mod desk;
 mod desk_fallback;
+mod duty_boundary;
 mod export;
 mod forward;
 mod group_limits;

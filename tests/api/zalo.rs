@@ -219,6 +219,10 @@ async fn a_zalo_tip_reaches_the_duty_group_with_its_photo_and_an_officer_asks_ba
         photo.body["photo"], "zalo-file:anh-1.jpg",
         "uploaded, not linked"
     );
+    assert!(
+        photo.protected(),
+        "the upload cannot be forwarded (issue 14)"
+    );
     assert!(t.fake.calls_of("copyMessage").is_empty());
     let card = t
         .fake
