@@ -44,6 +44,10 @@ pub struct Metrics {
     pub desk_fallbacks: Family<Vec<(String, String)>, Counter>,
     /// Tips whose card is not in their duty group, read from Redis at each scrape.
     desk_off_duty: Gauge,
+    /// Evidence files on their way out, by result ([`Metrics::evidence_file`]).
+    pub evidence_files: Family<Vec<(String, String)>, Counter>,
+    /// Evidence link downloads served.
+    pub evidence_downloads: Counter,
 }
 
 impl Default for Metrics {
@@ -73,6 +77,8 @@ impl Metrics {
             backlog: Family::default(),
             desk_fallbacks: Family::default(),
             desk_off_duty: Gauge::default(),
+            evidence_files: Family::default(),
+            evidence_downloads: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -157,7 +163,24 @@ impl Metrics {
             "Tips whose card is not in their duty group (at the supervisors, or in dlq:desk) until replayed, closed or dropped; alert when above 0",
             m.desk_off_duty.clone(),
         );
+        registry.register(
+            "evidence_files",
+            "Evidence files fetched to go out, by result (cleaned: metadata removed; unchanged: nothing to remove or not an image; withheld: a corrupt or uncleanable image, not sent)",
+            m.evidence_files.clone(),
+        );
+        registry.register(
+            "evidence_downloads",
+            "Files served through evidence links (each one audited)",
+            m.evidence_downloads.clone(),
+        );
         Self { registry, ..m }
+    }
+
+    /// Counts an evidence file on its way out: `cleaned`, `unchanged` or `withheld`.
+    pub fn evidence_file(&self, result: &str) {
+        self.evidence_files
+            .get_or_create(&vec![("result".to_owned(), result.to_owned())])
+            .inc();
     }
 
     /// Counts a card its duty group refused for good (`reason`) that went to `to`.

@@ -1,0 +1,24 @@
+//! `[report]`: what a citizen's report may carry (issue 14). A voice note carries the citizen's
+//! voice and a round video note their face; a unit may refuse both, and the citizen is then told
+//! why and what to send instead.
+
+use serde::Deserialize;
+
+/// Which kinds of evidence a unit takes; from the `[report]` settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportSettings {
+    /// Whether voice notes are taken (default true).
+    pub accept_voice: bool,
+    /// Whether round video notes are taken (default true).
+    pub accept_video_notes: bool,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self {
+            accept_voice: true,
+            accept_video_notes: true,
+        }
+    }
+}
