@@ -550,14 +550,15 @@ async fn evidence_links_stream_the_file_and_refuse_bad_or_expired_ones() {
         .unwrap()
         .replace(PUBLIC_URL, &t.base_url());
 
+    // A real photo with EXIF GPS: served from the platform, without its metadata.
+    t.fake
+        .serve_file("AgAD-8003", crate::support::fake_zalo::PHOTO_WITH_GPS);
     let resp = t.http.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "image/jpeg");
-    let body = resp.text().await.unwrap();
-    assert!(
-        body.starts_with("file:"),
-        "streamed from the platform: {body}"
-    );
+    let body = resp.bytes().await.unwrap();
+    assert!(body.starts_with(&[0xFF, 0xD8, 0xFF]), "a JPEG");
+    assert!(!body.windows(4).any(|w| w == b"Exif"), "without its EXIF");
     assert!(t.fake.calls_of("getFile").len() == 1);
 
     let get = |u: String| {

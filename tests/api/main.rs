@@ -8,6 +8,7 @@ mod audit;
 mod availability;
 mod desk;
 mod desk_fallback;
+mod evidence;
 mod export;
 mod forward;
 mod limits;
