@@ -1,6 +1,8 @@
 //! The officer desk (DESIGN.md §3): a consumer group on the events stream that posts one card
 //! per submitted tip into the duty group its routing picks, then copies the tip's files under
-//! the card (`copyMessage`, never a forward, so no sender is shown). An event is acknowledged
+//! the card (`copyMessage`, never a forward, so no sender is shown; documents and Zalo files are
+//! downloaded, cleaned of their metadata and uploaded under the tip's name instead, see
+//! [`files`]). An event is acknowledged
 //! only after Telegram took the card and every file. The card's place is recorded as soon as
 //! Telegram took it (one MULTI with the group's open list), so a retried event does not post a
 //! second card, unless the crash fell between Telegram's answer and that write; the count of
