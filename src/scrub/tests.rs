@@ -66,6 +66,11 @@ fn a_jpeg_loses_exif_gps_xmp_iptc_and_comments_and_keeps_its_pixels() {
             .any(|m| (0xE1..=0xEF).contains(m) || *m == 0xFE),
         "{markers:x?}"
     );
+    use img_parts::ImageEXIF;
+    let before = img_parts::jpeg::Jpeg::from_bytes(Bytes::from_static(JPEG)).unwrap();
+    assert!(before.exif().is_some(), "the fixture has an EXIF block");
+    let after = img_parts::jpeg::Jpeg::from_bytes(clean.bytes.clone().into()).unwrap();
+    assert!(after.exif().is_none());
     let (w, h, pixels) = jpeg_pixels(&clean.bytes);
     assert_eq!((w, h), (16, 12));
     assert_eq!(pixels, jpeg_pixels(JPEG).2, "the picture is not re-encoded");

@@ -123,13 +123,18 @@ async fn two_photos_sent_as_files_reach_the_duty_group_without_gps_under_the_tip
         "a document is never copied as it is"
     );
 
+    use img_parts::ImageEXIF;
     let jpeg = t.fake.uploaded(uploads[0].message_id.unwrap()).unwrap();
     assert_no_metadata(&jpeg);
+    let parsed = img_parts::jpeg::Jpeg::from_bytes(jpeg.clone().into()).expect("a JPEG");
+    assert!(parsed.exif().is_none(), "no EXIF block");
     let mut decoder = jpeg_decoder::Decoder::new(&jpeg[..]);
     decoder.decode().expect("still a valid JPEG");
     assert_eq!(decoder.info().unwrap().width, 16);
     let png = t.fake.uploaded(uploads[1].message_id.unwrap()).unwrap();
     assert_no_metadata(&png);
+    let parsed = img_parts::png::Png::from_bytes(png.clone().into()).expect("a PNG");
+    assert!(parsed.exif().is_none(), "no eXIf chunk");
     png::Decoder::new(std::io::Cursor::new(&png))
         .read_info()
         .expect("still a valid PNG");
