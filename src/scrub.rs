@@ -6,7 +6,7 @@
 //!
 //! The segments are removed with `img-parts`, which parses the container and writes it back
 //! without decoding or re-encoding the picture: no loss of quality, no decoder's attack surface,
-//! and a run time of microseconds. A file that looks like an image but does not parse (corrupt,
+//! and a run time linear in the size. A file that looks like an image but does not parse (corrupt,
 //! truncated) or is in a format this module cannot clean (HEIC, AVIF) is a [`ScrubError`]: the
 //! callers withhold it rather than send it as it is. Pure functions; no I/O.
 

@@ -136,9 +136,13 @@ pub(super) async fn evidence(
             Fetch::Gone(why) | Fetch::Failed(why) => not_given(code, &why),
         })?;
         let clean = if copy.is_some() {
-            scrub::clean(&bytes, &declared(file))
+            // The desk's copy, cleaned once already; cleaned again all the same.
+            files::fingerprint_and_clean(bytes, files::declared(file))
+                .await
+                .map_err(unavailable)?
+                .1
         } else {
-            files::prepare(sh, code, index, file, &bytes)
+            files::prepare(sh, code, index, file, bytes)
                 .await
                 .map_err(unavailable)?
         }
@@ -152,7 +156,7 @@ pub(super) async fn evidence(
         return Ok(resp);
     }
     // A video or a voice: streamed as it is read (nothing is stored here).
-    let (mime, ext) = scrub::allowed(&declared(file));
+    let (mime, ext) = scrub::allowed(&files::declared(file));
     let links = sh.channels.capabilities(tip.channel).files == crate::channels::Files::Links;
     let body = if links && copy.is_none() {
         let resp = sh
@@ -189,10 +193,4 @@ pub(super) async fn evidence(
     sh.metrics.evidence_downloads.inc();
     tracing::info!(tip = %code, index, "evidence file streamed");
     Ok(resp)
-}
-
-fn declared(file: &crate::conversation::Evidence) -> String {
-    file.mime
-        .clone()
-        .unwrap_or_else(|| files::default_mime(file.kind).to_owned())
 }
