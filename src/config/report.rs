@@ -22,3 +22,20 @@ impl Default for ReportSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_are_taken_by_default_and_an_unknown_key_is_refused() {
+        let absent: ReportSettings = toml::from_str("").unwrap();
+        assert_eq!(absent, ReportSettings::default());
+        assert!(absent.accept_voice && absent.accept_video_notes);
+        let refusing: ReportSettings = toml::from_str("accept_voice = false").unwrap();
+        assert!(!refusing.accept_voice && refusing.accept_video_notes);
+        let err = toml::from_str::<ReportSettings>("accept_voices = false").unwrap_err();
+        assert!(err.to_string().contains("accept_voices"), "{err}");
+        assert!(toml::from_str::<ReportSettings>("accept_voice = \"no\"").is_err());
+    }
+}
