@@ -22,6 +22,7 @@ ask-place =
     • press «📍 Share my location» below, or
     • type an address (village, street, commune/ward), or
     • choose a commune/ward from the list.
+    ⚠️ The location button sends where your phone is now, not where it happened: use it only if you are at the place.
 ask-place-commune = Or choose a commune/ward:
 button-share-location = 📍 Share my location
 ask-description =
@@ -32,6 +33,7 @@ description-too-long = ⚠️ Too long: at most { $max } characters, { $left } l
 description-empty = ⚠️ You have not described what happened. Type a few lines before going on.
 ask-evidence =
     📎 Do you have photos, videos, voice notes or documents as evidence? Send them here (up to { $max } files, each at most { $mb } MB).
+    🔒 Location data (GPS) and file names are removed before officers see photos. A voice note carries your voice and a round video note your face: send them only if you accept that.
     If not, press «Skip».
 evidence-added = 📎 Received { $count }/{ $max } files. Send more or press the button below.
 evidence-too-large = ⚠️ This file is larger than { $mb } MB and cannot be taken. Please send a smaller one (e.g. a shorter video).
@@ -237,6 +239,7 @@ ask-description-zalo =
 description-added-zalo = ✅ Noted. Write more ({ $left } characters left) or choose «Next».
 ask-evidence-zalo =
     📎 Do you have photos or voice notes as evidence? Send them here (at most { $max } files).
+    🔒 Location data (GPS) is removed from photos before officers see them. A voice note carries your voice: send one only if you accept that.
     If not, choose «Skip».
 evidence-added-zalo = 📎 Received { $count }/{ $max } files. Send more or choose below.
 ask-contact-zalo =
@@ -282,3 +285,8 @@ desk-citizen-replied-masked =
     💬 The reporter answers about tip { $code } (phone numbers, ID numbers and plates masked):
     { $text }
 notify-question-safety = 🛡️ Safety note: the police never ask you here for OTP codes, passwords, money transfers or identity documents.
+
+# Issue 14: evidence without metadata.
+evidence-voice-refused = 🎙️ This unit does not take voice notes, because a voice can identify you. Please type what you wanted to say instead; nothing was added.
+evidence-video-note-refused = 📹 This unit does not take round video notes, because they show your face. Send an ordinary video or a photo instead; nothing was added.
+desk-file-withheld = ⚠️ File { $n } is withheld: it is an image whose hidden data (location, device) could not be removed (corrupt, or a format such as HEIC). Ask the citizen to send it again as a photo.

@@ -22,6 +22,7 @@ ask-place =
     • bấm nút «📍 Gửi vị trí hiện tại» bên dưới, hoặc
     • gõ địa chỉ (thôn/xóm, đường, xã/phường), hoặc
     • chọn xã/phường trong danh sách.
+    ⚠️ Nút gửi vị trí gửi nơi điện thoại của bạn đang ở lúc này, không phải nơi xảy ra sự việc: chỉ dùng khi bạn đang ở đúng nơi đó.
 ask-place-commune = Hoặc chọn xã/phường:
 button-share-location = 📍 Gửi vị trí hiện tại
 ask-description =
@@ -32,6 +33,7 @@ description-too-long = ⚠️ Nội dung quá dài: tối đa { $max } ký tự,
 description-empty = ⚠️ Bạn chưa mô tả sự việc. Hãy gõ vài dòng trước khi tiếp tục.
 ask-evidence =
     📎 Bạn có ảnh, video, ghi âm hay tài liệu làm bằng chứng không? Gửi vào đây (tối đa { $max } tệp, mỗi tệp không quá { $mb } MB).
+    🔒 Dữ liệu vị trí (GPS) và tên tệp được xoá trước khi cán bộ xem ảnh. Tin nhắn thoại mang giọng nói của bạn, video tròn (video note) mang khuôn mặt của bạn: chỉ gửi nếu bạn chấp nhận điều đó.
     Nếu không có, bấm «Bỏ qua».
 evidence-added = 📎 Đã nhận { $count }/{ $max } tệp. Gửi thêm hoặc bấm nút bên dưới.
 evidence-too-large = ⚠️ Tệp này lớn hơn { $mb } MB nên không nhận được. Hãy gửi tệp nhỏ hơn (ví dụ video ngắn hơn).
@@ -237,6 +239,7 @@ ask-description-zalo =
 description-added-zalo = ✅ Đã ghi nhận. Bạn có thể viết thêm (còn { $left } ký tự) hoặc chọn «Tiếp tục».
 ask-evidence-zalo =
     📎 Bạn có ảnh hay ghi âm làm bằng chứng không? Gửi vào đây (tối đa { $max } tệp).
+    🔒 Dữ liệu vị trí (GPS) được xoá khỏi ảnh trước khi cán bộ xem. Tin nhắn thoại mang giọng nói của bạn: chỉ gửi nếu bạn chấp nhận điều đó.
     Nếu không có, chọn «Bỏ qua».
 evidence-added-zalo = 📎 Đã nhận { $count }/{ $max } tệp. Gửi thêm hoặc chọn bên dưới.
 ask-contact-zalo =
@@ -282,3 +285,8 @@ desk-citizen-replied-masked =
     💬 Người báo trả lời về tin { $code } (đã che số điện thoại, số CCCD và biển số xe):
     { $text }
 notify-question-safety = 🛡️ Lưu ý an toàn: Công an không bao giờ yêu cầu bạn cung cấp mã OTP, mật khẩu, chuyển tiền hay gửi giấy tờ tùy thân qua kênh này.
+
+# Issue 14: bằng chứng không kèm siêu dữ liệu.
+evidence-voice-refused = 🎙️ Đơn vị này không nhận tin nhắn thoại, vì giọng nói có thể làm lộ danh tính của bạn. Vui lòng gõ nội dung muốn nói; chưa có gì được thêm vào.
+evidence-video-note-refused = 📹 Đơn vị này không nhận video tròn (video note), vì video cho thấy khuôn mặt của bạn. Hãy gửi video thường hoặc ảnh; chưa có gì được thêm vào.
+desk-file-withheld = ⚠️ Tệp { $n } bị giữ lại: đây là ảnh không xoá được dữ liệu ẩn (vị trí, thiết bị) vì bị hỏng hoặc ở định dạng như HEIC. Hãy đề nghị người báo tin gửi lại dưới dạng ảnh.

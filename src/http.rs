@@ -13,8 +13,9 @@
 //! - `POST /api/v1/tips/<code>/events` (bearer token): 401 without the right token, 400 for a
 //!   body that is not JSON, 422 for JSON that is not a valid call, 404 for an unknown tip, 409
 //!   when the tip is not in a state the call applies to.
-//! - `GET /api/v1/evidence/<code>/<n>?exp=&sig=`: 403 for a wrong signature, 410 when expired;
-//!   otherwise the file, streamed from the platform as it is read (nothing is stored here).
+//! - `GET /api/v1/evidence/<code>/<n>?exp=&sig=`: 403 for a wrong signature, 410 when expired
+//!   or withheld; otherwise the file, cleaned of its metadata, as an audited download
+//!   ([`evidence`]).
 //! - Any other path: 404 with a JSON `error`. A body over 1 MiB: 413. Property tests
 //!   (`tests/api/hostile.rs`) send every route generated garbage.
 
@@ -22,17 +23,19 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::channels::{Files, Unstored, Webhook, WebhookError};
+use crate::channels::{Unstored, Webhook, WebhookError};
 use crate::outage::Outage;
 use crate::privacy::Channel;
 use crate::shared::Shared;
+
+mod evidence;
 
 #[derive(Clone)]
 struct HttpState {
@@ -78,7 +81,7 @@ pub fn router(shared: Arc<Shared>, outage: Arc<Outage>, api_token: Option<String
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/v1/tips/{code}/events", post(callback))
-        .route("/api/v1/evidence/{code}/{index}", get(evidence));
+        .route("/api/v1/evidence/{code}/{index}", get(evidence::evidence));
     for (channel, path) in webhooks {
         router = router.route(
             &path,
@@ -261,117 +264,4 @@ async fn callback_inner(
             .map_err(|e| unavailable(&e))?;
     }
     Ok(answer)
-}
-
-#[derive(serde::Deserialize)]
-struct LinkQuery {
-    #[serde(default)]
-    exp: i64,
-    #[serde(default)]
-    sig: String,
-}
-
-async fn evidence(
-    State(st): State<HttpState>,
-    Path((code, index)): Path<(String, usize)>,
-    Query(q): Query<LinkQuery>,
-) -> Result<Response, ApiError> {
-    use crate::links::LinkError;
-    let now = st.shared.clock.now_ms() / 1000;
-    match st.shared.links.check(&code, index, q.exp, &q.sig, now) {
-        Ok(()) => {}
-        Err(LinkError::BadSignature) => {
-            tracing::warn!("evidence link with a wrong signature refused");
-            return Err(err(StatusCode::FORBIDDEN, "wrong signature"));
-        }
-        Err(LinkError::Expired) => return Err(err(StatusCode::GONE, "link expired")),
-    }
-    let not_found = || err(StatusCode::NOT_FOUND, "no such file");
-    let parsed = crate::codes::ReceiptCode::parse(&code).map_err(|_| not_found())?;
-    let tip = st
-        .shared
-        .store
-        .tip(&parsed)
-        .await
-        .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable"))?
-        .ok_or_else(not_found)?;
-    let file = tip.evidence.get(index).ok_or_else(not_found)?;
-    let mime = file
-        .mime
-        .clone()
-        .unwrap_or_else(|| default_mime(file.kind).to_owned());
-    // A file behind an expiring link (Zalo) is served from the copy the desk uploaded to
-    // Telegram, or else streamed from the link while it works; a hosted one from Telegram.
-    let links = st.shared.channels.capabilities(tip.channel).files == Files::Links;
-    let copy = if links {
-        st.shared
-            .store
-            .telegram_copy(tip.code.as_str(), index)
-            .await
-            .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable"))?
-    } else {
-        None
-    };
-    if links && copy.is_none() {
-        // A link to the platform's servers: streamed through while it still works.
-        let resp = st
-            .shared
-            .http
-            .get(&file.file_id)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| {
-                tracing::warn!(tip = %code, error = %e.without_url(), "evidence file not available from Zalo");
-                err(StatusCode::BAD_GATEWAY, "the platform did not give the file")
-            })?;
-        let stream = futures_util::stream::unfold(resp, |mut resp| async move {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => Some((Ok::<_, reqwest::Error>(chunk), resp)),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), resp)),
-            }
-        });
-        let mut out = axum::body::Body::from_stream(stream).into_response();
-        if let Ok(v) = axum::http::HeaderValue::from_str(&mime) {
-            out.headers_mut()
-                .insert(axum::http::header::CONTENT_TYPE, v);
-        }
-        tracing::info!(tip = %code, index, "evidence file streamed");
-        return Ok(out);
-    }
-    let bot = st
-        .shared
-        .telegram()
-        .map_err(|_| err(StatusCode::SERVICE_UNAVAILABLE, "channel disabled"))?;
-    use teloxide::net::Download;
-    use teloxide::prelude::Requester;
-    let file_id = copy.unwrap_or_else(|| file.file_id.clone());
-    let meta = bot.get_file(teloxide::types::FileId(file_id)).await.map_err(|e| {
-        tracing::warn!(tip = %code, error = crate::channels::telegram::send::describe(&e), "evidence file not available from Telegram");
-        err(StatusCode::BAD_GATEWAY, "the platform did not give the file")
-    })?;
-    let stream = bot.download_file_stream(&meta.path);
-    let mut resp = axum::body::Body::from_stream(stream).into_response();
-    let headers = resp.headers_mut();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&mime) {
-        headers.insert(axum::http::header::CONTENT_TYPE, v);
-    }
-    headers.insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    tracing::info!(tip = %code, index, "evidence file streamed");
-    Ok(resp)
-}
-
-fn default_mime(kind: crate::conversation::EvidenceKind) -> &'static str {
-    use crate::conversation::EvidenceKind as K;
-    match kind {
-        K::Photo => "image/jpeg",
-        K::Video | K::VideoNote => "video/mp4",
-        K::Voice => "audio/ogg",
-        K::Audio => "audio/mpeg",
-        K::Document => "application/octet-stream",
-    }
 }

@@ -5,6 +5,7 @@
 //! - [`i18n`]: Vietnamese and English texts from `locales/*.ftl`.
 //! - [`codes`]: receipt codes `TB-XXXX-XXXX`.
 //! - [`privacy`]: aliases for platform ids, sealed routes back to citizens.
+//! - [`scrub`]: evidence without metadata (EXIF, XMP, GPS removed), safe names, allowed types.
 //! - [`report`]: what a report is made of (place, evidence files), below the conversation and the store.
 //! - [`conversation`]: the citizen dialogue as a pure state machine.
 //! - [`buttons`]: what every button sends back, and its wire form (one encode, one decode).
@@ -64,6 +65,7 @@ pub mod privacy;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod scrub;
 pub mod shared;
 pub mod store;
 pub mod supervise;

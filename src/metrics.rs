@@ -52,6 +52,10 @@ pub struct Metrics {
     pub inbox_dead: Family<Vec<(String, String)>, Counter>,
     /// What the duty group's boundary refused, by reason ([`Metrics::desk_refused`]).
     pub desk_refusals: Family<Vec<(String, String)>, Counter>,
+    /// Evidence files on their way out, by result ([`Metrics::evidence_file`]).
+    pub evidence_files: Family<Vec<(String, String)>, Counter>,
+    /// Evidence link downloads served.
+    pub evidence_downloads: Counter,
 }
 
 impl Default for Metrics {
@@ -84,6 +88,8 @@ impl Metrics {
             desk_off_duty: Gauge::default(),
             inbox_dead: Family::default(),
             desk_refusals: Family::default(),
+            evidence_files: Family::default(),
+            evidence_downloads: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -183,7 +189,24 @@ impl Metrics {
             "What a duty group's member may not do: act on a card without being on desk.officers (reason=not_officer), ask over desk.questions_per_tip_per_hour (reason=question_limit)",
             m.desk_refusals.clone(),
         );
+        registry.register(
+            "evidence_files",
+            "Evidence files fetched to go out, by result (cleaned: metadata removed; unchanged: nothing to remove or not an image; withheld: a corrupt or uncleanable image, not sent)",
+            m.evidence_files.clone(),
+        );
+        registry.register(
+            "evidence_downloads",
+            "Files served through evidence links (each one audited)",
+            m.evidence_downloads.clone(),
+        );
         Self { registry, ..m }
+    }
+
+    /// Counts an evidence file on its way out: `cleaned`, `unchanged` or `withheld`.
+    pub fn evidence_file(&self, result: &str) {
+        self.evidence_files
+            .get_or_create(&vec![("result".to_owned(), result.to_owned())])
+            .inc();
     }
 
     /// Counts a card its duty group refused for good (`reason`) that went to `to`.

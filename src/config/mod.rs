@@ -9,6 +9,7 @@ mod admin;
 mod desk;
 mod export;
 mod forward;
+mod report;
 mod rules;
 mod secrets;
 mod validate;
@@ -23,6 +24,7 @@ pub use admin::{AdminSettings, PosterSettings};
 pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
 pub use export::{DescriptionMode, ExportOptions};
 pub use forward::ForwardSettings;
+pub use report::ReportSettings;
 pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
 pub use secrets::{SecretError, Secrets};
 pub use validate::Problem;
@@ -44,6 +46,9 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Per-citizen limits on what a tip may hold and how fast they may write.
     pub limits: LimitSettings,
+    /// Which kinds of evidence are taken (voice notes, video notes).
+    #[serde(default)]
+    pub report: ReportSettings,
     /// Texts that make the bot tell the citizen to call 113.
     pub emergency: EmergencySettings,
     /// Officer cards in Telegram groups.

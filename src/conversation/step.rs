@@ -489,6 +489,21 @@ fn add_evidence(
     ctx: &Ctx,
 ) {
     let limits = &ctx.settings.limits;
+    let accepts = &ctx.settings.report;
+    let refused = match evidence.kind {
+        super::EvidenceKind::Voice if !accepts.accept_voice => Some("evidence-voice-refused"),
+        super::EvidenceKind::VideoNote if !accepts.accept_video_notes => {
+            Some("evidence-video-note-refused")
+        }
+        _ => None,
+    };
+    if let Some(id) = refused {
+        out.replies.push(Reply::with(
+            Msg::new(id),
+            Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]]),
+        ));
+        return;
+    }
     if evidence.size.is_some_and(|s| s > limits.evidence_max_bytes) {
         out.replies.push(Reply::text(
             Msg::new("evidence-too-large").arg("mb", limits.evidence_max_bytes / 1_000_000),

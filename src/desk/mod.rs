@@ -1,6 +1,8 @@
 //! The officer desk (DESIGN.md §3): a consumer group on the events stream that posts one card
 //! per submitted tip into the duty group its routing picks, then copies the tip's files under
-//! the card (`copyMessage`, never a forward, so no sender is shown). An event is acknowledged
+//! the card (`copyMessage`, never a forward, so no sender is shown; documents and Zalo files are
+//! downloaded, cleaned of their metadata and uploaded under the tip's name instead, see
+//! [`files`]). An event is acknowledged
 //! only after Telegram took the card and every file. The card's place is recorded as soon as
 //! Telegram took it (one MULTI with the group's open list), so a retried event does not post a
 //! second card, unless the crash fell between Telegram's answer and that write; the count of
@@ -17,6 +19,7 @@ pub mod actions;
 pub mod card;
 pub mod commands;
 pub mod fallback;
+pub mod files;
 pub mod relay;
 pub mod replay;
 pub mod sla;
@@ -206,8 +209,11 @@ impl Desk {
             return Ok(());
         };
         let from_chat: i64 = from.chat.parse().context("telegram chat id")?;
-        for evidence in &tip.evidence[copied..] {
-            if let Some(message) = evidence.message_id {
+        for (i, evidence) in tip.evidence.iter().enumerate().skip(copied) {
+            if !files::copied_as_is(evidence) {
+                // A document may be a photo sent "as a file", EXIF GPS and name included.
+                files::upload_one(sh, tip, i, chat, card).await?;
+            } else if let Some(message) = evidence.message_id {
                 let res = with_retries(|| {
                     bot.copy_message(ChatId(chat), ChatId(from_chat), MessageId(message as i32))
                         .reply_parameters(crate::channels::telegram::reply_to(card))
@@ -232,8 +238,8 @@ impl Desk {
 }
 
 impl Desk {
-    /// Zalo files are links that do not last: each is fetched now and uploaded under the card
-    /// (Telegram cannot copy a Zalo message), so the group keeps it.
+    /// Zalo files are links that do not last: each is fetched now, cleaned and uploaded under
+    /// the card (Telegram cannot copy a Zalo message), so the group keeps it.
     async fn upload_files(
         &self,
         tip: &Tip,
@@ -241,64 +247,9 @@ impl Desk {
         card: i32,
         copied: usize,
     ) -> anyhow::Result<()> {
-        use teloxide::types::InputFile;
         let sh = &self.shared;
-        let bot = sh.telegram()?;
-        for (i, evidence) in tip.evidence.iter().enumerate().skip(copied) {
-            let bytes = match fetch(sh, &evidence.file_id).await {
-                Ok(b) => b,
-                // Gone (expired link, refused, too large): the card still counts it.
-                Err(Fetch::Gone(why)) => {
-                    tracing::warn!(tip = %tip.code, why, "a Zalo file is gone; skipped");
-                    sh.store.card_copied(tip.code.as_str()).await?;
-                    continue;
-                }
-                // A network or server hiccup: the event is tried again.
-                Err(Fetch::Failed(why)) => anyhow::bail!("fetching a Zalo file failed: {why}"),
-            };
-            let name = format!("{}-{}", tip.code, i + 1);
-            let reply = crate::channels::telegram::reply_to(card);
-            let res = match evidence.kind {
-                crate::conversation::EvidenceKind::Photo => {
-                    let file = InputFile::memory(bytes).file_name(format!("{name}.jpg"));
-                    with_retries(|| {
-                        bot.send_photo(ChatId(chat), file.clone())
-                            .reply_parameters(reply.clone())
-                            .protect_content(true)
-                            .send()
-                    })
-                    .await
-                }
-                _ => {
-                    let file = InputFile::memory(bytes).file_name(format!("{name}.m4a"));
-                    with_retries(|| {
-                        bot.send_document(ChatId(chat), file.clone())
-                            .reply_parameters(reply.clone())
-                            .protect_content(true)
-                            .send()
-                    })
-                    .await
-                }
-            };
-            match res {
-                Ok(msg) => {
-                    // Telegram keeps the upload: evidence links serve it once Zalo's URL is gone.
-                    let kept = msg
-                        .photo()
-                        .and_then(|sizes| sizes.last())
-                        .map(|p| p.file.id.0.clone())
-                        .or_else(|| msg.document().map(|d| d.file.id.0.clone()));
-                    if let Some(file_id) = kept {
-                        sh.store
-                            .telegram_copy_set(tip.code.as_str(), i, &file_id)
-                            .await?;
-                    }
-                }
-                Err(SendError::Refused(_)) | Err(SendError::Blocked) => {
-                    tracing::warn!(tip = %tip.code, "a file could not be uploaded; skipped");
-                }
-                Err(e) => return Err(e.into()),
-            }
+        for i in copied..tip.evidence.len() {
+            files::upload_one(sh, tip, i, chat, card).await?;
             sh.store.card_copied(tip.code.as_str()).await?;
         }
         Ok(())

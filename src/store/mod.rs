@@ -35,6 +35,7 @@ mod cards;
 mod commit;
 mod conversations;
 mod events;
+mod evidence;
 mod forward;
 mod groups;
 mod inbox;

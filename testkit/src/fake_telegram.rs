@@ -125,6 +125,9 @@ struct Inner {
     /// Messages deleted in a chat (by a user): replying to one or editing one fails as it
     /// does on Telegram.
     deleted: std::collections::HashSet<(i64, i64)>,
+    /// Files by file id: those a test serves ([`FakeTelegram::serve_file`]) and every upload
+    /// (`tgcopy-<message id>`), byte for byte.
+    files: std::collections::HashMap<String, Vec<u8>>,
 }
 
 /// The fake server; clones share it.
@@ -160,6 +163,20 @@ impl FakeTelegram {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Serves `bytes` as the file `file_id` (`getFile`, then the download); a file id not
+    /// served so gets a few bytes of text.
+    pub fn serve_file(&self, file_id: &str, bytes: &[u8]) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.files.insert(file_id.to_owned(), bytes.to_vec());
+    }
+
+    /// The bytes of the file uploaded with the message `message_id` (`sendPhoto`,
+    /// `sendDocument`), as received.
+    pub fn uploaded(&self, message_id: i64) -> Option<Vec<u8>> {
+        let inner = self.inner.lock().unwrap();
+        inner.files.get(&format!("tgcopy-{message_id}")).cloned()
     }
 
     /// Queues an update (its `update_id` is set here) and returns the id.
@@ -515,6 +532,7 @@ async fn api(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let raw = body.clone();
     let body: Value = if content_type.starts_with("multipart/form-data") {
         multipart_fields(content_type, &body)
     } else {
@@ -585,6 +603,10 @@ async fn api(
                 }
                 _ => {}
             }
+            if let Some(bytes) = multipart_file(content_type, &raw) {
+                let mut inner = fake.inner.lock().unwrap();
+                inner.files.insert(format!("tgcopy-{id}"), bytes);
+            }
             fake.record(&method, body, Some(id));
             ok(msg)
         }
@@ -613,10 +635,17 @@ async fn api(
         "getfile" => {
             let file_id = body["file_id"].as_str().unwrap_or("").to_owned();
             fake.record(&method, body, None);
-            ok(
-                json!({"file_id": file_id, "file_unique_id": format!("u-{file_id}"),
-                "file_size": 5, "file_path": format!("photos/{file_id}.jpg")}),
-            )
+            let served = fake.inner.lock().unwrap().files.get(&file_id).map(Vec::len);
+            match served {
+                Some(size) => ok(
+                    json!({"file_id": file_id, "file_unique_id": format!("u-{file_id}"),
+                    "file_size": size, "file_path": format!("documents/{file_id}")}),
+                ),
+                None => ok(
+                    json!({"file_id": file_id, "file_unique_id": format!("u-{file_id}"),
+                    "file_size": 5, "file_path": format!("photos/{file_id}.jpg")}),
+                ),
+            }
         }
         other => (
             StatusCode::NOT_FOUND,
@@ -658,6 +687,36 @@ async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
     }
 }
 
-async fn file(Path((_token, path)): Path<(String, String)>) -> Response {
-    (StatusCode::OK, format!("file:{path}")).into_response()
+async fn file(
+    State(fake): State<FakeTelegram>,
+    Path((_token, path)): Path<(String, String)>,
+) -> Response {
+    let served = path
+        .strip_prefix("documents/")
+        .and_then(|id| fake.inner.lock().unwrap().files.get(id).cloned());
+    match served {
+        Some(bytes) => (StatusCode::OK, bytes).into_response(),
+        None => (StatusCode::OK, format!("file:{path}")).into_response(),
+    }
+}
+
+/// The bytes of the (first) file part of a multipart/form-data body, binary-safe.
+fn multipart_file(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let boundary = content_type.split("boundary=").nth(1)?.trim_matches('"');
+    let delimiter = format!("--{boundary}").into_bytes();
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let mut rest = body;
+    while let Some(start) = find(rest, &delimiter) {
+        rest = &rest[start + delimiter.len()..];
+        let head_end = find(rest, b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&rest[..head_end]);
+        let content = &rest[head_end + 4..];
+        let end = find(content, &delimiter)?;
+        if head.contains("filename=\"") {
+            // The part ends with CRLF before the next delimiter.
+            let part = &content[..end];
+            return Some(part.strip_suffix(b"\r\n").unwrap_or(part).to_vec());
+        }
+    }
+    None
 }

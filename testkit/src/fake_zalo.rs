@@ -586,10 +586,18 @@ async fn get_updates(fake: FakeZalo, body: Value) -> Response {
     }
 }
 
+/// A JPEG with EXIF GPS, XMP and IPTC, as a phone would have taken it (`tests/fixtures`).
+pub const PHOTO_WITH_GPS: &[u8] = include_bytes!("../../tests/fixtures/gps.jpg");
+
+/// A `.jpg` is a real photo with its metadata ([`PHOTO_WITH_GPS`]); anything else a few bytes
+/// of text naming it.
 async fn file(axum::extract::Path(name): axum::extract::Path<String>) -> axum::response::Response {
     use axum::response::IntoResponse;
+    if name.ends_with(".jpg") {
+        return ([("content-type", "image/jpeg")], PHOTO_WITH_GPS).into_response();
+    }
     (
-        [("content-type", "image/jpeg")],
+        [("content-type", "application/octet-stream")],
         format!("zalo-file:{name}"),
     )
         .into_response()

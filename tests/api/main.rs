@@ -9,6 +9,7 @@ mod availability;
 mod desk;
 mod desk_fallback;
 mod duty_boundary;
+mod evidence;
 mod export;
 mod forward;
 mod group_limits;

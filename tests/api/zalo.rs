@@ -215,10 +215,11 @@ async fn a_zalo_tip_reaches_the_duty_group_with_its_photo_and_an_officer_asks_ba
         .into_iter()
         .find(|c| c.chat_id() == Some(GROUP))
         .unwrap();
-    assert_eq!(
-        photo.body["photo"], "zalo-file:anh-1.jpg",
-        "uploaded, not linked"
-    );
+    // Uploaded, not linked; named after the tip and cleaned of its EXIF GPS.
+    assert_eq!(photo.file_name().unwrap(), format!("{code}-1.jpg"));
+    let uploaded = t.fake.uploaded(photo.message_id.unwrap()).unwrap();
+    assert!(uploaded.starts_with(&[0xFF, 0xD8, 0xFF]), "a JPEG");
+    assert!(!uploaded.windows(4).any(|w| w == b"Exif"), "no EXIF left");
     assert!(
         photo.protected(),
         "the upload cannot be forwarded (issue 14)"
@@ -443,10 +444,17 @@ async fn a_zalo_photo_stays_downloadable_for_the_triage_service_through_its_tele
     }
     let resp = t.http.get(&link).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    let body = resp.text().await.unwrap();
-    assert!(
-        body.starts_with("file:"),
-        "served from Telegram's copy, not Zalo's link: {body}"
+    let body = resp.bytes().await.unwrap();
+    let photo = t
+        .fake
+        .calls_of("sendPhoto")
+        .into_iter()
+        .find(|c| c.chat_id() == Some(GROUP))
+        .unwrap();
+    assert_eq!(
+        body.to_vec(),
+        t.fake.uploaded(photo.message_id.unwrap()).unwrap(),
+        "served from Telegram's clean copy, not Zalo's link"
     );
     let asked = t.fake.calls_of("getFile");
     assert!(asked.iter().any(|c| {

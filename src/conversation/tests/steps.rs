@@ -98,6 +98,58 @@ fn too_many_files_are_refused_without_losing_the_ones_taken() {
 }
 
 #[test]
+fn a_unit_may_refuse_voice_and_video_notes_and_nothing_is_added() {
+    let mut settings = fixture().settings.clone();
+    settings.report.accept_voice = false;
+    settings.report.accept_video_notes = false;
+    let c = Ctx {
+        settings: &settings,
+        ..ctx()
+    };
+    // (kind, replies, files kept): refused kinds say why and keep the draft as it was.
+    let table = [
+        (EvidenceKind::Voice, "evidence-voice-refused", 0),
+        (EvidenceKind::VideoNote, "evidence-video-note-refused", 0),
+        (EvidenceKind::Video, "evidence-added", 1),
+        (EvidenceKind::Photo, "evidence-added", 1),
+        (EvidenceKind::Document, "evidence-added", 1),
+    ];
+    for (kind, reply, kept) in table {
+        let input = Input::Media(
+            Evidence {
+                kind,
+                file_id: "f".into(),
+                size: Some(10),
+                mime: None,
+                message_id: Some(5),
+            },
+            None,
+        );
+        let out = step(conv(State::Evidence(with_description())), input, &c);
+        assert_eq!(ids(&out), vec![reply], "{kind:?}");
+        assert_eq!(out.conversation.state.name(), "evidence", "{kind:?}");
+        assert_eq!(
+            out.conversation.draft().unwrap().evidence.len(),
+            kept,
+            "{kind:?}"
+        );
+    }
+    // With the shipped settings both are taken.
+    let voice = Input::Media(
+        Evidence {
+            kind: EvidenceKind::Voice,
+            file_id: "f".into(),
+            size: Some(10),
+            mime: None,
+            message_id: Some(5),
+        },
+        None,
+    );
+    let out = step(conv(State::Evidence(with_description())), voice, &ctx());
+    assert_eq!(ids(&out), vec!["evidence-added"]);
+}
+
+#[test]
 fn editing_a_part_returns_to_the_review() {
     let out = step(
         conv(State::Edit(with_description())),
