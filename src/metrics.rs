@@ -44,6 +44,10 @@ pub struct Metrics {
     pub desk_fallbacks: Family<Vec<(String, String)>, Counter>,
     /// Tips whose card is not in their duty group, read from Redis at each scrape.
     desk_off_duty: Gauge,
+    /// Tips the retention purge replaced with a tombstone.
+    pub retention_purged: Counter,
+    /// Entries the retention purge trimmed, by stream (`events`, `dead_letters`).
+    pub retention_trimmed: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for Metrics {
@@ -73,6 +77,8 @@ impl Metrics {
             backlog: Family::default(),
             desk_fallbacks: Family::default(),
             desk_off_duty: Gauge::default(),
+            retention_purged: Counter::default(),
+            retention_trimmed: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -156,6 +162,16 @@ impl Metrics {
             "desk_cards_off_duty",
             "Tips whose card is not in their duty group (at the supervisors, or in dlq:desk) until replayed, closed or dropped; alert when above 0",
             m.desk_off_duty.clone(),
+        );
+        registry.register(
+            "retention_purged",
+            "Tips past their retention replaced with a tombstone (statistics kept, content gone)",
+            m.retention_purged.clone(),
+        );
+        registry.register(
+            "retention_trimmed",
+            "Stream entries the retention purge trimmed, by stream (events: finished by every consumer group; dead_letters: older than retention.dead_letter_days)",
+            m.retention_trimmed.clone(),
         );
         Self { registry, ..m }
     }

@@ -83,7 +83,8 @@ impl Handler for Notify {
             | TipEvent::Claimed { .. }
             | TipEvent::Escalated { .. }
             | TipEvent::CitizenReplied { .. }
-            | TipEvent::Noted { .. } => return Ok(()),
+            | TipEvent::Noted { .. }
+            | TipEvent::Purged { .. } => return Ok(()),
         };
         let question = matches!(event, TipEvent::InfoRequested { .. });
         let closed = matches!(event, TipEvent::Closed { .. });

@@ -148,6 +148,9 @@ impl Desk {
                 self.post_hotspot(&tip, commune, category, *count, *window_mins, codes)
                     .await
             }
+            // Past retention: a card older than Telegram's 48 hours cannot be deleted by the
+            // bot, and the purge already removed what linked the group's messages to the tip.
+            TipEvent::Purged { .. } => Ok(()),
             // The escalation posted to the supervisors itself; a question is the notifier's
             // to relay, and the officer who asked was answered in the group.
             TipEvent::Escalated { .. } | TipEvent::InfoRequested { .. } => Ok(()),

@@ -58,10 +58,11 @@ lua!(FORWARD_DEAD, "forward_dead");
 lua!(AUDIT_APPEND, "audit_append");
 lua!(SUMMARY_LIST, "summary_list");
 lua!(SUMMARY_TAKE, "summary_take");
+lua!(PURGE, "purge");
 
 /// Every script, for the tests that load them and check their headers.
 #[cfg(test)]
-pub(super) fn all() -> [&'static LazyLock<Lua>; 12] {
+pub(super) fn all() -> [&'static LazyLock<Lua>; 13] {
     [
         &COMMIT,
         &TICK,
@@ -75,6 +76,7 @@ pub(super) fn all() -> [&'static LazyLock<Lua>; 12] {
         &AUDIT_APPEND,
         &SUMMARY_LIST,
         &SUMMARY_TAKE,
+        &PURGE,
     ]
 }
 
