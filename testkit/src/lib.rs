@@ -266,6 +266,16 @@ impl TestApp {
                         .collect::<Vec<_>>()
                         .join(" ")
                 }
+                "hash" => ::redis::cmd("HGETALL")
+                    .arg(&key)
+                    .query::<Vec<String>>(&mut c)
+                    .unwrap()
+                    .join(" "),
+                "set" => ::redis::cmd("SMEMBERS")
+                    .arg(&key)
+                    .query::<Vec<String>>(&mut c)
+                    .unwrap()
+                    .join(" "),
                 other => format!("<{other}>"),
             };
             if key.contains(needle) || content.contains(needle) {

@@ -15,6 +15,7 @@ mod process;
 mod redis_down;
 mod report;
 mod resilience;
+mod retention;
 mod rules;
 mod status;
 mod webhook;

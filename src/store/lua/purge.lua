@@ -2,7 +2,7 @@
 -- only the fields statistics read (status, times, disposition, sequence numbers) and `json` is
 -- the tombstone built by the caller; appends the `purged` event; removes the tip from the
 -- citizen's lists and timers, its card links and file copies, and the citizen's sealed route
--- when no other tip or conversation of theirs needs it.
+-- when no other tip or draft of theirs needs it.
 -- Returns the event's seq, 0 when the tip is purged already or its status is no longer the one
 -- the caller read, -1 when there is no such tip.
 -- KEYS: tip, events, my_tips, recent, route, convo, answering, card, card_message, telegram_copies, open, sla, offduty
@@ -39,9 +39,19 @@ end
 if redis.call('GET', KEYS[7]) == ARGV[1] then
   redis.call('DEL', KEYS[7])
 end
--- The route is the citizen's, not the tip's: it goes with their last tip on record.
-if redis.call('LLEN', KEYS[3]) == 0 and redis.call('EXISTS', KEYS[6]) == 0 then
-  redis.call('DEL', KEYS[5])
+-- The route is the citizen's, not the tip's: it goes with their last tip on record, unless
+-- they are writing a report now. An idle conversation goes with it (it holds only the
+-- language), so that their next message starts afresh and seals the route again.
+if redis.call('LLEN', KEYS[3]) == 0 then
+  local convo = redis.call('GET', KEYS[6])
+  local idle = not convo
+  if convo then
+    local ok, c = pcall(cjson.decode, convo)
+    idle = ok and type(c) == 'table' and type(c.state) == 'table' and c.state.step == 'idle'
+  end
+  if idle then
+    redis.call('DEL', KEYS[5], KEYS[6])
+  end
 end
 if KEYS[9] ~= KEYS[1] then
   redis.call('DEL', KEYS[9])
