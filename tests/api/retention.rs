@@ -205,7 +205,7 @@ async fn a_closed_tip_past_retention_loses_its_content_and_keeps_its_statistics(
     );
     assert_eq!(keys(&t, &format!("card:{old}")), Vec::<String>::new());
     assert!(
-        keys(&t, "cardmsg:*").len() >= 1,
+        !keys(&t, "cardmsg:*").is_empty(),
         "the younger tip's card link stays"
     );
 
@@ -234,10 +234,12 @@ async fn a_closed_tip_past_retention_loses_its_content_and_keeps_its_statistics(
         audited(&t, "purged"),
         [("system:retention".to_owned(), old.clone())]
     );
-    assert!(matches!(
-        tipline::audit::verify(&t.app().shared.store).await.unwrap(),
-        Ok(_)
-    ));
+    assert!(
+        tipline::audit::verify(&t.app().shared.store)
+            .await
+            .unwrap()
+            .is_ok()
+    );
 
     // Exports and statistics still count it, and say it was purged.
     let rows = export_rows(&t, received).await;
