@@ -9,7 +9,7 @@
 //! is written to the audit trail.
 //!
 //! After the tips, the events stream is trimmed up to what every consumer group has finished
-//! (an event still pending or unread stays), and dead letters older than
+//! (an event still pending or unread stays) and is a day old, and dead letters older than
 //! `retention.dead_letter_days` go. The purge runs by itself every `retention.every_mins`, one
 //! replica per period (a lease in Redis), and on demand (`tipline purge [--dry-run]`). A tip
 //! is purged once: the script leaves a tombstone alone, so replicas racing change nothing.
@@ -167,7 +167,7 @@ pub async fn run_once(shared: &Shared, mode: Mode, actor: &str) -> anyhow::Resul
             report.purged += 1;
         }
     }
-    report.events_trimmed = trim_events(shared).await?;
+    report.events_trimmed = trim_events(shared, now).await?;
     report.dead_letters_trimmed = trim_dead_letters(shared, now).await?;
     let m = &shared.metrics;
     m.retention_purged.inc_by(report.purged);
@@ -218,13 +218,17 @@ async fn purge_one(shared: &Shared, tip: &Tip, now: i64, actor: &str) -> anyhow:
     Ok(true)
 }
 
-/// Trims the events every consumer group has finished.
-async fn trim_events(shared: &Shared) -> anyhow::Result<u64> {
+/// How long a finished event stays on the stream, for operators to look at.
+const EVENTS_KEPT_MS: i64 = DAY_MS;
+
+/// Trims the events every consumer group has finished, once they are a day old.
+async fn trim_events(shared: &Shared, now: i64) -> anyhow::Result<u64> {
     let store = &shared.store;
-    let Some(below) = store.events_finished_below().await? else {
+    let Some(finished) = store.events_finished_below().await? else {
         // No consumer group yet: nothing was read, nothing may go.
         return Ok(0);
     };
+    let below = finished.min(((now - EVENTS_KEPT_MS).max(0) as u64, 0));
     Ok(store.trim_below(&store.keys().events(), below).await?)
 }
 

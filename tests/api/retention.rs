@@ -331,7 +331,7 @@ async fn tipline_purge_dry_run_lists_the_due_tip_and_changes_nothing_then_purges
     let triage = FakeTriage::start().await;
     // The command runs on the real clock: the tip is made 100 days ago by the app's clock,
     // and nothing purges in the background.
-    let t = app(&triage, |s| s.retention.enabled = false).await;
+    let mut t = app(&triage, |s| s.retention.enabled = false).await;
     let now = t.clock.now_ms();
     t.clock.jump_to(now - 100 * DAY.as_millis() as i64);
     let code = report(&t, 14_021, SECRET_TEXT, PHOTO, PHONE).await;
@@ -339,6 +339,8 @@ async fn tipline_purge_dry_run_lists_the_due_tip_and_changes_nothing_then_purges
     t.process_until_idle().await;
     t.clock.jump_to(now);
     t.process_until_idle().await;
+    // Only the command touches Redis from here.
+    t.stop().await;
 
     let before = snapshot(&t);
     let (ok, out) = purge_cli(&t, &["--dry-run"]).await;
