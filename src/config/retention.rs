@@ -61,3 +61,55 @@ impl RetentionSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(r: &RetentionSettings) -> Vec<String> {
+        let mut p = Vec::new();
+        r.validate(&mut p);
+        p.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(
+            problems(&RetentionSettings::default()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn each_bad_value_is_named_by_its_key() {
+        let bad = RetentionSettings {
+            enabled: true,
+            closed_tip_days: 0,
+            open_tip_days: 4000,
+            dead_letter_days: 0,
+            every_mins: 0,
+        };
+        let p = problems(&bad).join("\n");
+        for key in [
+            "retention.closed_tip_days",
+            "retention.open_tip_days",
+            "retention.dead_letter_days",
+            "retention.every_mins",
+        ] {
+            assert!(p.contains(key), "{key} missing in:\n{p}");
+        }
+    }
+
+    #[test]
+    fn an_open_tip_may_not_go_before_a_closed_one_nor_a_dead_letter_outlive_it() {
+        let r = RetentionSettings {
+            closed_tip_days: 90,
+            open_tip_days: 30,
+            dead_letter_days: 120,
+            ..RetentionSettings::default()
+        };
+        let p = problems(&r).join("\n");
+        assert!(p.contains("retention.open_tip_days"), "{p}");
+        assert!(p.contains("retention.dead_letter_days"), "{p}");
+    }
+}

@@ -492,3 +492,28 @@ async fn a_purge_does_not_trim_events_the_forwarder_has_not_delivered() {
             .all(|e| e["code"] != code || e["type"] == "purged")
     );
 }
+
+fn dead_letters(t: &TestApp) -> u64 {
+    ::redis::cmd("XLEN")
+        .arg(format!("{}:dlq:forward", t.ns()))
+        .query(&mut t.redis())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_dead_letter_is_kept_its_own_days_then_trimmed() {
+    let triage = FakeTriage::start().await;
+    // The service refuses the tip for good: its `submitted` event is dead-lettered at once.
+    triage.fail_next(&[Reply::Status(400)]);
+    let t = app(&triage, |_| {}).await;
+    report(&t, 14_051, SECRET_TEXT, PHOTO, PHONE).await;
+    t.process_until_idle().await;
+    assert_eq!(dead_letters(&t), 1);
+
+    t.clock.advance(DAY * 29);
+    t.fire_timers().await;
+    assert_eq!(dead_letters(&t), 1, "kept retention.dead_letter_days (30)");
+    t.clock.advance(DAY * 2);
+    t.fire_timers().await;
+    assert_eq!(dead_letters(&t), 0, "trimmed after 30 days");
+}
