@@ -108,6 +108,10 @@ impl Desk {
             tracing::warn!(tip = %code, "event of an unknown tip; skipped");
             return Ok(());
         };
+        // A tip purged before its events reached the desk gets no card, relay or alert.
+        if tip.purged_ms.is_some() {
+            return Ok(());
+        }
         match event {
             // A new citizen's tip over the ceiling waits for its group's summary card.
             TipEvent::Submitted { .. } if summary::listed(sh, &tip).await? => Ok(()),

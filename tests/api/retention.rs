@@ -287,6 +287,22 @@ async fn an_open_tip_is_purged_after_its_own_longer_period() {
         "{kinds:?}"
     );
     assert_eq!(kinds.iter().filter(|k| *k == "purged").count(), 1);
+
+    // The tombstone is final: the triage service can no longer close it (409, nothing appended).
+    let seq = hash(&t, &code)["seq"].clone();
+    let status = t
+        .http
+        .post(format!("{}/api/v1/tips/{code}/events", t.base_url()))
+        .bearer_auth(TRIAGE_TOKEN)
+        .header("content-type", "application/json")
+        .body(r#"{"type":"close","disposition":"handled"}"#)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 409);
+    assert_eq!(hash(&t, &code)["seq"], seq);
+    assert_eq!(hash(&t, &code)["status"], "submitted");
 }
 
 /// Runs `tipline purge <args>` against the test's Redis: (success, stdout).
@@ -485,7 +501,14 @@ async fn a_purge_does_not_trim_events_the_forwarder_has_not_delivered() {
     );
     // Once delivered everywhere, the next run trims them.
     t.process_until_idle().await;
-    t.fire_timers().await;
+    let report = tipline::retention::run_once(
+        &t.app().shared,
+        tipline::retention::Mode::Purge,
+        "system:retention",
+    )
+    .await
+    .unwrap();
+    assert!(report.due.is_empty(), "{report:?}");
     assert!(
         t.events()
             .iter()
