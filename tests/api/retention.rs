@@ -228,6 +228,20 @@ async fn a_closed_tip_past_retention_loses_its_content_and_keeps_its_statistics(
         .unwrap();
     assert_eq!(purged.json["data"]["status"], "purged");
     assert_eq!(purged.json["actor"]["kind"], "system");
+    let path = format!(
+        "{}/docs/schema/triage-event.v1.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&purged.json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{:#}", purged.json);
 
     // Audited, and the chain still verifies.
     assert_eq!(
