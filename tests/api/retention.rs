@@ -265,6 +265,20 @@ async fn a_closed_tip_past_retention_loses_its_content_and_keeps_its_statistics(
     assert_eq!(row["category"], "drugs");
     assert_eq!(row["disposition"], "handled");
 
+    // Counted on /metrics (by whichever run of this process purged it).
+    let metrics = reqwest::get(format!("{}/metrics", t.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "tipline_retention_purged_total 1"),
+        "{metrics}"
+    );
+
     // The citizen asking about it is told it was closed and its details deleted.
     let mut c = t.citizen(14_001);
     let said = texts(&c.says(&format!("/status {old}")).await);
