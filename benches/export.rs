@@ -81,6 +81,7 @@ fn main() {
                     closed_by: None,
                     disposition: None,
                     duplicate_of: None,
+                    purged_ms: None,
                 };
                 let key = format!("{{tl}}:tip:{code}");
                 pipe.cmd("HSET")

@@ -100,6 +100,7 @@ status-submitted = received, waiting for an officer
 status-acknowledged = an officer has taken it
 status-in-progress = being checked
 status-closed = handled and closed
+status-purged = closed; its details were deleted after the retention period
 lang-choose = Chọn ngôn ngữ / Choose a language:
 lang-set = ✅ From now on, replies are in English.
 flood-messages = ⏳ You are sending messages too fast. Please wait a minute, then go on.

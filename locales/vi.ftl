@@ -100,6 +100,7 @@ status-submitted = đã tiếp nhận, đang chờ xử lý
 status-acknowledged = cán bộ đã nhận tin
 status-in-progress = đang xác minh
 status-closed = đã xử lý xong
+status-purged = đã đóng; nội dung tin báo đã được xoá sau thời hạn lưu giữ
 lang-choose = Chọn ngôn ngữ / Choose a language:
 lang-set = ✅ Từ giờ hệ thống trả lời bằng tiếng Việt.
 flood-messages = ⏳ Bạn gửi tin nhắn quá nhanh. Vui lòng chờ một phút rồi tiếp tục.

@@ -1,6 +1,6 @@
 //! One tipline process: builds the shared parts, starts every role as a supervised task
 //! (HTTP server, each enabled channel's receiver, intake, draft sweeper, desk and SLA timers,
-//! notifier, forwarder, weekly report), and stops them on one shutdown signal. Each loop stops
+//! notifier, forwarder, weekly report, retention purge), and stops them on one shutdown signal. Each loop stops
 //! only between units of work; a role that ends or panics before shutdown stops the process
 //! with an error ([`crate::supervise`]).
 
@@ -115,6 +115,12 @@ impl App {
             roles.spawn(
                 "weekly",
                 crate::admin::run_weekly(shared.clone(), opts.sweep_every, shutdown.clone()),
+            );
+        }
+        if shared.settings.retention.enabled {
+            roles.spawn(
+                "retention",
+                crate::retention::run(shared.clone(), opts.sweep_every, shutdown.clone()),
             );
         }
         let intake = Intake::new(shared.clone()).await?;

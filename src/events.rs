@@ -19,14 +19,15 @@
 //! | `info_requested` | `text` | officer's reply to a card, callback `ask` | notify (relays the question), forward |
 //! | `citizen_replied` | `text` | the submit commit (Lua) when a citizen in answer mode writes | desk (posts it under the card), forward |
 //! | `noted` | `text` | callback `note` | desk (posts it under the card), forward |
+//! | `purged` | – | the retention purge (`purge.lua`, `crate::retention`), actor `system:retention` | forward (the triage service deletes its copy) |
 //!
 //! `ack_ms`, `claim_ms` and `close_ms` repeat `at`: a transition's fields are set on the tip
 //! hash and copied into its event by one script, so the event carries the tip's names for
 //! them. Officers' names (`ack_by`, …) stay on the tip; events written before that rule may
 //! still hold them, and decoding ignores any field it does not know.
 //!
-//! Exports and statistics read the tips, not this stream. DESIGN.md §3 also names `Reopened`
-//! and `Purged`; nothing writes them yet, so they are not variants. Adding a variant makes
+//! Exports and statistics read the tips, not this stream. DESIGN.md §3 also names `Reopened`;
+//! nothing writes it yet, so it is not a variant. Adding a variant makes
 //! every consumer's `match` fail to compile until it decides what to do with the new kind.
 //!
 //! Rust writers build a [`TipEvent`] and append it with [`crate::store::Store::events_append`],
@@ -139,10 +140,15 @@ pub enum TipEvent {
         /// The note.
         text: String,
     },
+    /// The retention purge replaced the tip's content with a tombstone (the last event).
+    Purged {
+        /// Code, seq, actor, time.
+        head: Head,
+    },
 }
 
 /// Every `type` string, in the order of the variants.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     "submitted",
     "hotspot",
     "acknowledged",
@@ -152,6 +158,7 @@ pub const KINDS: [&str; 9] = [
     "info_requested",
     "citizen_replied",
     "noted",
+    "purged",
 ];
 
 /// Why a stream entry is not a [`TipEvent`]. Messages name fields, never their values, so
@@ -186,7 +193,8 @@ impl TipEvent {
             | Self::Escalated { head }
             | Self::InfoRequested { head, .. }
             | Self::CitizenReplied { head, .. }
-            | Self::Noted { head, .. } => head,
+            | Self::Noted { head, .. }
+            | Self::Purged { head } => head,
         }
     }
 
@@ -207,6 +215,7 @@ impl TipEvent {
             Self::InfoRequested { .. } => "info_requested",
             Self::CitizenReplied { .. } => "citizen_replied",
             Self::Noted { .. } => "noted",
+            Self::Purged { .. } => "purged",
         }
     }
 
@@ -241,7 +250,7 @@ impl TipEvent {
                 ("close_ms", head.at.to_string()),
                 ("disposition", disposition.clone()),
             ],
-            Self::Escalated { .. } => Vec::new(),
+            Self::Escalated { .. } | Self::Purged { .. } => Vec::new(),
             Self::InfoRequested { text, .. }
             | Self::CitizenReplied { text, .. }
             | Self::Noted { text, .. } => vec![("text", text.clone())],
@@ -311,6 +320,7 @@ impl TipEvent {
                 head: head()?,
                 text: f.text("text")?,
             },
+            "purged" => Self::Purged { head: head()? },
             other => return Err(DecodeError::UnknownType(other.to_owned())),
         })
     }

@@ -182,6 +182,7 @@ pub const REQUIRED: &[&str] = &[
     "status-acknowledged",
     "status-in-progress",
     "status-closed",
+    "status-purged",
     "lang-choose",
     "lang-set",
     "flood-messages",

@@ -22,6 +22,7 @@
 //! - [`notify`]: notices to citizens when their tip changes state.
 //! - [`forward`]: signed, ordered, retried delivery of events to the triage service.
 //! - [`callback`]: the triage service's calls back (acknowledge, ask, note, close).
+//! - [`retention`]: the purge of tips past their retention, tombstones, trimmed streams.
 //! - [`export`]: weekly tip logs (CSV, XLSX, JSONL) and their summary.
 //! - [`render`]: Hòm thư QR posters and charts (SVG, PNG).
 //! - [`metrics`]: Prometheus counters and backlog gauges.
@@ -64,6 +65,7 @@ pub mod posters;
 pub mod privacy;
 pub mod render;
 pub mod report;
+pub mod retention;
 pub mod rules;
 pub mod scrub;
 pub mod shared;

@@ -56,6 +56,10 @@ pub struct Metrics {
     pub evidence_files: Family<Vec<(String, String)>, Counter>,
     /// Evidence link downloads served.
     pub evidence_downloads: Counter,
+    /// Tips the retention purge replaced with a tombstone.
+    pub retention_purged: Counter,
+    /// Entries the retention purge trimmed, by stream (`events`, `dead_letters`).
+    pub retention_trimmed: Family<Vec<(String, String)>, Counter>,
 }
 
 impl Default for Metrics {
@@ -90,6 +94,8 @@ impl Metrics {
             desk_refusals: Family::default(),
             evidence_files: Family::default(),
             evidence_downloads: Counter::default(),
+            retention_purged: Counter::default(),
+            retention_trimmed: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -198,6 +204,16 @@ impl Metrics {
             "evidence_downloads",
             "Files served through evidence links (each one audited)",
             m.evidence_downloads.clone(),
+        );
+        registry.register(
+            "retention_purged",
+            "Tips past their retention replaced with a tombstone (statistics kept, content gone)",
+            m.retention_purged.clone(),
+        );
+        registry.register(
+            "retention_trimmed",
+            "Stream entries the retention purge trimmed, by stream (events: finished by every consumer group; dead_letters: older than retention.dead_letter_days)",
+            m.retention_trimmed.clone(),
         );
         Self { registry, ..m }
     }

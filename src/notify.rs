@@ -84,7 +84,8 @@ impl Handler for Notify {
             | TipEvent::Claimed { .. }
             | TipEvent::Escalated { .. }
             | TipEvent::CitizenReplied { .. }
-            | TipEvent::Noted { .. } => return Ok(()),
+            | TipEvent::Noted { .. }
+            | TipEvent::Purged { .. } => return Ok(()),
         };
         let question = matches!(event, TipEvent::InfoRequested { .. });
         let closed = matches!(event, TipEvent::Closed { .. });
@@ -99,6 +100,10 @@ impl Handler for Notify {
         let Some(tip) = sh.store.tip(code).await? else {
             return Ok(());
         };
+        // Purged: no alias, no route, nothing left to tell.
+        if tip.purged_ms.is_some() {
+            return Ok(());
+        }
         if closed && sh.store.answering(&tip.alias).await?.as_deref() == Some(code.as_str()) {
             sh.store.answering_clear(&tip.alias).await?;
         }

@@ -9,12 +9,14 @@
 //! - [`export`]: the tip log of a week or of days (CSV, XLSX, JSON Lines).
 //! - [`qr`]: Hòm thư ANTT 4.0 posters with each mailbox's QR code.
 //! - [`dlq`]: dead letters of a consumer group: list, show, replay, drop.
+//! - [`purge`]: the retention purge now, or what it would purge (`--dry-run`).
 
 mod audit;
 mod check_config;
 mod dlq;
 mod export;
 mod gen_keys;
+mod purge;
 mod qr;
 mod run;
 
@@ -72,6 +74,8 @@ enum Cmd {
         #[command(subcommand)]
         action: dlq::DlqCmd,
     },
+    /// Purge the tips past their retention now ([retention]); --dry-run only lists them.
+    Purge(purge::PurgeArgs),
 }
 
 /// Parses the command line and runs the subcommand; what the process exits with.
@@ -86,6 +90,7 @@ pub fn main() -> ExitCode {
         Cmd::Export(args) => export::export(path, args),
         Cmd::Qr(args) => qr::qr(path, args),
         Cmd::Dlq { group, action } => dlq::dlq(path, &group, action),
+        Cmd::Purge(args) => purge::purge(path, args),
     }
 }
 

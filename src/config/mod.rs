@@ -10,6 +10,7 @@ mod desk;
 mod export;
 mod forward;
 mod report;
+mod retention;
 mod rules;
 mod secrets;
 mod validate;
@@ -25,6 +26,7 @@ pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
 pub use export::{DescriptionMode, ExportOptions};
 pub use forward::ForwardSettings;
 pub use report::ReportSettings;
+pub use retention::RetentionSettings;
 pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
 pub use secrets::{SecretError, Secrets};
 pub use validate::Problem;
@@ -71,6 +73,9 @@ pub struct Settings {
     /// What exports may reveal.
     #[serde(default)]
     pub export: ExportOptions,
+    /// How long tips and dead letters are kept.
+    #[serde(default)]
+    pub retention: RetentionSettings,
     /// Tip categories, in the order the citizen sees them.
     pub categories: Vec<Category>,
     /// Communes and wards a citizen can pick from.

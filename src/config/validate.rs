@@ -299,6 +299,7 @@ impl Settings {
         self.triage.validate(self, &mut p);
         self.admin.validate(self, &mut p);
         self.posters.validate(&mut p);
+        self.retention.validate(&mut p);
         for (i, kind) in self.notify.on.iter().enumerate() {
             if !super::NOTICES.iter().any(|(k, _)| k == kind) {
                 let known: Vec<&str> = super::NOTICES.iter().map(|(k, _)| *k).collect();

@@ -113,6 +113,10 @@ impl Desk {
             tracing::warn!(tip = %code, "event of an unknown tip; skipped");
             return Ok(());
         };
+        // A tip purged before its events reached the desk gets no card, relay or alert.
+        if tip.purged_ms.is_some() {
+            return Ok(());
+        }
         match event {
             // A new citizen's tip over the ceiling waits for its group's summary card.
             TipEvent::Submitted { .. } if summary::listed(sh, &tip).await? => Ok(()),
@@ -153,6 +157,9 @@ impl Desk {
                 self.post_hotspot(&tip, commune, category, *count, *window_mins, codes)
                     .await
             }
+            // Past retention: a card older than Telegram's 48 hours cannot be deleted by the
+            // bot, and the purge already removed what linked the group's messages to the tip.
+            TipEvent::Purged { .. } => Ok(()),
             // The escalation posted to the supervisors itself; a question is the notifier's
             // to relay, and the officer who asked was answered in the group.
             TipEvent::Escalated { .. } | TipEvent::InfoRequested { .. } => Ok(()),

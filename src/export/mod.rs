@@ -32,7 +32,7 @@ mod tests;
 
 pub use columns::Col;
 pub use csv_out::unguard;
-pub use row::{Row, RowContext};
+pub use row::{PURGED_DESCRIPTION, Row, RowContext};
 pub use summary::{Durations, Summary};
 pub use writer::{Format, Output, UnknownFormat, Writer};
 

@@ -13,6 +13,9 @@ use crate::privacy::Channel;
 use crate::rules::pii;
 use crate::store::{Tip, TipStatus};
 
+/// The description cell of a tip whose content the retention purge deleted.
+pub const PURGED_DESCRIPTION: &str = "[đã xoá sau thời hạn lưu giữ / purged after retention]";
+
 /// What a row needs besides the tip.
 #[derive(Debug, Clone)]
 pub struct RowContext<'a> {
@@ -115,7 +118,13 @@ impl Row {
             unit: ctx.unit.clone(),
             evidence_count: tip.evidence.len() as u64,
             duplicate_of: tip.duplicate_of.clone(),
-            description: description(&tip.description, ctx.options.description),
+            description: match tip.purged_ms {
+                // The tombstone keeps no text: the row says why the cell is empty.
+                Some(_) if ctx.options.description != DescriptionMode::Omit => {
+                    Some(PURGED_DESCRIPTION.to_owned())
+                }
+                _ => description(&tip.description, ctx.options.description),
+            },
             alias: ctx.options.include_alias.then(|| tip.alias.clone()),
         }
     }

@@ -44,7 +44,7 @@ fn actor(raw: &str) -> Value {
         json!({"kind": "officer", "alias": alias})
     } else if raw == "triage" || raw.starts_with("triage:") {
         json!({"kind": "triage"})
-    } else if raw == "sla" || raw == "system" {
+    } else if raw == "sla" || raw == "system" || raw.starts_with("system:") {
         json!({"kind": "system"})
     } else {
         json!({"kind": "citizen", "alias": raw})
@@ -108,6 +108,10 @@ pub fn body(event: &TipEvent, tip: Option<&Tip>, ctx: &Context<'_>) -> Value {
         }
         // Nothing changes on the tip; the type says it all.
         TipEvent::Escalated { .. } => {}
+        // The tip's content is gone here: the triage service deletes its copy too.
+        TipEvent::Purged { .. } => {
+            data.insert("status".into(), "purged".into());
+        }
     }
     out["data"] = Value::Object(data);
     out
@@ -124,7 +128,8 @@ pub fn needs_tip(event: &TipEvent) -> bool {
         | TipEvent::Escalated { .. }
         | TipEvent::InfoRequested { .. }
         | TipEvent::CitizenReplied { .. }
-        | TipEvent::Noted { .. } => false,
+        | TipEvent::Noted { .. }
+        | TipEvent::Purged { .. } => false,
     }
 }
 

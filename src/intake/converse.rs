@@ -248,6 +248,7 @@ impl Intake {
                 closed_by: None,
                 disposition: None,
                 duplicate_of: decision.duplicate_of,
+                purged_ms: None,
             },
         }
     }

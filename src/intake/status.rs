@@ -44,7 +44,7 @@ impl Intake {
             Msg::new("status-line")
                 .arg("code", &tip.code)
                 .arg("time", sh.local_time(tip.received_ms))
-                .arg("status", sh.texts.get(lang, tip.status.msg_id())),
+                .arg("status", sh.texts.get(lang, status_msg(tip))),
         )
     }
 
@@ -65,5 +65,14 @@ impl Intake {
         let mut out = vec![Reply::text(Msg::new("status-list"))];
         out.extend(lines);
         Ok(out)
+    }
+}
+
+/// The message id of where a tip stands; a purged tip says its details are gone.
+fn status_msg(tip: &Tip) -> &'static str {
+    if tip.purged_ms.is_some() {
+        "status-purged"
+    } else {
+        tip.status.msg_id()
     }
 }

@@ -21,6 +21,7 @@
 //! - `audit`: the audit stream and its head
 //! - `menus`: the numbered menu last shown to a Zalo chat
 //! - `weekly`: weekly report leases
+//! - `purge`: retention: a tip replaced with its tombstone, streams trimmed, the run lease
 //! - `trouble`: what a Redis error says about Redis (out of memory, unreachable, …)
 //! - `script`: the Lua scripts of `lua/`, hashed once, and their argument counting
 //!
@@ -42,6 +43,7 @@ mod inbox;
 mod inbox_dead;
 mod menus;
 mod notices;
+mod purge;
 mod questions;
 mod script;
 mod sla;
@@ -65,6 +67,7 @@ pub use groups::{DeadLetter, INTAKE_CONSUMER, SOLE_INSTANCE, consumer_name};
 pub use inbox::{INTAKE_GROUP, InboxEntry, InboxKind, SeenMark};
 pub use inbox_dead::{INBOX_DLQ_RETENTION_MS, InboxGiveUp};
 pub use menus::MenuOption;
+pub use purge::{DEAD_LETTER_GROUPS, PurgeTip, Purged, parse_id};
 pub use summary::{Ceilings, Listing, NewTipCheck, SummaryBatch};
 pub use tip_changes::{Action, Transition};
 pub use tips::{Recent, Tip, TipStatus};

@@ -126,6 +126,9 @@ pub struct Tip {
     /// The earlier tip of the same citizen this one very likely repeats (triage rules).
     #[serde(default)]
     pub duplicate_of: Option<String>,
+    /// When the retention purge replaced its content with a tombstone (`purge.rs`).
+    #[serde(default)]
+    pub purged_ms: Option<i64>,
 }
 
 pub(super) fn status_name(s: TipStatus) -> String {
@@ -207,6 +210,7 @@ fn tip_from_fields(fields: &std::collections::HashMap<String, String>) -> Option
     tip.closed_ms = ms("close_ms");
     tip.closed_by = fields.get("close_by").cloned();
     tip.disposition = fields.get("disposition").cloned();
+    tip.purged_ms = ms("purged");
     Some(tip)
 }
 

@@ -272,6 +272,16 @@ impl TestApp {
                         .collect::<Vec<_>>()
                         .join(" ")
                 }
+                "hash" => ::redis::cmd("HGETALL")
+                    .arg(&key)
+                    .query::<Vec<String>>(&mut c)
+                    .unwrap()
+                    .join(" "),
+                "set" => ::redis::cmd("SMEMBERS")
+                    .arg(&key)
+                    .query::<Vec<String>>(&mut c)
+                    .unwrap()
+                    .join(" "),
                 other => format!("<{other}>"),
             };
             if key.contains(needle) || content.contains(needle) {
@@ -370,6 +380,21 @@ impl TestApp {
             tipline::admin::weekly_once(shared, after_week_mins)
                 .await
                 .expect("the weekly report");
+        }
+        if tipline::retention::tick(shared)
+            .await
+            .expect("the retention purge")
+            .is_none()
+        {
+            // The background role took this period: wait until its run is over.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while !tipline::retention::settled(shared).await.expect("Redis") {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the purge never ended"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         }
         self.process_until_idle().await;
     }

@@ -61,6 +61,7 @@ fn tip(code: &str, received: &str, category: &str, commune: &str, text: &str) ->
         closed_by: None,
         disposition: None,
         duplicate_of: None,
+        purged_ms: None,
     }
 }
 

@@ -21,6 +21,7 @@ mod redis_down;
 mod relay_limits;
 mod report;
 mod resilience;
+mod retention;
 mod rules;
 mod status;
 mod webhook;

@@ -98,6 +98,7 @@ fn tip(code: &str, received: &str, category: &str, priority: Priority) -> Tip {
         closed_by: None,
         disposition: None,
         duplicate_of: None,
+        purged_ms: None,
     }
 }
 

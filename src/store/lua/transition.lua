@@ -7,6 +7,10 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return {-1, ''}
 end
 local status = redis.call('HGET', KEYS[1], 'status')
+-- A purged tip is final: no action applies to its tombstone.
+if redis.call('HEXISTS', KEYS[1], 'purged') == 1 then
+  return {0, status}
+end
 local allowed = false
 for s in string.gmatch(ARGV[6], '[^,]+') do
   if s == status then allowed = true end
