@@ -272,7 +272,8 @@ mod tests {
     #[test]
     fn inbox_bodies_are_sealed_by_kind_and_clear_bodies_of_before_still_read() {
         let v = vault();
-        let body = r#"{"update_id":1,"message":{"from":{"id":987654321987,"first_name":"Canary"}}}"#;
+        let body =
+            r#"{"update_id":1,"message":{"from":{"id":987654321987,"first_name":"Canary"}}}"#;
         let sealed = v.seal_inbox("tg", body);
         assert!(!sealed.contains("987654321987") && !sealed.contains("Canary"));
         assert_eq!(v.open_inbox("tg", &sealed).unwrap(), body);

@@ -210,6 +210,9 @@ impl Intake {
                     format!("unreadable {} update: {reason}", channel.short())
                 }
                 Unreadable::UnknownKind => "an entry of a kind this version does not know".into(),
+                Unreadable::Sealed => {
+                    "a sealed entry that does not open (another key, or tampered)".into()
+                }
             };
             tracing::warn!(entry = %entry.stream_id, error = %reason, "unreadable inbox entry; dead-lettered");
             return self.give_up(entry, inbound, &reason, 0, "unreadable").await;

@@ -66,7 +66,13 @@ impl SealKey {
         rand::rng().fill_bytes(&mut nonce);
         let sealed = self
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: ad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: ad,
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption of in-memory data does not fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -169,14 +175,20 @@ mod tests {
             r.open(&sealed, b"inbox:tg").unwrap(),
             b"{\"user\":987654321987}"
         );
-        assert_ne!(sealed, r.current().seal(b"{\"user\":987654321987}", b"inbox:tg"));
+        assert_ne!(
+            sealed,
+            r.current().seal(b"{\"user\":987654321987}", b"inbox:tg")
+        );
         // Another kind as associated data, another key, a tampered byte: nothing opens.
         assert!(r.open(&sealed, b"inbox:zl").is_err());
         assert!(ring(2).open(&sealed, b"inbox:tg").is_err());
         let mut bytes = sealed.clone().into_bytes();
         let i = bytes.len() - 3;
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
-        assert!(r.open(&String::from_utf8(bytes).unwrap(), b"inbox:tg").is_err());
+        assert!(
+            r.open(&String::from_utf8(bytes).unwrap(), b"inbox:tg")
+                .is_err()
+        );
         // A key id changed to another's: no key by that id.
         let forged = sealed.replacen(&key_id(&[1; 32]), "00000000", 1);
         assert!(r.open(&forged, b"inbox:tg").is_err());

@@ -50,9 +50,12 @@ mod tips;
 mod trouble;
 mod weekly;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::privacy::Vault;
 
 pub use audit::AuditAppend;
 pub use cards::PostedCard;
@@ -78,15 +81,21 @@ pub struct Store {
 }
 
 /// Key names under one namespace. Each aggregate's file adds the builders of its own keys.
+/// With a vault ([`Store::sealed`]) it also seals what the inbox takes and names the dedupe
+/// marks by keyed hashes, never by a platform's ids.
 #[derive(Clone, Debug)]
 pub struct Keys {
     ns: String,
+    vault: Option<Arc<Vault>>,
 }
 
 impl Keys {
     /// Keys under `ns` (e.g. `{tl}`).
     pub fn new(ns: &str) -> Self {
-        Self { ns: ns.to_owned() }
+        Self {
+            ns: ns.to_owned(),
+            vault: None,
+        }
     }
 
     /// Tip events, consumed by desk, forward and notify. Here rather than in `events`
@@ -130,6 +139,14 @@ impl Store {
             keys: self.keys.clone(),
             client: self.client.clone(),
         })
+    }
+
+    /// The same store, sealing with `vault`: inbox entries are sealed before Redis has them
+    /// and dedupe marks are named by keyed hashes. The application's store is always sealed;
+    /// one without a vault (tools that only read, tests) refuses to append updates.
+    pub fn sealed(mut self, vault: Vault) -> Self {
+        self.keys.vault = Some(Arc::new(vault));
+        self
     }
 
     /// The key names.
