@@ -6,6 +6,7 @@ use tipline_testkit as support;
 
 mod audit;
 mod availability;
+mod canary;
 mod desk;
 mod desk_fallback;
 mod duty_boundary;
