@@ -88,12 +88,17 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
-    /// Builds the vault from the environment's keys.
+    /// Builds the vault from the environment's keys: the route key seals, retired route keys
+    /// (`TIPLINE_ROUTE_KEYS_RETIRED`) still open what they sealed.
     pub fn new(secrets: &Secrets) -> Self {
-        Self::from_keys(
+        let vault = Self::from_keys(
             secrets.alias_key.expose_secret().as_bytes(),
             &secrets.route_key,
-        )
+        );
+        secrets
+            .retired_route_keys
+            .iter()
+            .fold(vault, |v, key| v.with_older_route_key(key))
     }
 
     /// Builds the vault from raw keys.
@@ -267,6 +272,16 @@ mod tests {
         let new = v.seal(b"0987654321");
         assert!(new.starts_with(&format!("v1.{}.", v.key_id())));
         assert_eq!(v.open(&new).unwrap(), b"0987654321");
+        // After a rotation both still open: the new key seals, the retired one opens by id.
+        let rotated = Vault::from_keys(b"0123456789abcdef0123456789abcdef", &[2u8; 32])
+            .with_older_route_key(&[7u8; 32]);
+        assert_eq!(rotated.open(&new).unwrap(), b"0987654321");
+        assert!(
+            rotated
+                .seal(b"x")
+                .starts_with(&format!("v1.{}.", rotated.key_id()))
+        );
+        assert_ne!(rotated.key_id(), v.key_id());
     }
 
     #[test]

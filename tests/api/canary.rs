@@ -362,7 +362,10 @@ async fn a_telegram_and_a_zalo_citizen_leave_no_identity_in_redis_its_files_or_t
     .await;
 
     let code = telegram_report(&t, POLLED, false).await;
-    assert!(t.tip(&code)["contact_sealed"].is_string(), "the shared phone is kept, sealed");
+    assert!(
+        t.tip(&code)["contact_sealed"].is_string(),
+        "the shared phone is kept, sealed"
+    );
     let said = zalo_report(&t, &z).await;
     assert_eq!(t.tip_codes().len(), 2, "the Zalo citizen's tip: {said}");
     t.process_until_idle().await;
@@ -376,7 +379,10 @@ async fn a_citizen_through_the_webhook_leaves_no_identity_in_redis_its_files_or_
     let (logs, _guard) = capture_logs();
     let t = spawn_app_with(ReceiveMode::Webhook, |_| {}).await;
     let code = telegram_report(&t, HOOKED, true).await;
-    assert!(t.tip(&code)["contact_sealed"].is_string(), "the shared phone is kept, sealed");
+    assert!(
+        t.tip(&code)["contact_sealed"].is_string(),
+        "the shared phone is kept, sealed"
+    );
     // A redelivery of a stored update changes nothing (its mark is found by its keyed hash).
     let again = disguise(t.citizen(HOOKED).text_update("/report"));
     deliver(&t, again, Some(700_001)).await;
