@@ -129,6 +129,14 @@ impl lanes::Source for Intake {
                 return Ok(out);
             };
             after = last.stream_id.clone();
+            // Entries an earlier version left pending keep their marks under the new names.
+            let renamed = self.shared.store.adopt_clear_marks(&page).await?;
+            if renamed > 0 {
+                tracing::info!(
+                    renamed,
+                    "seen marks of the previous version renamed to keyed hashes"
+                );
+            }
             out.extend(page.into_iter().map(|e| self.keyed(e)));
         }
     }

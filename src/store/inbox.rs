@@ -315,6 +315,35 @@ impl Store {
             .await
     }
 
+    /// After an upgrade: the `seen` marks that the version before keyed hashes wrote, in clear,
+    /// for `entries` (still in the inbox, so worked again) are renamed to their hashed names,
+    /// so that a part that already ran does not run twice. Only entries in clear (written by
+    /// that version) are looked at. How many marks were renamed.
+    pub async fn adopt_clear_marks(&self, entries: &[InboxEntry]) -> redis::RedisResult<usize> {
+        let mut renamed = 0;
+        for entry in entries
+            .iter()
+            .filter(|e| !crate::privacy::is_sealed(&e.body))
+        {
+            let (tag, id) = match entry.kind {
+                Some(InboxKind::Tick) => ("tick", entry.stream_id.as_str()),
+                _ => (entry.kind_raw.as_str(), entry.key.as_str()),
+            };
+            let clear = format!("{}:seen:{tag}:{id}", self.keys.ns);
+            let hashed = self.keys.seen(tag, id);
+            if clear == hashed || !self.exists(&clear).await? {
+                continue;
+            }
+            redis::cmd("RENAME")
+                .arg(&clear)
+                .arg(&hashed)
+                .query_async::<()>(&mut self.conn())
+                .await?;
+            renamed += 1;
+        }
+        Ok(renamed)
+    }
+
     /// The mark of an update, if it was processed.
     pub async fn seen(&self, seen_key: &str) -> redis::RedisResult<Option<SeenMark>> {
         let raw: Option<String> = redis::cmd("GET")

@@ -5,9 +5,6 @@
 //! files are written uncompressed (`rdbcompression no`), so a value cannot hide from the byte
 //! scan in an LZF block; ids are also looked for as the 8-byte little-endian integers Redis's
 //! listpacks store numbers as.
-//!
-//! Also: an inbox entry written by the version before sealing (its body in clear) is still
-//! worked after the upgrade.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -17,7 +14,7 @@ use serde_json::{Value, json};
 use tipline::config::ReceiveMode;
 
 use crate::support::fake_zalo::FakeZalo;
-use crate::support::{TestApp, WEBHOOK_SECRET, receipt_code, spawn_app, spawn_app_with};
+use crate::support::{TestApp, WEBHOOK_SECRET, receipt_code, spawn_app_with};
 
 /// The Telegram citizen who reports by polling.
 const POLLED: i64 = 987_654_321_987;
@@ -391,40 +388,4 @@ async fn a_citizen_through_the_webhook_leaves_no_identity_in_redis_its_files_or_
 
     assert_no_canary_in_redis(&t).await;
     assert_no_canary_in_logs(&logs);
-}
-
-#[tokio::test]
-async fn an_entry_the_previous_version_wrote_in_clear_is_worked_after_the_upgrade() {
-    let t = spawn_app().await;
-    let c = t.citizen(6_401);
-    // As the version before sealing appended it: the update's JSON in clear.
-    let mut update = c.text_update("/start");
-    update["update_id"] = json!(4_242);
-    let _: String = redis::cmd("XADD")
-        .arg(format!("{}:inbox", t.ns()))
-        .arg("*")
-        .arg("kind")
-        .arg("tg")
-        .arg("key")
-        .arg("4242")
-        .arg("body")
-        .arg(update.to_string())
-        .query(&mut t.redis())
-        .unwrap();
-    t.settle().await;
-    let answer = t.fake.messages_to(6_401);
-    assert!(
-        answer.first().is_some_and(|m| m.text().contains("113")),
-        "answered as any update: {answer:?}"
-    );
-    // Worked once and deleted: nothing of it is left in clear.
-    assert!(t.redis_keys_holding("6401").is_empty());
-    let seen: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}:seen:*", t.ns()))
-        .query(&mut t.redis())
-        .unwrap();
-    assert!(
-        !seen.is_empty() && seen.iter().all(|k| !k.contains("4242")),
-        "its mark is named by a keyed hash: {seen:?}"
-    );
 }

@@ -23,5 +23,6 @@ mod report;
 mod resilience;
 mod rules;
 mod status;
+mod upgrade;
 mod webhook;
 mod zalo;
