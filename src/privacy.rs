@@ -170,6 +170,16 @@ impl Vault {
         }
     }
 
+    /// `sealed` sealed again under the current key, or `None` when it already is (a value of
+    /// a retired key, or one sealed before key ids, is opened and sealed again).
+    pub fn reseal(&self, sealed: &str) -> Result<Option<String>, OpenError> {
+        let current = format!("v1.{}.", self.key_id());
+        if sealed.starts_with(&current) {
+            return Ok(None);
+        }
+        Ok(Some(self.seal(&self.open(sealed)?)))
+    }
+
     /// Seals an inbox entry's body, its kind (`tg`, `zl`, …) as associated data: a body moved
     /// to an entry of another kind does not open.
     pub fn seal_inbox(&self, kind: &str, body: &str) -> String {
@@ -282,6 +292,19 @@ mod tests {
                 .starts_with(&format!("v1.{}.", rotated.key_id()))
         );
         assert_ne!(rotated.key_id(), v.key_id());
+        // Sealed again under the new key, it opens without the retired one.
+        let again = rotated.reseal(&new).unwrap().unwrap();
+        assert!(rotated.reseal(&again).unwrap().is_none(), "already current");
+        let new_only = Vault::from_keys(b"0123456789abcdef0123456789abcdef", &[2u8; 32]);
+        assert_eq!(new_only.open(&again).unwrap(), b"0987654321");
+        assert!(new_only.open(&new).is_err());
+        assert_eq!(
+            rotated
+                .reseal(&old)
+                .unwrap()
+                .map(|s| rotated.open(&s).unwrap()),
+            Some(b"0987654321".to_vec())
+        );
     }
 
     #[test]

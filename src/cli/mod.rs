@@ -9,12 +9,14 @@
 //! - [`export`]: the tip log of a week or of days (CSV, XLSX, JSON Lines).
 //! - [`qr`]: Hòm thư ANTT 4.0 posters with each mailbox's QR code.
 //! - [`dlq`]: dead letters of a consumer group: list, show, replay, drop.
+//! - [`keys`]: `keys reseal`, stored routes and phones sealed again after a key rotation.
 
 mod audit;
 mod check_config;
 mod dlq;
 mod export;
 mod gen_keys;
+mod keys;
 mod qr;
 mod run;
 
@@ -72,6 +74,11 @@ enum Cmd {
         #[command(subcommand)]
         action: dlq::DlqCmd,
     },
+    /// The route key after a rotation: seal stored routes and phones again under the new key.
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysCmd,
+    },
 }
 
 /// Parses the command line and runs the subcommand; what the process exits with.
@@ -86,6 +93,7 @@ pub fn main() -> ExitCode {
         Cmd::Export(args) => export::export(path, args),
         Cmd::Qr(args) => qr::qr(path, args),
         Cmd::Dlq { group, action } => dlq::dlq(path, &group, action),
+        Cmd::Keys { action } => keys::keys(path, action),
     }
 }
 

@@ -21,6 +21,7 @@
 //! - `audit`: the audit stream and its head
 //! - `menus`: the numbered menu last shown to a Zalo chat
 //! - `weekly`: weekly report leases
+//! - `reseal`: sealed values found by key and sealed again under the current key (rotation)
 //! - `trouble`: what a Redis error says about Redis (out of memory, unreachable, …)
 //! - `script`: the Lua scripts of `lua/`, hashed once, and their argument counting
 //!
@@ -42,6 +43,7 @@ mod inbox_dead;
 mod menus;
 mod notices;
 mod questions;
+mod reseal;
 mod script;
 mod sla;
 mod summary;

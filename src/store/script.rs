@@ -60,10 +60,11 @@ lua!(SUMMARY_LIST, "summary_list");
 lua!(SUMMARY_TAKE, "summary_take");
 lua!(INBOX_DEAD, "inbox_dead");
 lua!(INBOX_REPLAY, "inbox_replay");
+lua!(RESEAL, "reseal");
 
 /// Every script, for the tests that load them and check their headers.
 #[cfg(test)]
-pub(super) fn all() -> [&'static LazyLock<Lua>; 14] {
+pub(super) fn all() -> [&'static LazyLock<Lua>; 15] {
     [
         &COMMIT,
         &TICK,
@@ -79,6 +80,7 @@ pub(super) fn all() -> [&'static LazyLock<Lua>; 14] {
         &SUMMARY_TAKE,
         &INBOX_DEAD,
         &INBOX_REPLAY,
+        &RESEAL,
     ]
 }
 

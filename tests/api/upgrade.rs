@@ -99,3 +99,74 @@ async fn an_entry_the_previous_version_left_pending_with_its_mark_is_not_worked_
         "the mark was renamed to its keyed hash: {names:?}"
     );
 }
+
+/// Runs `tipline keys reseal` with the new route key `22…` and the old `11…` retired.
+fn reseal_cli(t: &TestApp, extra: &[&str], retired: Option<&str>) -> (bool, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tipline"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["keys", "reseal"])
+        .args(extra)
+        .env("TIPLINE__REDIS__URL", t.redis.url())
+        .env("TIPLINE_TELEGRAM_TOKEN", "123456:TEST-TOKEN")
+        .env("TIPLINE_ALIAS_KEY", "test-alias-key-test-alias-key-test")
+        .env("TIPLINE_ROUTE_KEY", "22".repeat(32));
+    if let Some(r) = retired {
+        cmd.env("TIPLINE_ROUTE_KEYS_RETIRED", r);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_routes_and_phones_are_sealed_again_under_the_new_key() {
+    use tipline::privacy::{Channel, Vault};
+    let t = spawn_app().await;
+    let mut c = t.citizen(6_403);
+    c.says("/report").await;
+    c.presses("cat:theft").await;
+    c.says("Thôn Bưng").await;
+    c.says("Mất trộm xe máy").await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    c.shares_contact("+84912345678", true).await;
+    let code = crate::support::receipt_code(&c.presses("rv:send").await).unwrap();
+    t.process_until_idle().await;
+    let alias = t.app().shared.vault.alias(Channel::Telegram, "6403");
+    let route_key = format!("{}:route:{alias}", t.ns());
+    let route = || -> String {
+        redis::cmd("GET")
+            .arg(&route_key)
+            .query(&mut t.redis())
+            .unwrap()
+    };
+    let phone = || t.tip(&code)["contact_sealed"].as_str().unwrap().to_owned();
+    let old_kid = t.app().shared.vault.key_id().to_owned();
+    assert!(route().starts_with(&format!("v1.{old_kid}.")) && phone().starts_with("v1."));
+
+    // Without the old key listed, nothing opens: refused, nothing changed.
+    let (ok, out) = reseal_cli(&t, &[], None);
+    assert!(!ok && out.contains("2 not opened"), "{out}");
+    // A dry run counts and changes nothing.
+    let before = (route(), phone());
+    let (ok, out) = reseal_cli(&t, &["--dry-run"], Some(&"11".repeat(32)));
+    assert!(ok && out.contains("2 to seal again"), "{out}");
+    assert_eq!((route(), phone()), before);
+    let (ok, out) = reseal_cli(&t, &[], Some(&"11".repeat(32)));
+    assert!(ok && out.contains("2 sealed again"), "{out}");
+
+    // The new key alone opens both; the tip kept everything else.
+    let new_only = Vault::from_keys(b"test-alias-key-test-alias-key-test", &[0x22; 32]);
+    let r = new_only.open_route(&route()).unwrap();
+    assert_eq!((r.channel, r.chat.as_str()), (Channel::Telegram, "6403"));
+    assert_eq!(new_only.open(&phone()).unwrap(), b"+84912345678");
+    assert!(route().starts_with(&format!("v1.{}.", new_only.key_id())));
+    assert_eq!(t.tip(&code)["description"], "Mất trộm xe máy");
+    let (ok, out) = reseal_cli(&t, &[], Some(&"11".repeat(32)));
+    assert!(
+        ok && out.contains("0 sealed again, 2 already current"),
+        "{out}"
+    );
+}
