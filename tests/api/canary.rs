@@ -29,6 +29,8 @@ const PHONE: &str = "+84987650432";
 const ZALO_CHAT: &str = "9f8e7d6c5b4a39281706";
 const ZALO_NAME: &str = "Zalocanaryname";
 const ZALO_PHONE: &str = "0977 651 234";
+/// The duty group.
+const GROUP: i64 = -1_001_000_000_001;
 
 /// Every form in which a canary could show: as given, as JSON writes it (a number, a string,
 /// non-ASCII escaped), the phone in its national and international forms, ids as listpack
@@ -355,10 +357,22 @@ async fn a_telegram_and_a_zalo_citizen_leave_no_identity_in_redis_its_files_or_t
         s.zalo.api_url = url;
         s.zalo.mode = ReceiveMode::Polling;
         s.zalo.poll_timeout_secs = 1;
+        s.desk.enabled = true;
+        s.desk.default_group = GROUP;
     })
     .await;
 
     let code = telegram_report(&t, POLLED, false).await;
+    // A status lookup too (rate windows, the citizen's list of tips).
+    let c = t.citizen(POLLED);
+    deliver(
+        &t,
+        disguise(c.text_update(&format!("/status {code}"))),
+        None,
+    )
+    .await;
+    let status = t.fake.messages_to(POLLED).last().unwrap().text().to_owned();
+    assert!(status.contains(&code), "{status}");
     assert!(
         t.tip(&code)["contact_sealed"].is_string(),
         "the shared phone is kept, sealed"
@@ -366,6 +380,26 @@ async fn a_telegram_and_a_zalo_citizen_leave_no_identity_in_redis_its_files_or_t
     let said = zalo_report(&t, &z).await;
     assert_eq!(t.tip_codes().len(), 2, "the Zalo citizen's tip: {said}");
     t.process_until_idle().await;
+
+    // The duty group got both cards, and nothing of who sent them.
+    let to_group: Vec<(String, Vec<u8>)> = t
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.chat_id() == Some(GROUP))
+        .map(|c| {
+            (
+                format!("{} to the duty group", c.method),
+                c.body.to_string().into_bytes(),
+            )
+        })
+        .collect();
+    let cards = to_group
+        .iter()
+        .filter(|(m, _)| m.starts_with("sendmessage"))
+        .count();
+    assert!(cards >= 2, "{cards} cards");
+    assert_eq!(found(&to_group), Vec::<String>::new());
 
     assert_no_canary_in_redis(&t).await;
     assert_no_canary_in_logs(&logs);
