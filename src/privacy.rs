@@ -161,7 +161,7 @@ impl Vault {
     }
 
     /// Opens what [`Vault::seal`] sealed, or a value sealed before key ids (base64url without
-    /// a prefix), which opens with the current key.
+    /// a prefix), which opens with the current key or a retired one.
     pub fn open(&self, sealed: &str) -> Result<Vec<u8>, OpenError> {
         if is_sealed(sealed) {
             self.routes.open(sealed, b"")

@@ -143,9 +143,13 @@ impl Keyring {
     }
 
     /// Opens a value sealed before key ids (base64url of nonce and ciphertext, no associated
-    /// data) with the current key.
+    /// data): it names no key, so the current key is tried, then each older one (a route key
+    /// rotated out may have sealed it).
     pub fn open_legacy(&self, value: &str) -> Result<Vec<u8>, OpenError> {
-        self.current.open_body(value, b"")
+        std::iter::once(&self.current)
+            .chain(&self.older)
+            .find_map(|k| k.open_body(value, b"").ok())
+            .ok_or(OpenError)
     }
 }
 

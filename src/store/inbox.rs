@@ -179,7 +179,8 @@ impl Store {
 
     /// The `XADD` of one inbox entry, its body sealed. A store without a vault refuses.
     fn inbox_xadd(&self, kind: InboxKind, key: &str, body: &str) -> redis::RedisResult<redis::Cmd> {
-        let sealed = self.seal_body(kind.as_str(), body)?;
+        // Always sealed, even a body that looks sealed: what a platform sends is never.
+        let sealed = self.seal_inbox(kind.as_str(), body)?;
         let mut cmd = redis::cmd("XADD");
         cmd.arg(self.keys.inbox())
             .arg("*")
@@ -192,12 +193,19 @@ impl Store {
         Ok(cmd)
     }
 
-    /// An inbox body of `kind` sealed for Redis; one already sealed stays as it is, an empty
-    /// one (a draft timer's) is empty. Without a vault: an error, nothing is written in clear.
+    /// A stored inbox body of `kind` as it should stay in Redis (a dead letter, a replay): one
+    /// already sealed as it is, an empty one (a draft timer's) empty, one an earlier version
+    /// wrote in clear sealed.
     pub(super) fn seal_body(&self, kind: &str, body: &str) -> redis::RedisResult<String> {
         if body.is_empty() || crate::privacy::is_sealed(body) {
             return Ok(body.to_owned());
         }
+        self.seal_inbox(kind, body)
+    }
+
+    /// `body` sealed for an inbox entry of `kind`. Without a vault: an error, so nothing is
+    /// written in clear.
+    fn seal_inbox(&self, kind: &str, body: &str) -> redis::RedisResult<String> {
         match &self.keys.vault {
             Some(vault) => Ok(vault.seal_inbox(kind, body)),
             None => Err(redis::RedisError::from((
