@@ -4,7 +4,8 @@
 //! - [`config`]: settings from `config/tipline.toml` and the environment; secrets.
 //! - [`i18n`]: Vietnamese and English texts from `locales/*.ftl`.
 //! - [`codes`]: receipt codes `TB-XXXX-XXXX`.
-//! - [`privacy`]: aliases for platform ids, sealed routes back to citizens.
+//! - [`privacy`]: aliases for platform ids, sealed routes back to citizens, sealed inbox entries
+//!   and keyed dedupe marks (`v1.<kid>.…`, keys derived from the route key).
 //! - [`scrub`]: evidence without metadata (EXIF, XMP, GPS removed), safe names, allowed types.
 //! - [`report`]: what a report is made of (place, evidence files), below the conversation and the store.
 //! - [`conversation`]: the citizen dialogue as a pure state machine.

@@ -76,9 +76,11 @@ impl Shared {
         let rules = crate::rules::Rules::compile(&settings.rules)
             .map_err(anyhow::Error::msg)
             .context("compiling rules.keywords")?;
+        let vault = Vault::new(secrets);
         let store = Store::connect(&settings.redis.url, &settings.app.namespace)
             .await
-            .context("connecting to Redis")?;
+            .context("connecting to Redis")?
+            .sealed(vault.clone());
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -112,7 +114,7 @@ impl Shared {
             name => name.to_owned(),
         };
         Ok(Self {
-            vault: Vault::new(secrets),
+            vault,
             links: crate::links::LinkSigner::new(secrets.alias_key.expose_secret().as_bytes()),
             settings,
             texts,

@@ -10,12 +10,14 @@
 //! - [`qr`]: Hòm thư ANTT 4.0 posters with each mailbox's QR code.
 //! - [`dlq`]: dead letters of a consumer group: list, show, replay, drop.
 //! - [`purge`]: the retention purge now, or what it would purge (`--dry-run`).
+//! - [`keys`]: `keys reseal`, stored routes and phones sealed again after a key rotation.
 
 mod audit;
 mod check_config;
 mod dlq;
 mod export;
 mod gen_keys;
+mod keys;
 mod purge;
 mod qr;
 mod run;
@@ -76,6 +78,11 @@ enum Cmd {
     },
     /// Purge the tips past their retention now ([retention]); --dry-run only lists them.
     Purge(purge::PurgeArgs),
+    /// The route key after a rotation: seal stored routes and phones again under the new key.
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysCmd,
+    },
 }
 
 /// Parses the command line and runs the subcommand; what the process exits with.
@@ -91,6 +98,7 @@ pub fn main() -> ExitCode {
         Cmd::Qr(args) => qr::qr(path, args),
         Cmd::Dlq { group, action } => dlq::dlq(path, &group, action),
         Cmd::Purge(args) => purge::purge(path, args),
+        Cmd::Keys { action } => keys::keys(path, action),
     }
 }
 

@@ -16,6 +16,9 @@ pub struct Secrets {
     pub alias_key: SecretString,
     /// `TIPLINE_ROUTE_KEY`: 32-byte key (64 hex characters) that encrypts routes and contacts.
     pub route_key: [u8; 32],
+    /// `TIPLINE_ROUTE_KEYS_RETIRED`: route keys rotated out (64 hex characters each, separated
+    /// by commas): what they sealed still opens, by its key id; nothing new is sealed with them.
+    pub retired_route_keys: Vec<[u8; 32]>,
     /// `TIPLINE_ZALO_TOKEN`: the Zalo bot's token.
     pub zalo_token: Option<SecretString>,
     /// `TIPLINE_ZALO_WEBHOOK_SECRET`: the `X-Bot-Api-Secret-Token` Zalo sends with each event.
@@ -25,6 +28,21 @@ pub struct Secrets {
     /// `TIPLINE_TRIAGE_API_TOKEN`: the bearer token the triage service calls back with; the
     /// callback API refuses every call while it is unset.
     pub triage_api_token: Option<SecretString>,
+}
+
+/// Keys of `TIPLINE_ROUTE_KEYS_RETIRED`: 64 hex characters each, separated by commas.
+fn retired_keys(value: &str) -> Result<Vec<[u8; 32]>, &'static str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            let mut key = [0u8; 32];
+            hex::decode_to_slice(k, &mut key)
+                .map(|()| key)
+                .map_err(|_| "must be route keys of 64 hex characters, separated by commas")
+        })
+        .collect()
 }
 
 /// Secrets that are missing or malformed.
@@ -98,6 +116,14 @@ impl Secrets {
             )),
         }
 
+        let retired_route_keys = non_empty("TIPLINE_ROUTE_KEYS_RETIRED")
+            .map(|v| retired_keys(&v))
+            .unwrap_or(Ok(Vec::new()))
+            .unwrap_or_else(|why| {
+                problems.push(Problem::new("TIPLINE_ROUTE_KEYS_RETIRED", why));
+                Vec::new()
+            });
+
         let zalo_token = non_empty("TIPLINE_ZALO_TOKEN");
         if settings.zalo.enabled && zalo_token.is_none() {
             problems.push(Problem::new(
@@ -146,6 +172,7 @@ impl Secrets {
             telegram_webhook_secret: telegram_webhook_secret.map(SecretString::from),
             alias_key: SecretString::from(alias_key),
             route_key,
+            retired_route_keys,
             zalo_token: zalo_token.map(SecretString::from),
             zalo_webhook_secret: zalo_webhook_secret.map(SecretString::from),
             triage_secret: triage_secret.map(SecretString::from),
@@ -161,5 +188,19 @@ impl Secrets {
     /// The bot token as text, for the Telegram client only.
     pub fn telegram_token_str(&self) -> Option<&str> {
         self.telegram_token.as_ref().map(|s| s.expose_secret())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retired_route_keys_are_read_by_commas_and_a_bad_one_is_named() {
+        let (a, b) = ("11".repeat(32), "ab".repeat(32));
+        let keys = retired_keys(&format!(" {a} ,{b},")).unwrap();
+        assert_eq!(keys, vec![[0x11; 32], [0xab; 32]]);
+        assert!(retired_keys("1234").is_err());
+        assert!(retired_keys(&format!("{a},zz")).is_err());
     }
 }

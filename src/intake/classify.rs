@@ -3,9 +3,9 @@
 //! [`Inbound`], which says both which handler works it and which lane it waits in
 //! ([`Inbound::lane_key`]). A citizen's update is channel-neutral from here on; an update for
 //! the officers' side (duty groups, admins, on Telegram by design) is read here with
-//! Telegram's parsers. Nothing here touches Redis or the network; the only secret used is the
-//! alias key, so that the platform's user id is replaced by the alias before anything else
-//! sees it.
+//! Telegram's parsers. Nothing here touches Redis or the network. The vault opens the sealed
+//! body ([`Vault::open_inbox`]; a body an earlier version wrote in clear is read as it is) and
+//! replaces the platform's user id by the alias before anything else sees it.
 //!
 //! An entry that cannot be read is [`Inbound::Unreadable`]: moved to the inbox's dead letters
 //! by the worker at once, never retried, since reading it again gives the same answer; a
@@ -80,6 +80,9 @@ pub enum Unreadable {
     },
     /// The entry has no kind this version knows, or no registered channel reads it.
     UnknownKind,
+    /// The sealed body does not open: another key (a wrong `TIPLINE_ROUTE_KEY`), another
+    /// kind, or tampered.
+    Sealed,
 }
 
 /// Parses `entry` once with its channel from `channels` and says whose it is; `vault` turns
@@ -97,7 +100,10 @@ pub fn classify(entry: &InboxEntry, channels: &Registry, vault: &Vault) -> Inbou
     let Some(channel) = channel else {
         return Inbound::Unreadable(Unreadable::UnknownKind);
     };
-    match channel.parse(&entry.body) {
+    let Ok(body) = vault.open_inbox(&entry.kind_raw, &entry.body) else {
+        return Inbound::Unreadable(Unreadable::Sealed);
+    };
+    match channel.parse(&body) {
         Ok(Parsed::Citizen(update)) => Inbound::Citizen {
             channel: channel.id(),
             alias: vault.alias(channel.id(), &update.user_id),

@@ -299,3 +299,35 @@ proptest! {
         let _ = zalo::parse(&bytes).map(|i| zalo::to_input(&i.kind));
     }
 }
+
+#[test]
+fn a_sealed_entry_opens_for_its_kind_and_a_tampered_or_moved_one_is_unreadable() {
+    use super::classify::Unreadable;
+    let update = telegram_templates()[0].to_string();
+    let sealed = vault().seal_inbox("tg", &update);
+    assert!(matches!(
+        classify_fully(Some(InboxKind::Telegram), sealed.clone()),
+        Inbound::Citizen { .. }
+    ));
+    // The same body under another kind, with another key, or with a byte changed.
+    let sealed_zl = vault().seal_inbox("zl", &update);
+    let other = Vault::from_keys(b"0123456789abcdef0123456789abcdef", &[8u8; 32]);
+    let mut tampered = sealed.clone().into_bytes();
+    let i = tampered.len() / 2;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    for body in [
+        sealed_zl,
+        other.seal_inbox("tg", &update),
+        String::from_utf8(tampered).unwrap(),
+    ] {
+        assert!(matches!(
+            classify_fully(Some(InboxKind::Telegram), body),
+            Inbound::Unreadable(Unreadable::Sealed)
+        ));
+    }
+    // The previous version's clear body is read as before.
+    assert!(matches!(
+        classify_fully(Some(InboxKind::Telegram), update),
+        Inbound::Citizen { .. }
+    ));
+}

@@ -129,6 +129,14 @@ impl lanes::Source for Intake {
                 return Ok(out);
             };
             after = last.stream_id.clone();
+            // Entries an earlier version left pending keep their marks under the new names.
+            let renamed = self.shared.store.adopt_clear_marks(&page).await?;
+            if renamed > 0 {
+                tracing::info!(
+                    renamed,
+                    "seen marks of the previous version renamed to keyed hashes"
+                );
+            }
             out.extend(page.into_iter().map(|e| self.keyed(e)));
         }
     }
@@ -210,6 +218,9 @@ impl Intake {
                     format!("unreadable {} update: {reason}", channel.short())
                 }
                 Unreadable::UnknownKind => "an entry of a kind this version does not know".into(),
+                Unreadable::Sealed => {
+                    "a sealed entry that does not open (another key, or tampered)".into()
+                }
             };
             tracing::warn!(entry = %entry.stream_id, error = %reason, "unreadable inbox entry; dead-lettered");
             return self.give_up(entry, inbound, &reason, 0, "unreadable").await;

@@ -3,8 +3,14 @@
 //! acknowledged and deleted only after its work is done, so a crash leaves it pending and it is
 //! read again; the `seen` marks make that second reading harmless.
 //!
-//! Keys: `inbox` (stream), `seen:<channel>:<update>` (a processed update's mark, 24 h),
-//! `tickq:<alias>` (a draft timer of the alias is queued). Script: `tick.lua`.
+//! Every body is sealed ([`crate::privacy::Vault::seal_inbox`], the kind as associated data)
+//! before it is appended, so a platform's update (ids, names, usernames, a shared phone number)
+//! never reaches Redis, its AOF or its snapshots in clear; the intake opens it
+//! ([`crate::intake::classify`]). Bodies the previous version wrote in clear are still read.
+//!
+//! Keys: `inbox` (stream), `seen:<channel>:<mark>` (a processed update's mark, 24 h, named by
+//! a keyed hash of the update id), `tickq:<alias>` (a draft timer of the alias is queued).
+//! Script: `tick.lua`.
 
 use redis::streams::StreamReadReply;
 
@@ -16,9 +22,13 @@ impl Keys {
     pub fn inbox(&self) -> String {
         format!("{}:inbox", self.ns)
     }
-    /// Marks an update as processed (and holds replies not yet confirmed sent).
+    /// Marks an update as processed (and holds replies not yet confirmed sent). The update
+    /// is named by its keyed hash ([`crate::privacy::Vault::mark`]) when the keys have a vault.
     pub fn seen(&self, channel: &str, update: &str) -> String {
-        format!("{}:seen:{channel}:{update}", self.ns)
+        match &self.vault {
+            Some(vault) => format!("{}:seen:{channel}:{}", self.ns, vault.mark(channel, update)),
+            None => format!("{}:seen:{channel}:{update}", self.ns),
+        }
     }
     /// Set while a draft timer (tick) of `alias` is in the inbox and not yet done.
     pub fn tick_queued(&self, alias: &str) -> String {
@@ -141,7 +151,8 @@ pub struct InboxEntry {
     pub kind_raw: String,
     /// Platform update id (Telegram `update_id`) or, for a tick, the alias.
     pub key: String,
-    /// The raw body.
+    /// The body as stored: sealed, or in clear when an earlier version wrote it (the intake
+    /// opens it).
     pub body: String,
 }
 
@@ -159,15 +170,17 @@ impl Store {
         key: &str,
         body: &str,
     ) -> redis::RedisResult<String> {
-        let cmd = self.inbox_xadd(kind, key, body);
+        let cmd = self.inbox_xadd(kind, key, body)?;
         match cmd.query_async(&mut self.conn()).await {
             Err(e) if once_more(&e) => cmd.query_async(&mut self.conn()).await,
             done => done,
         }
     }
 
-    /// The `XADD` of one inbox entry.
-    fn inbox_xadd(&self, kind: InboxKind, key: &str, body: &str) -> redis::Cmd {
+    /// The `XADD` of one inbox entry, its body sealed. A store without a vault refuses.
+    fn inbox_xadd(&self, kind: InboxKind, key: &str, body: &str) -> redis::RedisResult<redis::Cmd> {
+        // Always sealed, even a body that looks sealed: what a platform sends is never.
+        let sealed = self.seal_inbox(kind.as_str(), body)?;
         let mut cmd = redis::cmd("XADD");
         cmd.arg(self.keys.inbox())
             .arg("*")
@@ -176,8 +189,30 @@ impl Store {
             .arg("key")
             .arg(key)
             .arg("body")
-            .arg(body);
-        cmd
+            .arg(sealed);
+        Ok(cmd)
+    }
+
+    /// A stored inbox body of `kind` as it should stay in Redis (a dead letter, a replay): one
+    /// already sealed as it is, an empty one (a draft timer's) empty, one an earlier version
+    /// wrote in clear sealed.
+    pub(super) fn seal_body(&self, kind: &str, body: &str) -> redis::RedisResult<String> {
+        if body.is_empty() || crate::privacy::is_sealed(body) {
+            return Ok(body.to_owned());
+        }
+        self.seal_inbox(kind, body)
+    }
+
+    /// `body` sealed for an inbox entry of `kind`. Without a vault: an error, so nothing is
+    /// written in clear.
+    fn seal_inbox(&self, kind: &str, body: &str) -> redis::RedisResult<String> {
+        match &self.keys.vault {
+            Some(vault) => Ok(vault.seal_inbox(kind, body)),
+            None => Err(redis::RedisError::from((
+                redis::ErrorKind::Client,
+                "this store has no vault to seal inbox entries with",
+            ))),
+        }
     }
 
     /// Appends a draft timer (tick) for `alias`, unless one of theirs is still in the inbox
@@ -209,7 +244,7 @@ impl Store {
         let mut pipe = redis::pipe();
         pipe.atomic();
         for (key, body) in entries {
-            pipe.add_command(self.inbox_xadd(kind, key, body)).ignore();
+            pipe.add_command(self.inbox_xadd(kind, key, body)?).ignore();
         }
         match pipe.query_async(&mut self.conn()).await {
             Err(e) if once_more(&e) => pipe.query_async(&mut self.conn()).await,
@@ -286,6 +321,35 @@ impl Store {
             .arg(self.keys.inbox())
             .query_async(&mut self.conn())
             .await
+    }
+
+    /// After an upgrade: the `seen` marks that the version before keyed hashes wrote, in clear,
+    /// for `entries` (still in the inbox, so worked again) are renamed to their hashed names,
+    /// so that a part that already ran does not run twice. Only entries in clear (written by
+    /// that version) are looked at. How many marks were renamed.
+    pub async fn adopt_clear_marks(&self, entries: &[InboxEntry]) -> redis::RedisResult<usize> {
+        let mut renamed = 0;
+        for entry in entries
+            .iter()
+            .filter(|e| !crate::privacy::is_sealed(&e.body))
+        {
+            let (tag, id) = match entry.kind {
+                Some(InboxKind::Tick) => ("tick", entry.stream_id.as_str()),
+                _ => (entry.kind_raw.as_str(), entry.key.as_str()),
+            };
+            let clear = format!("{}:seen:{tag}:{id}", self.keys.ns);
+            let hashed = self.keys.seen(tag, id);
+            if clear == hashed || !self.exists(&clear).await? {
+                continue;
+            }
+            redis::cmd("RENAME")
+                .arg(&clear)
+                .arg(&hashed)
+                .query_async::<()>(&mut self.conn())
+                .await?;
+            renamed += 1;
+        }
+        Ok(renamed)
     }
 
     /// The mark of an update, if it was processed.

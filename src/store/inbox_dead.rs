@@ -3,7 +3,8 @@
 //! letter holds what replays the entry (its kind, key and raw body) and what happened to it
 //! (the last error, the attempts, what the entry is, the time), never more.
 //!
-//! Raw bodies carry platform ids, so dead letters live no longer than
+//! Bodies are sealed as in the inbox; one an earlier version wrote in clear is sealed when it
+//! is dead-lettered or replayed. Raw bodies carry platform ids, so dead letters live no longer than
 //! [`INBOX_DLQ_RETENTION_MS`]: each new one trims those older, and the list expires that long
 //! after its last one.
 //!
@@ -70,22 +71,27 @@ struct ReplayArgs<'a> {
     dlq: String,
     inbox: String,
     dead_id: &'a str,
+    /// The body to append (the letter's, sealed).
+    body: &'a str,
 }
 
 impl ReplayArgs<'_> {
     fn call(&self) -> Call {
         let mut call = INBOX_REPLAY.call();
-        call.key(&self.dlq).key(&self.inbox).arg(self.dead_id);
+        call.key(&self.dlq)
+            .key(&self.inbox)
+            .arg(self.dead_id)
+            .arg(self.body);
         call
     }
 }
 
 /// The dead letter's fields for `entry`.
-fn fields(entry: &InboxEntry, why: &InboxGiveUp<'_>) -> Vec<(&'static str, String)> {
+fn fields(entry: &InboxEntry, body: String, why: &InboxGiveUp<'_>) -> Vec<(&'static str, String)> {
     vec![
         ("kind", entry.kind_raw.clone()),
         ("key", entry.key.clone()),
-        ("body", entry.body.clone()),
+        ("body", body),
         ("entry_id", entry.stream_id.clone()),
         ("error", why.error.chars().take(500).collect()),
         ("attempts", why.attempts.to_string()),
@@ -97,12 +103,14 @@ fn fields(entry: &InboxEntry, why: &InboxGiveUp<'_>) -> Vec<(&'static str, Strin
 impl Store {
     /// Moves an inbox entry to the dead letters and acknowledges and deletes it, in one step
     /// (a draft timer's queued mark is cleared with it). The dead letter's id, or `None` when
-    /// the entry was no longer pending, so nothing was written twice.
+    /// the entry was no longer pending, so nothing was written twice. A body an earlier
+    /// version wrote in clear is sealed in the dead letter.
     pub async fn inbox_dead_letter(
         &self,
         entry: &InboxEntry,
         why: &InboxGiveUp<'_>,
     ) -> redis::RedisResult<Option<String>> {
+        let body = self.seal_body(&entry.kind_raw, &entry.body)?;
         DeadArgs {
             inbox: self.keys.inbox(),
             dlq: self.keys.inbox_dlq(),
@@ -110,7 +118,7 @@ impl Store {
             stream_id: &entry.stream_id,
             retention_ms: INBOX_DLQ_RETENTION_MS,
             clear_tick: entry.kind == Some(InboxKind::Tick),
-            fields: fields(entry, why),
+            fields: fields(entry, body, why),
         }
         .call()
         .invoke(&mut self.conn())
@@ -119,12 +127,25 @@ impl Store {
 
     /// Puts a dead letter back into the inbox as a new entry (processed again like any, its
     /// `seen` mark keeping a part that already ran from running twice) and removes it, in one
-    /// step. The new entry's id, or `None` when there is no such dead letter.
+    /// step. A body an earlier version wrote in clear goes back sealed. The new entry's id, or
+    /// `None` when there is no such dead letter.
     pub async fn inbox_replay(&self, dead_id: &str) -> redis::RedisResult<Option<String>> {
+        let letter: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.keys.inbox_dlq())
+            .arg(dead_id)
+            .arg(dead_id)
+            .query_async(&mut self.conn())
+            .await?;
+        let Some(letter) = letter.ids.first() else {
+            return Ok(None);
+        };
+        let field = |name: &str| letter.get::<String>(name).unwrap_or_default();
+        let body = self.seal_body(&field("kind"), &field("body"))?;
         ReplayArgs {
             dlq: self.keys.inbox_dlq(),
             inbox: self.keys.inbox(),
             dead_id,
+            body: &body,
         }
         .call()
         .invoke(&mut self.conn())
@@ -171,7 +192,7 @@ mod tests {
             audience: "citizen",
             at_ms: 1,
         };
-        let fields = fields(&entry, &why);
+        let fields = fields(&entry, "{}".into(), &why);
         let call = DeadArgs {
             inbox: "k1".into(),
             dlq: "k2".into(),
@@ -191,6 +212,7 @@ mod tests {
             dlq: "k1".into(),
             inbox: "k2".into(),
             dead_id: "1-0",
+            body: "v1.k.b",
         }
         .call();
         assert_matches(&INBOX_REPLAY, &call, 0);

@@ -22,6 +22,7 @@
 //! - `menus`: the numbered menu last shown to a Zalo chat
 //! - `weekly`: weekly report leases
 //! - `purge`: retention: a tip replaced with its tombstone, streams trimmed, the run lease
+//! - `reseal`: sealed values found by key and sealed again under the current key (rotation)
 //! - `trouble`: what a Redis error says about Redis (out of memory, unreachable, …)
 //! - `script`: the Lua scripts of `lua/`, hashed once, and their argument counting
 //!
@@ -45,6 +46,7 @@ mod menus;
 mod notices;
 mod purge;
 mod questions;
+mod reseal;
 mod script;
 mod sla;
 mod summary;
@@ -53,9 +55,12 @@ mod tips;
 mod trouble;
 mod weekly;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::privacy::Vault;
 
 pub use audit::AuditAppend;
 pub use cards::PostedCard;
@@ -82,15 +87,21 @@ pub struct Store {
 }
 
 /// Key names under one namespace. Each aggregate's file adds the builders of its own keys.
+/// With a vault ([`Store::sealed`]) it also seals what the inbox takes and names the dedupe
+/// marks by keyed hashes, never by a platform's ids.
 #[derive(Clone, Debug)]
 pub struct Keys {
     ns: String,
+    vault: Option<Arc<Vault>>,
 }
 
 impl Keys {
     /// Keys under `ns` (e.g. `{tl}`).
     pub fn new(ns: &str) -> Self {
-        Self { ns: ns.to_owned() }
+        Self {
+            ns: ns.to_owned(),
+            vault: None,
+        }
     }
 
     /// Tip events, consumed by desk, forward and notify. Here rather than in `events`
@@ -134,6 +145,14 @@ impl Store {
             keys: self.keys.clone(),
             client: self.client.clone(),
         })
+    }
+
+    /// The same store, sealing with `vault`: inbox entries are sealed before Redis has them
+    /// and dedupe marks are named by keyed hashes. The application's store is always sealed;
+    /// one without a vault (tools that only read, tests) refuses to append updates.
+    pub fn sealed(mut self, vault: Vault) -> Self {
+        self.keys.vault = Some(Arc::new(vault));
+        self
     }
 
     /// The key names.

@@ -61,10 +61,11 @@ lua!(SUMMARY_TAKE, "summary_take");
 lua!(INBOX_DEAD, "inbox_dead");
 lua!(INBOX_REPLAY, "inbox_replay");
 lua!(PURGE, "purge");
+lua!(RESEAL, "reseal");
 
 /// Every script, for the tests that load them and check their headers.
 #[cfg(test)]
-pub(super) fn all() -> [&'static LazyLock<Lua>; 15] {
+pub(super) fn all() -> [&'static LazyLock<Lua>; 16] {
     [
         &COMMIT,
         &TICK,
@@ -81,6 +82,7 @@ pub(super) fn all() -> [&'static LazyLock<Lua>; 15] {
         &INBOX_DEAD,
         &INBOX_REPLAY,
         &PURGE,
+        &RESEAL,
     ]
 }
 

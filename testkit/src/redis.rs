@@ -45,6 +45,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// The data folder: the AOF (`appendonlydir/`) and, after a `SAVE`, `dump.rdb`.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Starts the child; `false` when it exited (its port was taken).
     fn spawn(&self) -> bool {
         let child = Command::new("redis-server")

@@ -145,7 +145,15 @@ async fn an_update_that_keeps_failing_is_dead_lettered_after_its_budget_and_can_
         "{letter:?}"
     );
     assert!(letter["error"].contains("WRONGTYPE"), "{letter:?}");
-    assert!(letter["body"].contains("/start"), "what replays it is kept");
+    // What replays it is kept, sealed: only the vault opens it.
+    assert!(!letter["body"].contains("/start") && !letter["body"].contains("6001"));
+    let opened = t
+        .app()
+        .shared
+        .vault
+        .open_inbox("tg", &letter["body"])
+        .unwrap();
+    assert!(opened.contains("/start"), "what replays it is kept");
     assert_eq!(t.fake.sent_count(STUCK), 0);
     assert!(
         dead_metric(&t)
@@ -241,7 +249,7 @@ async fn a_draft_timer_given_up_lets_the_next_one_come() {
 #[tokio::test]
 async fn an_unreadable_entry_is_dead_lettered_not_dropped_and_can_be_dropped() {
     let t = spawn_app().await;
-    let store = Store::connect(&t.redis.url(), t.ns()).await.unwrap();
+    let store = t.app().shared.store.clone();
     store
         .inbox_append(InboxKind::Telegram, "77", "{ not json")
         .await
@@ -266,8 +274,14 @@ async fn an_unreadable_entry_is_dead_lettered_not_dropped_and_can_be_dropped() {
     // Each stands alone in the lanes, so either may be first.
     let by_kind = |kind: &str| &letters.iter().find(|l| l.1["kind"] == kind).unwrap().1;
     let (bad_json, unknown) = (by_kind("tg"), by_kind("sms"));
+    // Bodies stay sealed in the dead letters (the kind bound to each), and open.
+    let vault = &t.app().shared.vault;
+    let open = |kind: &str, body: &str| vault.open_inbox(kind, body).unwrap().into_owned();
     assert_eq!(
-        (bad_json["kind"].as_str(), bad_json["body"].as_str()),
+        (
+            bad_json["kind"].as_str(),
+            open("tg", &bad_json["body"]).as_str()
+        ),
         ("tg", "{ not json")
     );
     assert_eq!(bad_json["attempts"], "0");
@@ -276,8 +290,13 @@ async fn an_unreadable_entry_is_dead_lettered_not_dropped_and_can_be_dropped() {
         bad_json["error"].contains("unreadable tg update"),
         "{bad_json:?}"
     );
+    // Written in clear (as by a version before sealing), it is sealed once dead-lettered.
+    assert!(unknown["body"].starts_with("v1."), "{unknown:?}");
     assert_eq!(
-        (unknown["kind"].as_str(), unknown["body"].as_str()),
+        (
+            unknown["kind"].as_str(),
+            open("sms", &unknown["body"]).as_str()
+        ),
         ("sms", "hello")
     );
     assert_eq!(inbox_len(&t), 0);
@@ -306,7 +325,7 @@ async fn an_unreadable_entry_is_dead_lettered_not_dropped_and_can_be_dropped() {
 #[tokio::test]
 async fn one_chat_with_thousands_of_entries_does_not_hold_up_a_citizens_report() {
     let t = spawn_app().await;
-    let store = Store::connect(&t.redis.url(), t.ns()).await.unwrap();
+    let store = t.app().shared.store.clone();
     // 2500 updates of one chat in the inbox at once (a backlog after an outage, or a flood),
     // more than the intake holds in memory (2048).
     let flood = t.citizen(6_201);

@@ -6,6 +6,7 @@ use tipline_testkit as support;
 
 mod audit;
 mod availability;
+mod canary;
 mod desk;
 mod desk_fallback;
 mod duty_boundary;
@@ -24,5 +25,6 @@ mod resilience;
 mod retention;
 mod rules;
 mod status;
+mod upgrade;
 mod webhook;
 mod zalo;
