@@ -282,3 +282,4 @@ desk-citizen-replied-masked =
     💬 The reporter answers about tip { $code } (phone numbers, ID numbers and plates masked):
     { $text }
 notify-question-safety = 🛡️ Safety note: the police never ask you here for OTP codes, passwords, money transfers or identity documents.
+admin-audit-head = 🔗 Audit chain head: #{ $n } { $hash } (keep this line: `tipline audit verify --head { $n }:{ $hash }` checks the history was not rewritten)

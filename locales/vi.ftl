@@ -282,3 +282,4 @@ desk-citizen-replied-masked =
     💬 Người báo trả lời về tin { $code } (đã che số điện thoại, số CCCD và biển số xe):
     { $text }
 notify-question-safety = 🛡️ Lưu ý an toàn: Công an không bao giờ yêu cầu bạn cung cấp mã OTP, mật khẩu, chuyển tiền hay gửi giấy tờ tùy thân qua kênh này.
+admin-audit-head = 🔗 Đầu chuỗi nhật ký kiểm tra: #{ $n } { $hash } (hãy lưu dòng này: lệnh `tipline audit verify --head { $n }:{ $hash }` kiểm tra lịch sử không bị viết lại)

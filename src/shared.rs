@@ -78,7 +78,8 @@ impl Shared {
             .context("compiling rules.keywords")?;
         let store = Store::connect(&settings.redis.url, &settings.app.namespace)
             .await
-            .context("connecting to Redis")?;
+            .context("connecting to Redis")?
+            .with_audit_key(secrets.audit_key.expose_secret());
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()

@@ -24,7 +24,7 @@ pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
 pub use export::{DescriptionMode, ExportOptions};
 pub use forward::ForwardSettings;
 pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
-pub use secrets::{SecretError, Secrets};
+pub use secrets::{SecretError, Secrets, audit_key};
 pub use validate::Problem;
 
 /// Everything tipline reads from its configuration file.
