@@ -291,3 +291,4 @@ notify-question-safety = 🛡️ Safety note: the police never ask you here for 
 evidence-voice-refused = 🎙️ This unit does not take voice notes, because a voice can identify you. Please type what you wanted to say instead; nothing was added.
 evidence-video-note-refused = 📹 This unit does not take round video notes, because they show your face. Send an ordinary video or a photo instead; nothing was added.
 desk-file-withheld = ⚠️ File { $n } is withheld: it is an image whose hidden data (location, device) could not be removed (corrupt, or a format such as HEIC). Ask the citizen to send it again as a photo.
+admin-audit-head = 🔗 Audit chain head: #{ $n } { $hash } (keep this line: `tipline audit verify --head { $n }:{ $hash }` checks the history was not rewritten)

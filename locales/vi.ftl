@@ -291,3 +291,4 @@ notify-question-safety = 🛡️ Lưu ý an toàn: Công an không bao giờ yê
 evidence-voice-refused = 🎙️ Đơn vị này không nhận tin nhắn thoại, vì giọng nói có thể làm lộ danh tính của bạn. Vui lòng gõ nội dung muốn nói; chưa có gì được thêm vào.
 evidence-video-note-refused = 📹 Đơn vị này không nhận video tròn (video note), vì video cho thấy khuôn mặt của bạn. Hãy gửi video thường hoặc ảnh; chưa có gì được thêm vào.
 desk-file-withheld = ⚠️ Tệp { $n } bị giữ lại: đây là ảnh không xoá được dữ liệu ẩn (vị trí, thiết bị) vì bị hỏng hoặc ở định dạng như HEIC. Hãy đề nghị người báo tin gửi lại dưới dạng ảnh.
+admin-audit-head = 🔗 Đầu chuỗi nhật ký kiểm tra: #{ $n } { $hash } (hãy lưu dòng này: lệnh `tipline audit verify --head { $n }:{ $hash }` kiểm tra lịch sử không bị viết lại)

@@ -38,6 +38,9 @@ pub struct Report {
     pub xlsx: Vec<u8>,
     /// Tips per day by category (PNG).
     pub chart: Vec<u8>,
+    /// The audit chain's head once the report was made (its own export record included), so a
+    /// later rewrite of the history is found with `audit verify --head`.
+    pub audit_head: Option<(u64, String)>,
 }
 
 fn lang(shared: &Shared) -> Lang {
@@ -67,6 +70,7 @@ pub async fn build(shared: &Shared, range: &Range, actor: &str) -> anyhow::Resul
         xlsx_w.finish()?
     };
     let xlsx = std::fs::read(&xlsx_path)?;
+    let audit_head = crate::audit::head(&shared.store).await?;
     let title = shared.texts.render(
         lang(shared),
         &Msg::new("admin-stats-title").arg("week", &range.label),
@@ -81,6 +85,7 @@ pub async fn build(shared: &Shared, range: &Range, actor: &str) -> anyhow::Resul
         csv,
         xlsx,
         chart,
+        audit_head,
     })
 }
 
@@ -197,7 +202,13 @@ fn summary_text(shared: &Shared, report: &Report) -> String {
             .arg("from", from)
             .arg("to", to),
     );
-    format!("{header}\n{}", report.summary.text(&shared.settings, lang))
+    let mut text = format!("{header}\n{}", report.summary.text(&shared.settings, lang));
+    if let Some((n, hash)) = &report.audit_head {
+        let head = Msg::new("admin-audit-head").arg("n", n).arg("hash", hash);
+        text.push_str("\n\n");
+        text.push_str(&shared.texts.render(lang, &head));
+    }
+    text
 }
 
 /// Whether `e` is the platform refusing the message for good (not worth a retry).

@@ -265,6 +265,7 @@ pub const REQUIRED: &[&str] = &[
     "admin-export-caption",
     "admin-stats-title",
     "admin-weekly-header",
+    "admin-audit-head",
     "admin-failed",
     "poster-title",
     "poster-step-1",

@@ -80,7 +80,8 @@ impl Shared {
         let store = Store::connect(&settings.redis.url, &settings.app.namespace)
             .await
             .context("connecting to Redis")?
-            .sealed(vault.clone());
+            .sealed(vault.clone())
+            .with_audit_key(secrets.audit_key.expose_secret());
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()

@@ -1,17 +1,20 @@
-//! `tipline gen-keys`: fresh random values for the two keys, as shell `export` lines.
+//! `tipline gen-keys`: fresh random values for the three keys, as shell `export` lines.
 
 use std::process::ExitCode;
 
 use rand::RngCore;
 
-/// Prints `export TIPLINE_ALIAS_KEY=…` and `export TIPLINE_ROUTE_KEY=…` (32 random bytes each,
-/// in hex) for `eval "$(tipline gen-keys)"`.
+/// Prints `export TIPLINE_ALIAS_KEY=…`, `export TIPLINE_ROUTE_KEY=…` and
+/// `export TIPLINE_AUDIT_KEY=…` (32 random bytes each, in hex) for `eval "$(tipline gen-keys)"`.
 pub fn gen_keys() -> ExitCode {
-    let mut alias = [0u8; 32];
-    let mut route = [0u8; 32];
-    rand::rng().fill_bytes(&mut alias);
-    rand::rng().fill_bytes(&mut route);
-    println!("export TIPLINE_ALIAS_KEY={}", hex::encode(alias));
-    println!("export TIPLINE_ROUTE_KEY={}", hex::encode(route));
+    for name in [
+        "TIPLINE_ALIAS_KEY",
+        "TIPLINE_ROUTE_KEY",
+        "TIPLINE_AUDIT_KEY",
+    ] {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        println!("export {name}={}", hex::encode(key));
+    }
     ExitCode::SUCCESS
 }

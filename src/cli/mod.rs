@@ -4,8 +4,8 @@
 //!
 //! - [`run`]: every role of a process (the default).
 //! - [`check_config`]: the configuration file and the secrets in the environment.
-//! - [`gen_keys`]: fresh alias and route keys.
-//! - [`audit`]: `audit verify`, the hash chain of officer actions.
+//! - [`gen_keys`]: fresh alias, route and audit keys.
+//! - [`audit`]: `audit verify [--head N:HASH]`, the keyed chain of officer actions.
 //! - [`export`]: the tip log of a week or of days (CSV, XLSX, JSON Lines).
 //! - [`qr`]: Hòm thư ANTT 4.0 posters with each mailbox's QR code.
 //! - [`dlq`]: dead letters of a consumer group: list, show, replay, drop.

@@ -28,7 +28,7 @@ pub use forward::ForwardSettings;
 pub use report::ReportSettings;
 pub use retention::RetentionSettings;
 pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
-pub use secrets::{SecretError, Secrets};
+pub use secrets::{SecretError, Secrets, audit_key};
 pub use validate::Problem;
 
 /// Everything tipline reads from its configuration file.

@@ -1,7 +1,9 @@
 //! Secrets come only from the environment, never from a file, and never print: `Debug` shows
 //! `[REDACTED]` (secrecy's `SecretString`).
 
-use secrecy::{ExposeSecret, SecretString};
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use sha2::Sha256;
 
 use super::{Problem, ReceiveMode, Settings};
 
@@ -28,6 +30,38 @@ pub struct Secrets {
     /// `TIPLINE_TRIAGE_API_TOKEN`: the bearer token the triage service calls back with; the
     /// callback API refuses every call while it is unset.
     pub triage_api_token: Option<SecretString>,
+    /// `TIPLINE_AUDIT_KEY`: the key of the audit chain's HMAC (see [`audit_key`]).
+    pub audit_key: std::sync::Arc<SecretBox<Vec<u8>>>,
+}
+
+/// The audit chain's key: `TIPLINE_AUDIT_KEY` (at least 32 characters), or, while it is unset,
+/// one derived from `TIPLINE_ALIAS_KEY` (HMAC-SHA256 of a fixed label), so that an upgrade
+/// keeps running; a deployment sets its own so that the alias key's holders cannot rewrite
+/// the trail. `tipline audit verify` reads it the same way.
+pub fn audit_key(get: impl Fn(&str) -> Option<String>) -> Result<Vec<u8>, Problem> {
+    let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+    if let Some(key) = non_empty("TIPLINE_AUDIT_KEY") {
+        if key.trim().len() < 32 {
+            return Err(Problem::new(
+                "TIPLINE_AUDIT_KEY",
+                "must be at least 32 characters (e.g. `openssl rand -hex 32`)",
+            ));
+        }
+        return Ok(key.trim().as_bytes().to_vec());
+    }
+    match non_empty("TIPLINE_ALIAS_KEY") {
+        Some(alias) => {
+            // An HMAC takes a key of any length, so `new_from_slice` cannot fail.
+            let mut mac = Hmac::<Sha256>::new_from_slice(alias.as_bytes())
+                .expect("HMAC accepts any key length");
+            mac.update(b"tipline audit chain");
+            Ok(mac.finalize().into_bytes().to_vec())
+        }
+        None => Err(Problem::new(
+            "TIPLINE_AUDIT_KEY",
+            "is not set (nor TIPLINE_ALIAS_KEY to derive it from)",
+        )),
+    }
 }
 
 /// Keys of `TIPLINE_ROUTE_KEYS_RETIRED`: 64 hex characters each, separated by commas.
@@ -164,6 +198,14 @@ impl Secrets {
             ));
         }
 
+        let audit_key = audit_key(&get).unwrap_or_else(|p| {
+            // Unset with no alias key to derive it from: the alias key's problem says it.
+            if non_empty("TIPLINE_AUDIT_KEY").is_some() {
+                problems.push(p);
+            }
+            Vec::new()
+        });
+
         if !problems.is_empty() {
             return Err(SecretError(problems));
         }
@@ -177,6 +219,7 @@ impl Secrets {
             zalo_webhook_secret: zalo_webhook_secret.map(SecretString::from),
             triage_secret: triage_secret.map(SecretString::from),
             triage_api_token: triage_api_token.map(SecretString::from),
+            audit_key: std::sync::Arc::new(SecretBox::new(Box::new(audit_key))),
         })
     }
 

@@ -215,15 +215,15 @@ pub async fn apply(
         to,
         fields,
     };
-    let result = shared.store.transition(code, &action, now, actor).await?;
-    if let Transition::Done(_) = result {
-        tracing::info!(tip = %code, action = event.kind(), "tip state changed");
-        let detail = if let TipEvent::Closed { disposition, .. } = &event {
-            disposition.as_str()
-        } else {
-            ""
-        };
-        crate::audit::append(
+    let detail = if let TipEvent::Closed { disposition, .. } = &event {
+        disposition.as_str()
+    } else {
+        ""
+    };
+    // The audit record goes into the transition's own script: the change and its record land
+    // together. Another append in between moves the head; then the record is computed again.
+    for _ in 0..crate::audit::RETRIES {
+        let record = crate::audit::next(
             &shared.store,
             now,
             actor,
@@ -232,8 +232,19 @@ pub async fn apply(
             detail,
         )
         .await?;
+        let Some(result) = shared
+            .store
+            .transition(code, &action, now, actor, &record)
+            .await?
+        else {
+            continue;
+        };
+        if let Transition::Done(_) = result {
+            tracing::info!(tip = %code, action = event.kind(), "tip state changed");
+        }
+        return Ok(result);
     }
-    Ok(result)
+    anyhow::bail!("the audit head kept changing; the action was not applied")
 }
 
 /// Posts the card to the supervisors' group with who sent it up, once per tip, and appends an

@@ -54,7 +54,7 @@ pub async fn on_command(shared: &Shared, cmd: GroupCommand) -> anyhow::Result<()
         shared.texts.get(lang, "desk-not-officer")
     } else {
         match cmd.name.as_str() {
-            "pending" => pending(shared, group, lang).await?,
+            "pending" => pending(shared, &cmd, group, lang).await?,
             "tip" => return repost(shared, &cmd, group, lang).await,
             _ => stats(shared, group, lang).await?,
         }
@@ -105,6 +105,13 @@ pub async fn on_added(shared: &Shared, chat: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The officer who typed a command, as the audit trail names them (an alias).
+fn actor(shared: &Shared, cmd: &GroupCommand) -> String {
+    shared
+        .vault
+        .officer_actor(crate::privacy::Channel::Telegram, &cmd.user_id.to_string())
+}
+
 async fn say(shared: &Shared, chat: i64, text: String) -> anyhow::Result<()> {
     let bot = shared.telegram()?;
     with_retries(|| {
@@ -116,7 +123,14 @@ async fn say(shared: &Shared, chat: i64, text: String) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn pending(shared: &Shared, group: i64, lang: Lang) -> anyhow::Result<String> {
+/// `/pending`: the group's open tips, oldest first; the listing is written to the audit trail
+/// (who asked, in which group, how many tips) before it is shown.
+async fn pending(
+    shared: &Shared,
+    cmd: &GroupCommand,
+    group: i64,
+    lang: Lang,
+) -> anyhow::Result<String> {
     let now = shared.clock.now_ms();
     let mut lines = Vec::new();
     for code in shared.store.open_list(group, PENDING_MAX).await? {
@@ -149,6 +163,16 @@ async fn pending(shared: &Shared, group: i64, lang: Lang) -> anyhow::Result<Stri
             ),
         );
     }
+    let detail = format!("group {} {} tips", cmd.chat_id, lines.len());
+    crate::audit::append(
+        &shared.store,
+        now,
+        &actor(shared, cmd),
+        "pending_listed",
+        "",
+        &detail,
+    )
+    .await?;
     if lines.is_empty() {
         return Ok(shared.texts.get(lang, "pending-none"));
     }
@@ -185,6 +209,19 @@ async fn repost(shared: &Shared, cmd: &GroupCommand, group: i64, lang: Lang) -> 
         let text = shared.texts.get(lang, "desk-unknown-tip");
         return say(shared, cmd.chat_id, text).await;
     }
+    // An officer asked for the tip's content: recorded before it is shown.
+    let detail = format!("group {}", cmd.chat_id);
+    let now = shared.clock.now_ms();
+    let code = tip.code.as_str();
+    crate::audit::append(
+        &shared.store,
+        now,
+        &actor(shared, cmd),
+        "tip_viewed",
+        code,
+        &detail,
+    )
+    .await?;
     let bot = shared.telegram()?;
     let text = super::card::render_with_state(&tip, shared, lang);
     let buttons = super::actions::buttons(&tip, shared);

@@ -3,7 +3,8 @@
 //! (`audit_append.lua`) writes record and head only if the head is still the one the caller
 //! read, so two concurrent appends never fork the chain: the second gets `false` and retries.
 //!
-//! Keys: `audit` (stream), `audit:head` (string).
+//! Keys: `audit` (stream), `audit:head` (string). A record has the fields `n at actor action
+//! code detail prev hash` and, from the keyed chain on, `v` = `2`.
 
 use redis::streams::StreamRangeReply;
 
@@ -21,45 +22,66 @@ impl Keys {
     }
 }
 
-/// One record to append, with the head it follows.
+/// One keyed (`v = 2`) record to append, with the head it follows. The scripts of state
+/// changes that are audited take one too and write it in the same call.
 #[derive(Debug, Clone)]
-pub struct AuditAppend<'a> {
+pub struct AuditAppend {
     /// The head as read before computing the record (`""` when there was none).
-    pub head_read: &'a str,
+    pub head_read: String,
     /// The record's number.
     pub n: u64,
     /// When (ms since the epoch).
     pub at_ms: i64,
     /// Who.
-    pub actor: &'a str,
+    pub actor: String,
     /// What.
-    pub action: &'a str,
+    pub action: String,
     /// On which tip (`""`: none).
-    pub code: &'a str,
+    pub code: String,
     /// Details.
-    pub detail: &'a str,
+    pub detail: String,
     /// The previous record's hash.
-    pub prev_hash: &'a str,
+    pub prev_hash: String,
     /// This record's hash.
-    pub hash: &'a str,
+    pub hash: String,
 }
 
-impl AuditAppend<'_> {
+impl AuditAppend {
     /// The call of `audit_append.lua`, keys and arguments in its order.
     fn call(&self, keys: &Keys) -> Call {
         let mut call = AUDIT_APPEND.call();
         call.key(keys.audit())
             .key(keys.audit_head())
-            .arg(self.head_read)
+            .arg(&self.head_read)
             .arg(self.n)
             .arg(self.at_ms)
-            .arg(self.actor)
-            .arg(self.action)
-            .arg(self.code)
-            .arg(self.detail)
-            .arg(self.prev_hash)
-            .arg(self.hash);
+            .arg(&self.actor)
+            .arg(&self.action)
+            .arg(&self.code)
+            .arg(&self.detail)
+            .arg(&self.prev_hash)
+            .arg(&self.hash);
         call
+    }
+
+    /// Pushes the audit keys and this record's arguments onto a state change's script call,
+    /// in the order `-- KEYS: …, audit, audit_head` and `-- ARGV: …, audit_head_read, audit_n,
+    /// audit_at, audit_actor, audit_action, audit_code, audit_detail, audit_prev, audit_hash`.
+    pub(super) fn push_keys(keys: &Keys, call: &mut Call) {
+        call.key(keys.audit()).key(keys.audit_head());
+    }
+
+    /// See [`Self::push_keys`].
+    pub(super) fn push_args(&self, call: &mut Call) {
+        call.arg(&self.head_read)
+            .arg(self.n)
+            .arg(self.at_ms)
+            .arg(&self.actor)
+            .arg(&self.action)
+            .arg(&self.code)
+            .arg(&self.detail)
+            .arg(&self.prev_hash)
+            .arg(&self.hash);
     }
 }
 
@@ -74,7 +96,7 @@ impl Store {
 
     /// Appends a record if the head is still `record.head_read`; `false` when another append
     /// came first (read the head again and retry).
-    pub async fn audit_append(&self, record: &AuditAppend<'_>) -> redis::RedisResult<bool> {
+    pub async fn audit_append(&self, record: &AuditAppend) -> redis::RedisResult<bool> {
         let done: i64 = record.call(&self.keys).invoke(&mut self.conn()).await?;
         Ok(done == 1)
     }
@@ -104,15 +126,15 @@ mod tests {
     #[test]
     fn the_append_builder_pushes_what_audit_append_lua_declares() {
         let record = AuditAppend {
-            head_read: "",
+            head_read: String::new(),
             n: 1,
             at_ms: 1,
-            actor: "officer:a",
-            action: "closed",
-            code: "",
-            detail: "",
-            prev_hash: "0",
-            hash: "1",
+            actor: "officer:a".into(),
+            action: "closed".into(),
+            code: String::new(),
+            detail: String::new(),
+            prev_hash: "0".into(),
+            hash: "1".into(),
         };
         assert_matches(&AUDIT_APPEND, &record.call(&Keys::new("{t}")), 0);
     }

@@ -84,6 +84,8 @@ pub struct Store {
     conn: ConnectionManager,
     keys: Keys,
     client: redis::Client,
+    /// The key of the audit chain's HMAC (`TIPLINE_AUDIT_KEY`); never in Redis.
+    audit_key: Option<std::sync::Arc<[u8]>>,
 }
 
 /// Key names under one namespace. Each aggregate's file adds the builders of its own keys.
@@ -130,7 +132,19 @@ impl Store {
             conn,
             keys: Keys::new(ns),
             client,
+            audit_key: None,
         })
+    }
+
+    /// This handle with the audit chain's key, which audit records are keyed with.
+    pub fn with_audit_key(mut self, key: &[u8]) -> Self {
+        self.audit_key = Some(key.into());
+        self
+    }
+
+    /// The audit chain's key, if this handle was given one.
+    pub fn audit_key(&self) -> Option<&[u8]> {
+        self.audit_key.as_deref()
     }
 
     /// A separate connection for a blocking reader: blocks of up to `block` do not time out.
@@ -144,6 +158,7 @@ impl Store {
             conn,
             keys: self.keys.clone(),
             client: self.client.clone(),
+            audit_key: self.audit_key.clone(),
         })
     }
 

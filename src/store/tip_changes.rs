@@ -7,9 +7,9 @@
 //! Keys: the tip's hash and the events stream (see `tips.rs` and `mod.rs`), and for a
 //! once-only event the caller's own key of this namespace (kept a week).
 
-use super::Store;
 use super::script::{APPEND_EVENT, Call, TRANSITION};
 use super::tips::{TipStatus, parse_status, status_name};
+use super::{AuditAppend, Store};
 use crate::codes::ReceiptCode;
 
 /// What an officer's action on a tip did.
@@ -47,20 +47,22 @@ struct TransitionArgs<'a> {
     actor: &'a str,
     /// Comma-separated status names.
     from_statuses: String,
+    audit: &'a AuditAppend,
     fields: &'a [(&'a str, String)],
 }
 
 impl TransitionArgs<'_> {
-    fn call(&self) -> Call {
+    fn call(&self, keys: &super::Keys) -> Call {
         let mut call = TRANSITION.call();
-        call.key(&self.tip)
-            .key(&self.events)
-            .arg(self.code)
+        call.key(&self.tip).key(&self.events);
+        AuditAppend::push_keys(keys, &mut call);
+        call.arg(self.code)
             .arg(self.at_ms)
             .arg(&self.to_status)
             .arg(self.event_type)
             .arg(self.actor)
             .arg(&self.from_statuses);
+        self.audit.push_args(&mut call);
         for (k, v) in self.fields {
             call.arg(*k).arg(v);
         }
@@ -101,15 +103,18 @@ impl AppendEventArgs<'_> {
 }
 
 impl Store {
-    /// Applies an officer action and appends its event, atomically: of several presses at
-    /// once, only the first finds the tip in a state the action applies to.
+    /// Applies an officer action and appends its event and its audit record, atomically: of
+    /// several presses at once, only the first finds the tip in a state the action applies
+    /// to. `None`: the audit head moved since `audit` was computed, nothing was written
+    /// (compute the record again and retry).
     pub async fn transition(
         &self,
         code: &ReceiptCode,
         action: &Action<'_>,
         now_ms: i64,
         actor: &str,
-    ) -> redis::RedisResult<Transition> {
+        audit: &AuditAppend,
+    ) -> redis::RedisResult<Option<Transition>> {
         let from: Vec<String> = action.from.iter().map(|s| status_name(*s)).collect();
         let args = TransitionArgs {
             tip: self.keys.tip(code.as_str()),
@@ -120,13 +125,17 @@ impl Store {
             event_type: action.event,
             actor,
             from_statuses: from.join(","),
+            audit,
             fields: &action.fields,
         };
-        let (seq, status): (i64, String) = args.call().invoke(&mut self.conn()).await?;
+        let (seq, status): (i64, String) = args.call(&self.keys).invoke(&mut self.conn()).await?;
         Ok(match seq {
-            -1 => Transition::Unknown,
-            0 => Transition::NotNow(parse_status(&status).unwrap_or(TipStatus::Closed)),
-            n => Transition::Done(n as u64),
+            -2 => None,
+            -1 => Some(Transition::Unknown),
+            0 => Some(Transition::NotNow(
+                parse_status(&status).unwrap_or(TipStatus::Closed),
+            )),
+            n => Some(Transition::Done(n as u64)),
         })
     }
 
@@ -178,6 +187,18 @@ mod tests {
     #[test]
     fn the_transition_builder_pushes_what_transition_lua_declares() {
         let fields = [("disposition", "spam".to_owned())];
+        let audit = AuditAppend {
+            head_read: String::new(),
+            n: 1,
+            at_ms: 1,
+            actor: "a".into(),
+            action: "closed".into(),
+            code: "TB-0000-0000".into(),
+            detail: String::new(),
+            prev_hash: "0".into(),
+            hash: "1".into(),
+        };
+        let keys = crate::store::Keys::new("{t}");
         let mut args = TransitionArgs {
             tip: "k".into(),
             events: "k".into(),
@@ -187,11 +208,12 @@ mod tests {
             event_type: "closed",
             actor: "a",
             from_statuses: "submitted".into(),
+            audit: &audit,
             fields: &[],
         };
-        assert_matches(&TRANSITION, &args.call(), 0);
+        assert_matches(&TRANSITION, &args.call(&keys), 0);
         args.fields = &fields;
-        assert_matches(&TRANSITION, &args.call(), 2);
+        assert_matches(&TRANSITION, &args.call(&keys), 2);
     }
 
     #[test]

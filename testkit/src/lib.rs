@@ -30,6 +30,8 @@ pub const WEBHOOK_SECRET: &str = "test-webhook-secret_123";
 pub const ZALO_SECRET: &str = "zalo-webhook-secret-123";
 pub const TRIAGE_SECRET: &str = "triage-shared-secret-0123456789abcdef";
 pub const TRIAGE_TOKEN: &str = "triage-callback-token-0123456789abcdef";
+/// The audit chain's key (`TIPLINE_AUDIT_KEY`) the app runs with.
+pub const AUDIT_KEY: &str = "test-audit-key-0123456789abcdef-0123";
 
 /// A running tipline with its fakes.
 pub struct TestApp {
@@ -75,6 +77,7 @@ pub fn secrets(settings: &Settings) -> Secrets {
         "TIPLINE_ROUTE_KEY" => Some("11".repeat(32)),
         "TIPLINE_TELEGRAM_WEBHOOK_SECRET" => Some(WEBHOOK_SECRET.into()),
         "TIPLINE_TRIAGE_SECRET" => Some(TRIAGE_SECRET.into()),
+        "TIPLINE_AUDIT_KEY" => Some(AUDIT_KEY.into()),
         "TIPLINE_TRIAGE_API_TOKEN" => Some(TRIAGE_TOKEN.into()),
         "TIPLINE_ZALO_TOKEN" => Some(fake_zalo::TOKEN.into()),
         "TIPLINE_ZALO_WEBHOOK_SECRET" => Some(ZALO_SECRET.into()),

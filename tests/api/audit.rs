@@ -1,17 +1,30 @@
-//! The audit trail: officer actions are recorded in a hash chain that `audit verify` checks.
+//! The audit trail: officer actions are recorded in a keyed chain that `audit verify` checks;
+//! an officer's action on a tip and its record land in one script; `/tip` and `/pending` are
+//! recorded; the weekly report carries the head that `audit verify --head` checks.
 
 use std::process::Command;
 
-use tipline::audit::{self, Broken};
+use tipline::audit::{self, Broken, Intact};
 use tipline::store::Store;
 
-use crate::support::spawn_app;
+use crate::support::{AUDIT_KEY, spawn_app};
+
+#[path = "audit_atomic.rs"]
+mod atomic;
 
 fn verify_cli(t: &crate::support::TestApp) -> (bool, String) {
+    verify_cli_with(t, &[])
+}
+
+/// `tipline audit verify` with `extra` arguments, run as the operator would, with the key.
+pub(crate) fn verify_cli_with(t: &crate::support::TestApp, extra: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tipline"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["audit", "verify"])
+        .args(extra)
         .env("TIPLINE__REDIS__URL", t.redis.url())
+        .env("TIPLINE__APP__NAMESPACE", t.ns())
+        .env("TIPLINE_AUDIT_KEY", AUDIT_KEY)
         .output()
         .unwrap();
     (
@@ -23,7 +36,10 @@ fn verify_cli(t: &crate::support::TestApp) -> (bool, String) {
 #[tokio::test]
 async fn officer_actions_are_chained_and_tampering_is_detected() {
     let t = spawn_app().await;
-    let store = Store::connect(&t.redis.url(), t.ns()).await.unwrap();
+    let store = Store::connect(&t.redis.url(), t.ns())
+        .await
+        .unwrap()
+        .with_audit_key(AUDIT_KEY.as_bytes());
     for (i, action) in ["acknowledged", "claimed", "closed", "escalated"]
         .iter()
         .enumerate()
@@ -39,9 +55,24 @@ async fn officer_actions_are_chained_and_tampering_is_detected() {
         .await
         .unwrap();
     }
-    assert_eq!(audit::verify(&store).await.unwrap(), Ok(4));
+    assert_eq!(
+        audit::verify(&store, AUDIT_KEY.as_bytes(), None)
+            .await
+            .unwrap(),
+        Ok(Intact {
+            records: 4,
+            keyed_from: Some(1)
+        })
+    );
     let (ok, out) = verify_cli(&t);
     assert!(ok && out.contains("intact: 4 records"), "{out}");
+    // Without the key (another one), the records do not verify.
+    assert!(matches!(
+        audit::verify(&store, b"not-the-key-not-the-key-not-the-key", None)
+            .await
+            .unwrap(),
+        Err(Broken::Changed { n: 1, .. })
+    ));
 
     let ids: Vec<String> = {
         let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
@@ -64,7 +95,7 @@ async fn officer_actions_are_chained_and_tampering_is_detected() {
     let get = |k: &str| fields.get::<String>(k).unwrap();
     let mut changed = vec![];
     for k in [
-        "n", "at", "actor", "action", "code", "detail", "prev", "hash",
+        "n", "at", "actor", "action", "code", "detail", "prev", "hash", "v",
     ] {
         changed.push((
             k,
@@ -90,7 +121,7 @@ async fn officer_actions_are_chained_and_tampering_is_detected() {
         let mut cmd = redis::cmd("XADD");
         cmd.arg(format!("{}:audit", t.ns())).arg("*");
         for k in [
-            "n", "at", "actor", "action", "code", "detail", "prev", "hash",
+            "n", "at", "actor", "action", "code", "detail", "prev", "hash", "v",
         ] {
             let v = if i == 1 {
                 changed.iter().find(|(f, _)| *f == k).unwrap().1.clone()
@@ -102,7 +133,9 @@ async fn officer_actions_are_chained_and_tampering_is_detected() {
         let _: String = cmd.query(&mut t.redis()).unwrap();
     }
     assert!(matches!(
-        audit::verify(&store).await.unwrap(),
+        audit::verify(&store, AUDIT_KEY.as_bytes(), None)
+            .await
+            .unwrap(),
         Err(Broken::Changed { n: 2, .. })
     ));
     let (ok, out) = verify_cli(&t);
@@ -124,7 +157,9 @@ async fn officer_actions_are_chained_and_tampering_is_detected() {
         .query(&mut t.redis())
         .unwrap();
     assert!(matches!(
-        audit::verify(&store).await.unwrap(),
+        audit::verify(&store, AUDIT_KEY.as_bytes(), None)
+            .await
+            .unwrap(),
         Err(Broken::Gap { n: 3, .. })
     ));
 
@@ -160,7 +195,9 @@ async fn officer_actions_are_chained_and_tampering_is_detected() {
         .query(&mut t.redis())
         .unwrap();
     assert_eq!(
-        audit::verify(&store).await.unwrap(),
+        audit::verify(&store, AUDIT_KEY.as_bytes(), None)
+            .await
+            .unwrap(),
         Err(Broken::Truncated { last: 2, head: 3 })
     );
 }

@@ -214,7 +214,13 @@ async fn an_evidence_link_is_a_sandboxed_download_without_gps_and_is_audited() {
     assert_eq!(downloads[0]["actor"], "triage:link");
     assert_eq!(downloads[0]["code"], code);
     assert_eq!(downloads[0]["detail"], "file=1");
-    let verified = tipline::audit::verify(&t.app().shared.store).await.unwrap();
+    let verified = tipline::audit::verify(
+        &t.app().shared.store,
+        crate::support::AUDIT_KEY.as_bytes(),
+        None,
+    )
+    .await
+    .unwrap();
     assert!(verified.is_ok(), "the chain still verifies: {verified:?}");
 
     // A file that is not on the allow-list is an octet-stream attachment.

@@ -546,7 +546,10 @@ async fn the_callback_api_acts_as_an_officer_would() {
             "{want} missing from {actions:?}"
         );
     }
-    let audit_ok = tipline::audit::verify(&t.app().shared.store).await.unwrap();
+    let key = crate::support::AUDIT_KEY.as_bytes();
+    let audit_ok = tipline::audit::verify(&t.app().shared.store, key, None)
+        .await
+        .unwrap();
     assert!(audit_ok.is_ok());
 }
 

@@ -262,10 +262,14 @@ async fn a_closed_tip_past_retention_loses_its_content_and_keeps_its_statistics(
         [("system:retention".to_owned(), old.clone())]
     );
     assert!(
-        tipline::audit::verify(&t.app().shared.store)
-            .await
-            .unwrap()
-            .is_ok()
+        tipline::audit::verify(
+            &t.app().shared.store,
+            crate::support::AUDIT_KEY.as_bytes(),
+            None,
+        )
+        .await
+        .unwrap()
+        .is_ok()
     );
 
     // Exports and statistics still count it, and say it was purged.

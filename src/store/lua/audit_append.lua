@@ -7,6 +7,6 @@ if head ~= ARGV[1] then
   return 0
 end
 redis.call('XADD', KEYS[1], '*', 'n', ARGV[2], 'at', ARGV[3], 'actor', ARGV[4], 'action', ARGV[5],
-  'code', ARGV[6], 'detail', ARGV[7], 'prev', ARGV[8], 'hash', ARGV[9])
+  'code', ARGV[6], 'detail', ARGV[7], 'prev', ARGV[8], 'hash', ARGV[9], 'v', '2')
 redis.call('SET', KEYS[2], ARGV[2] .. ':' .. ARGV[9])
 return 1
