@@ -14,11 +14,14 @@
 //! An append reads the head, computes the next record ([`next`]), and hands it to a Lua script
 //! that writes it only if the head is still the one read; a concurrent append makes it try again,
 //! so the chain never forks. Officers' tip actions pass the record to the script of the state
-//! change itself (`store::transition`), so the change and its record land together or not at all.
+//! change itself (`store::transition` for acknowledge, claim and close, [`event`] for
+//! escalations, questions and notes, `store::purge_tip` for a purge), so the change and its
+//! record land together or not at all.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::events::TipEvent;
 use crate::store::{AuditAppend, Store};
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -124,6 +127,33 @@ pub async fn append(
         }
     }
     anyhow::bail!("the audit head kept changing; record not appended")
+}
+
+/// Appends `event` (an action that changes no state: an escalation, a question, a note) with
+/// its audit record in one script, so the two land together or not at all; with `once`, only
+/// the first time (then 0 and no record). Returns the event's sequence number.
+pub async fn event(
+    store: &Store,
+    once: Option<&str>,
+    event: &TipEvent,
+    detail: &str,
+) -> anyhow::Result<u64> {
+    let head = event.head();
+    for _ in 0..RETRIES {
+        let record = next(
+            store,
+            head.at,
+            &head.actor,
+            event.kind(),
+            head.code.as_str(),
+            detail,
+        )
+        .await?;
+        if let Some(seq) = store.events_append_audited(once, event, &record).await? {
+            return Ok(seq);
+        }
+    }
+    anyhow::bail!("the audit head kept changing; the action was not applied")
 }
 
 /// The chain's head: the last record's number and hash, if any record was written.

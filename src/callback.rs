@@ -161,16 +161,9 @@ pub async fn handle(
                 TipEvent::Noted { head, text }
             };
             let once_key = once.map(|k| format!("{}:cbonce:{k}", shared.settings.app.namespace));
-            let seq = shared
-                .store
-                .events_append(once_key.as_deref(), &event)
-                .await?;
-            // 0: this call was carried out before (same idempotency key); nothing new.
-            if seq > 0 {
-                crate::audit::append(&shared.store, now, actor, event.kind(), code.as_str(), "")
-                    .await?;
-            }
-            seq
+            // 0: this call was carried out before (same idempotency key); nothing new, and
+            // no second audit record.
+            crate::audit::event(&shared.store, once_key.as_deref(), &event, "").await?
         }
     };
     let status = shared

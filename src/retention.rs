@@ -188,34 +188,40 @@ pub async fn run_once(shared: &Shared, mode: Mode, actor: &str) -> anyhow::Resul
     Ok(report)
 }
 
-/// Purges one tip; whether this call did (not another run).
+/// Purges one tip, with its audit record in the same script; whether this call did (not
+/// another run).
 async fn purge_one(shared: &Shared, tip: &Tip, now: i64, actor: &str) -> anyhow::Result<bool> {
     let code = tip.code.as_str();
     let tombstone = serde_json::to_string(&tombstone(tip, &shared.settings, now))?;
     let status = serde_json::to_value(tip.status)?;
-    let outcome = shared
-        .store
-        .purge_tip(&PurgeTip {
-            code,
-            alias: &tip.alias,
-            channel: tip.channel,
-            status: status.as_str().unwrap_or_default(),
-            tombstone_json: &tombstone,
-            actor: EVENT_ACTOR,
-            at_ms: now,
-        })
-        .await
-        .with_context(|| format!("purging {code}"))?;
-    let Purged::Done(seq) = outcome else {
-        return Ok(false);
+    let status = status.as_str().unwrap_or_default();
+    let purge = PurgeTip {
+        code,
+        alias: &tip.alias,
+        channel: tip.channel,
+        status,
+        tombstone_json: &tombstone,
+        actor: EVENT_ACTOR,
+        at_ms: now,
     };
-    let detail = format!("status={}; seq={seq}", status.as_str().unwrap_or_default());
-    if let Err(e) = crate::audit::append(&shared.store, now, actor, "purged", code, &detail).await {
-        tracing::error!(tip = %code, error = format!("{e:#}"), "tip purged, audit record not written");
-        return Err(e);
+    let detail = format!("status={status}");
+    for _ in 0..crate::audit::RETRIES {
+        let record = crate::audit::next(&shared.store, now, actor, "purged", code, &detail).await?;
+        let outcome = shared
+            .store
+            .purge_tip(&purge, &record)
+            .await
+            .with_context(|| format!("purging {code}"))?;
+        match outcome {
+            None => continue,
+            Some(Purged::Done(_)) => {
+                tracing::info!(tip = %code, "tip purged after retention");
+                return Ok(true);
+            }
+            Some(_) => return Ok(false),
+        }
     }
-    tracing::info!(tip = %code, "tip purged after retention");
-    Ok(true)
+    anyhow::bail!("purging {code}: the audit head kept changing; nothing was purged")
 }
 
 /// How long a finished event stays on the stream, for operators to look at.

@@ -276,9 +276,8 @@ async fn escalate(
     let event = TipEvent::Escalated {
         head: Head::new(code.clone(), actor, now),
     };
-    shared.store.events_append(None, &event).await?;
+    crate::audit::event(&shared.store, None, &event, "").await?;
     tracing::info!(tip = %code, "tip escalated by an officer");
-    crate::audit::append(&shared.store, now, actor, event.kind(), code.as_str(), "").await?;
     Ok("desk-escalated")
 }
 

@@ -78,9 +78,8 @@ pub async fn on_officer_reply(shared: &Shared, reply: OfficerReply) -> anyhow::R
             head: Head::new(code.clone(), &actor, now),
             text: reply.text.clone(),
         };
-        shared.store.events_append(Some(&once), &event).await?;
+        crate::audit::event(&shared.store, Some(&once), &event, "").await?;
         tracing::info!(tip = %code, "officer question queued for the citizen");
-        crate::audit::append(&shared.store, now, &actor, event.kind(), code.as_str(), "").await?;
         Msg::new("desk-relay-sent")
     };
     answer(shared, &reply, &answer_msg).await

@@ -85,6 +85,32 @@ impl AuditAppend {
     }
 }
 
+impl AuditAppend {
+    /// Pushes empty audit arguments in place of [`Self::push_args`], for a script call that
+    /// writes no record this time.
+    pub(super) fn push_none(call: &mut Call) {
+        for _ in 0..9 {
+            call.arg("");
+        }
+    }
+
+    /// A record for the builders' tests.
+    #[cfg(test)]
+    pub(super) fn sample() -> Self {
+        Self {
+            head_read: String::new(),
+            n: 1,
+            at_ms: 1,
+            actor: "a".into(),
+            action: "closed".into(),
+            code: "TB-0000-0000".into(),
+            detail: String::new(),
+            prev_hash: "0".into(),
+            hash: "1".into(),
+        }
+    }
+}
+
 impl Store {
     /// The audit head, `<n>:<hash>`, if any record was written.
     pub async fn audit_head(&self) -> redis::RedisResult<Option<String>> {

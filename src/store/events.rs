@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use redis::streams::StreamReadReply;
 
-use super::Store;
+use super::{AuditAppend, Store};
 use crate::events::{DecodeError, TipEvent};
 
 /// One event as read from the stream.
@@ -86,6 +86,29 @@ impl Store {
             &head.actor,
             head.at,
             &fields,
+        )
+        .await
+    }
+
+    /// Like [`Store::events_append`], with the action's audit record in the same script; `None`
+    /// when the audit head moved since `audit` was computed (nothing written).
+    pub async fn events_append_audited(
+        &self,
+        once: Option<&str>,
+        event: &TipEvent,
+        audit: &AuditAppend,
+    ) -> redis::RedisResult<Option<u64>> {
+        let head = event.head();
+        let fields = event.fields();
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.append_event_audited(
+            once,
+            head.code.as_str(),
+            event.kind(),
+            &head.actor,
+            head.at,
+            &fields,
+            Some(audit),
         )
         .await
     }

@@ -8,7 +8,7 @@
 //! instance while it runs, then `done`).
 
 use super::script::{Call, PURGE};
-use super::{INTAKE_GROUP, Keys, Store};
+use super::{AuditAppend, INTAKE_GROUP, Keys, Store};
 use crate::privacy::Channel;
 
 impl Keys {
@@ -71,10 +71,11 @@ struct PurgeArgs<'a> {
     /// The files' sealed fingerprints and withheld marks.
     evidence: String,
     p: &'a PurgeTip<'a>,
+    audit: &'a AuditAppend,
 }
 
 impl PurgeArgs<'_> {
-    fn call(&self) -> Call {
+    fn call(&self, keys: &super::Keys) -> Call {
         let mut call = PURGE.call();
         call.key(&self.tip)
             .key(&self.events)
@@ -89,20 +90,27 @@ impl PurgeArgs<'_> {
             .key(&self.open)
             .key(&self.sla)
             .key(&self.offduty)
-            .key(&self.evidence)
-            .arg(self.p.code)
+            .key(&self.evidence);
+        AuditAppend::push_keys(keys, &mut call);
+        call.arg(self.p.code)
             .arg(self.p.at_ms)
             .arg(self.p.actor)
             .arg(self.p.status)
             .arg(self.p.tombstone_json);
+        self.audit.push_args(&mut call);
         call
     }
 }
 
 impl Store {
-    /// Replaces a tip with its tombstone and appends its `purged` event, atomically; see
-    /// `purge.lua` for what else goes.
-    pub async fn purge_tip(&self, p: &PurgeTip<'_>) -> redis::RedisResult<Purged> {
+    /// Replaces a tip with its tombstone and appends its `purged` event and its audit record,
+    /// atomically; see `purge.lua` for what else goes. `None`: the audit head moved since
+    /// `audit` was computed, nothing was done (compute it again and retry).
+    pub async fn purge_tip(
+        &self,
+        p: &PurgeTip<'_>,
+        audit: &AuditAppend,
+    ) -> redis::RedisResult<Option<Purged>> {
         let k = &self.keys;
         let card = self.card(p.code).await?;
         let args = PurgeArgs {
@@ -121,12 +129,14 @@ impl Store {
             offduty: k.offduty(),
             evidence: k.evidence(p.code),
             p,
+            audit,
         };
-        let seq: i64 = args.call().invoke(&mut self.conn()).await?;
+        let seq: i64 = args.call(k).invoke(&mut self.conn()).await?;
         Ok(match seq {
-            -1 => Purged::Unknown,
-            0 => Purged::NotNow,
-            n => Purged::Done(n as u64),
+            -2 => None,
+            -1 => Some(Purged::Unknown),
+            0 => Some(Purged::NotNow),
+            n => Some(Purged::Done(n as u64)),
         })
     }
 
@@ -264,8 +274,9 @@ mod tests {
             offduty: "k".into(),
             evidence: "k".into(),
             p: &p,
+            audit: &AuditAppend::sample(),
         };
-        assert_matches(&PURGE, &args.call(), 0);
+        assert_matches(&PURGE, &args.call(&Keys::new("{t}")), 0);
     }
 
     #[test]

@@ -81,20 +81,26 @@ struct AppendEventArgs<'a> {
     actor: &'a str,
     at_ms: i64,
     once: bool,
+    /// The audit record written with the event, if the event is an audited action.
+    audit: Option<&'a AuditAppend>,
     fields: &'a [(&'a str, &'a str)],
 }
 
 impl AppendEventArgs<'_> {
-    fn call(&self) -> Call {
+    fn call(&self, keys: &super::Keys) -> Call {
         let mut call = APPEND_EVENT.call();
-        call.key(&self.tip)
-            .key(&self.events)
-            .key(&self.once_key)
-            .arg(self.code)
+        call.key(&self.tip).key(&self.events).key(&self.once_key);
+        AuditAppend::push_keys(keys, &mut call);
+        call.arg(self.code)
             .arg(self.event_type)
             .arg(self.actor)
             .arg(self.at_ms)
-            .arg(if self.once { "1" } else { "0" });
+            .arg(if self.once { "1" } else { "0" })
+            .arg(if self.audit.is_some() { "1" } else { "0" });
+        match self.audit {
+            Some(audit) => audit.push_args(&mut call),
+            None => AuditAppend::push_none(&mut call),
+        }
         for (k, v) in self.fields {
             call.arg(*k).arg(*v);
         }
@@ -164,6 +170,29 @@ impl Store {
         now_ms: i64,
         fields: &[(&str, &str)],
     ) -> redis::RedisResult<u64> {
+        let seq = self
+            .append_event_audited(once, code, kind, actor, now_ms, fields, None)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Like [`Store::append_event_once`], with the action's audit record written in the same
+    /// script: the event and its record land together or not at all. `None`: the audit head
+    /// moved since `audit` was computed, nothing was written (compute it again and retry).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the script's arguments, each named"
+    )]
+    pub async fn append_event_audited(
+        &self,
+        once: Option<&str>,
+        code: &str,
+        kind: &str,
+        actor: &str,
+        now_ms: i64,
+        fields: &[(&str, &str)],
+        audit: Option<&AuditAppend>,
+    ) -> redis::RedisResult<Option<u64>> {
         let args = AppendEventArgs {
             tip: self.keys.tip(code),
             events: self.keys.events(),
@@ -173,9 +202,11 @@ impl Store {
             actor,
             at_ms: now_ms,
             once: once.is_some(),
+            audit,
             fields,
         };
-        args.call().invoke(&mut self.conn()).await
+        let seq: i64 = args.call(&self.keys).invoke(&mut self.conn()).await?;
+        Ok(u64::try_from(seq).ok())
     }
 }
 
@@ -187,17 +218,7 @@ mod tests {
     #[test]
     fn the_transition_builder_pushes_what_transition_lua_declares() {
         let fields = [("disposition", "spam".to_owned())];
-        let audit = AuditAppend {
-            head_read: String::new(),
-            n: 1,
-            at_ms: 1,
-            actor: "a".into(),
-            action: "closed".into(),
-            code: "TB-0000-0000".into(),
-            detail: String::new(),
-            prev_hash: "0".into(),
-            hash: "1".into(),
-        };
+        let audit = AuditAppend::sample();
         let keys = crate::store::Keys::new("{t}");
         let mut args = TransitionArgs {
             tip: "k".into(),
@@ -227,10 +248,15 @@ mod tests {
             actor: "system",
             at_ms: 1,
             once: false,
+            audit: None,
             fields: &[],
         };
-        assert_matches(&APPEND_EVENT, &args.call(), 0);
+        let keys = crate::store::Keys::new("{t}");
+        assert_matches(&APPEND_EVENT, &args.call(&keys), 0);
         args.fields = &[("stage", "2")];
-        assert_matches(&APPEND_EVENT, &args.call(), 2);
+        assert_matches(&APPEND_EVENT, &args.call(&keys), 2);
+        let audit = AuditAppend::sample();
+        args.audit = Some(&audit);
+        assert_matches(&APPEND_EVENT, &args.call(&keys), 2);
     }
 }

@@ -3,10 +3,15 @@
 -- the tombstone built by the caller; appends the `purged` event; removes the tip from the
 -- citizen's lists and timers, its card links, file copies and file fingerprints, and the citizen's sealed route
 -- when no other tip or draft of theirs needs it.
+-- The purge's audit record is written in the same call: the two land together or not at all.
 -- Returns the event's seq, 0 when the tip is purged already or its status is no longer the one
--- the caller read, -1 when there is no such tip.
--- KEYS: tip, events, my_tips, recent, route, convo, answering, card, card_message, telegram_copies, open, sla, offduty, evidence
--- ARGV: code, at_ms, actor, status_read, tombstone_json
+-- the caller read, -1 when there is no such tip, -2 when the audit head moved since the record
+-- was computed (nothing written; the caller computes it again).
+-- KEYS: tip, events, my_tips, recent, route, convo, answering, card, card_message, telegram_copies, open, sla, offduty, evidence, audit, audit_head
+-- ARGV: code, at_ms, actor, status_read, tombstone_json, audit_head_read, audit_n, audit_at, audit_actor, audit_action, audit_code, audit_detail, audit_prev, audit_hash
+if (redis.call('GET', KEYS[16]) or '') ~= ARGV[6] then
+  return -2
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return -1
 end
@@ -16,6 +21,11 @@ end
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[4] then
   return 0
 end
+-- The audit record first: Redis does not undo a script's writes when a later command fails,
+-- so a record that cannot be written stops the purge before anything of it is done.
+redis.call('XADD', KEYS[15], '*', 'n', ARGV[7], 'at', ARGV[8], 'actor', ARGV[9], 'action', ARGV[10],
+  'code', ARGV[11], 'detail', ARGV[12], 'prev', ARGV[13], 'hash', ARGV[14], 'v', '2')
+redis.call('SET', KEYS[16], ARGV[7] .. ':' .. ARGV[14])
 local kept = {}
 for _, f in ipairs({'status', 'seq', 'fwd_seq', 'ack_ms', 'claim_ms', 'close_ms', 'disposition'}) do
   local v = redis.call('HGET', KEYS[1], f)
