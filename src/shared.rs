@@ -116,7 +116,7 @@ impl Shared {
         };
         Ok(Self {
             vault,
-            links: crate::links::LinkSigner::new(secrets.alias_key.expose_secret().as_bytes()),
+            links: crate::links::LinkSigner::new(secrets.link_key.expose_secret()),
             settings,
             texts,
             emergency,

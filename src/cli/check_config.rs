@@ -17,7 +17,10 @@ pub fn check_config(path: &Path) -> ExitCode {
         eprintln!("warning: {w}");
     }
     match Secrets::from_env(&settings) {
-        Ok(_) => {
+        Ok(secrets) => {
+            for w in &secrets.warnings {
+                eprintln!("warning: {w}");
+            }
             println!("secrets: all present");
             ExitCode::SUCCESS
         }

@@ -20,6 +20,9 @@ pub fn run(path: &Path) -> ExitCode {
         Ok(s) => s,
         Err(e) => return super::fail(e),
     };
+    for w in &secrets.warnings {
+        tracing::warn!(key = %w.key, "{}", w.message);
+    }
     let Some(runtime) = super::runtime() else {
         return ExitCode::FAILURE;
     };

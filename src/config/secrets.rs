@@ -32,6 +32,28 @@ pub struct Secrets {
     pub triage_api_token: Option<SecretString>,
     /// `TIPLINE_AUDIT_KEY`: the key of the audit chain's HMAC (see [`audit_key`]).
     pub audit_key: std::sync::Arc<SecretBox<Vec<u8>>>,
+    /// `TIPLINE_LINK_KEY`: the key that signs evidence links (see [`link_key`]).
+    pub link_key: std::sync::Arc<SecretBox<Vec<u8>>>,
+    /// What is allowed but weaker than it should be (a key derived from another), for
+    /// `check-config` and the start-up log.
+    pub warnings: Vec<Problem>,
+}
+
+/// The evidence links' key: `TIPLINE_LINK_KEY` (at least 32 characters), or, while it is
+/// unset, the alias key, from which the links were signed before the key existed (so links
+/// handed out before an upgrade keep working until they expire). With its own key, whoever
+/// holds the alias key (to recognise a citizen's alias) cannot make download links, and the
+/// link key can be changed (every link handed out stops working) without splitting citizens
+/// from their earlier tips.
+pub fn link_key(get: impl Fn(&str) -> Option<String>) -> Result<Option<Vec<u8>>, Problem> {
+    match get("TIPLINE_LINK_KEY").filter(|v| !v.trim().is_empty()) {
+        Some(key) if key.trim().len() < 32 => Err(Problem::new(
+            "TIPLINE_LINK_KEY",
+            "must be at least 32 characters (e.g. `openssl rand -hex 32`)",
+        )),
+        Some(key) => Ok(Some(key.trim().as_bytes().to_vec())),
+        None => Ok(None),
+    }
 }
 
 /// The audit chain's key: `TIPLINE_AUDIT_KEY` (at least 32 characters), or, while it is unset,
@@ -206,6 +228,28 @@ impl Secrets {
             Vec::new()
         });
 
+        let mut warnings = Vec::new();
+        if non_empty("TIPLINE_AUDIT_KEY").is_none() {
+            warnings.push(Problem::new(
+                "TIPLINE_AUDIT_KEY",
+                "is not set: the audit chain's key is derived from TIPLINE_ALIAS_KEY, so whoever \
+                 holds the alias key can rewrite the trail; set its own (`tipline gen-keys`)",
+            ));
+        }
+        let link_key = link_key(&get)
+            .unwrap_or_else(|p| {
+                problems.push(p);
+                None
+            })
+            .unwrap_or_else(|| {
+                warnings.push(Problem::new(
+                    "TIPLINE_LINK_KEY",
+                    "is not set: evidence links are signed with TIPLINE_ALIAS_KEY, so whoever \
+                     holds the alias key can make download links; set its own (`tipline gen-keys`)",
+                ));
+                alias_key.as_bytes().to_vec()
+            });
+
         if !problems.is_empty() {
             return Err(SecretError(problems));
         }
@@ -220,6 +264,8 @@ impl Secrets {
             triage_secret: triage_secret.map(SecretString::from),
             triage_api_token: triage_api_token.map(SecretString::from),
             audit_key: std::sync::Arc::new(SecretBox::new(Box::new(audit_key))),
+            link_key: std::sync::Arc::new(SecretBox::new(Box::new(link_key))),
+            warnings,
         })
     }
 
@@ -237,6 +283,61 @@ impl Secrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lookup(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let mut env: std::collections::HashMap<String, String> = [
+            ("TIPLINE_TELEGRAM_TOKEN", "123456:TOKEN"),
+            ("TIPLINE_ALIAS_KEY", "an-alias-key-of-at-least-32-chars!!"),
+            ("TIPLINE_ROUTE_KEY", &"11".repeat(32)),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        env.retain(|_, v| !v.is_empty());
+        move |k| env.get(k).cloned()
+    }
+
+    fn settings() -> Settings {
+        super::super::tests::load_text(&super::super::tests::shipped()).unwrap()
+    }
+
+    #[test]
+    fn the_link_key_is_its_own_and_falls_back_to_the_alias_key_with_a_warning() {
+        let s = settings();
+        let own = Secrets::from_lookup(
+            &s,
+            lookup(&[
+                ("TIPLINE_LINK_KEY", &"ab".repeat(32)),
+                ("TIPLINE_AUDIT_KEY", &"cd".repeat(32)),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(own.link_key.expose_secret(), "ab".repeat(32).as_bytes());
+        assert!(
+            own.warnings.is_empty(),
+            "{:?}",
+            own.warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        );
+
+        // Unset: links are signed as before the key existed, and both derived keys are named.
+        let derived = Secrets::from_lookup(&s, lookup(&[])).unwrap();
+        assert_eq!(
+            derived.link_key.expose_secret(),
+            b"an-alias-key-of-at-least-32-chars!!"
+        );
+        let keys: Vec<&str> = derived.warnings.iter().map(|w| w.key.as_str()).collect();
+        assert_eq!(keys, ["TIPLINE_AUDIT_KEY", "TIPLINE_LINK_KEY"]);
+
+        // Too short is refused, named.
+        let Err(e) = Secrets::from_lookup(&s, lookup(&[("TIPLINE_LINK_KEY", "short")])) else {
+            panic!("a short link key is accepted");
+        };
+        assert!(e.to_string().contains("TIPLINE_LINK_KEY"), "{e}");
+    }
 
     #[test]
     fn retired_route_keys_are_read_by_commas_and_a_bad_one_is_named() {

@@ -78,6 +78,7 @@ pub fn secrets(settings: &Settings) -> Secrets {
         "TIPLINE_TELEGRAM_WEBHOOK_SECRET" => Some(WEBHOOK_SECRET.into()),
         "TIPLINE_TRIAGE_SECRET" => Some(TRIAGE_SECRET.into()),
         "TIPLINE_AUDIT_KEY" => Some(AUDIT_KEY.into()),
+        "TIPLINE_LINK_KEY" => Some("test-link-key-0123456789abcdef-01234".into()),
         "TIPLINE_TRIAGE_API_TOKEN" => Some(TRIAGE_TOKEN.into()),
         "TIPLINE_ZALO_TOKEN" => Some(fake_zalo::TOKEN.into()),
         "TIPLINE_ZALO_WEBHOOK_SECRET" => Some(ZALO_SECRET.into()),
