@@ -1,8 +1,8 @@
 //! One tipline process: builds the shared parts, starts every role as a supervised task
 //! (HTTP server, each enabled channel's receiver, intake, draft sweeper, desk and SLA timers,
-//! notifier, forwarder, weekly report, retention purge), and stops them on one shutdown signal. Each loop stops
-//! only between units of work; a role that ends or panics before shutdown stops the process
-//! with an error ([`crate::supervise`]).
+//! notifier, forwarder, weekly report, retention purge, background reseal), and stops them on
+//! one shutdown signal. Each loop stops only between units of work; a role that ends or panics
+//! before shutdown stops the process with an error ([`crate::supervise`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -121,6 +121,14 @@ impl App {
             roles.spawn(
                 "retention",
                 crate::retention::run(shared.clone(), opts.sweep_every, shutdown.clone()),
+            );
+        }
+        // After a rotation of the route key, the long-kept sealed values are sealed again
+        // under the new one in the background, so that the retired keys can go.
+        if !secrets.retired_route_keys.is_empty() {
+            roles.spawn(
+                "reseal",
+                crate::reseal::run(shared.clone(), opts.sweep_every, shutdown.clone()),
             );
         }
         let intake = Intake::new(shared.clone()).await?;

@@ -24,6 +24,7 @@
 //! - [`forward`]: signed, ordered, retried delivery of events to the triage service.
 //! - [`callback`]: the triage service's calls back (acknowledge, ask, note, close).
 //! - [`retention`]: the purge of tips past their retention, tombstones, trimmed streams.
+//! - [`reseal`]: long-kept sealed values sealed again under the current route key, in the background.
 //! - [`export`]: weekly tip logs (CSV, XLSX, JSONL) and their summary.
 //! - [`render`]: Hòm thư QR posters and charts (SVG, PNG).
 //! - [`metrics`]: Prometheus counters and backlog gauges.
@@ -66,6 +67,7 @@ pub mod posters;
 pub mod privacy;
 pub mod render;
 pub mod report;
+pub mod reseal;
 pub mod retention;
 pub mod rules;
 pub mod scrub;

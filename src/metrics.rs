@@ -60,6 +60,10 @@ pub struct Metrics {
     pub retention_purged: Counter,
     /// Entries the retention purge trimmed, by stream (`events`, `dead_letters`).
     pub retention_trimmed: Family<Vec<(String, String)>, Counter>,
+    /// Sealed values sealed again under the current route key in the background.
+    pub resealed: Counter,
+    /// Long-kept sealed values the last background reseal left under another key.
+    pub reseal_left: Gauge,
 }
 
 impl Default for Metrics {
@@ -96,6 +100,8 @@ impl Metrics {
             evidence_downloads: Counter::default(),
             retention_purged: Counter::default(),
             retention_trimmed: Family::default(),
+            resealed: Counter::default(),
+            reseal_left: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -214,6 +220,16 @@ impl Metrics {
             "retention_trimmed",
             "Stream entries the retention purge trimmed, by stream (events: finished by every consumer group; dead_letters: older than retention.dead_letter_days)",
             m.retention_trimmed.clone(),
+        );
+        registry.register(
+            "resealed",
+            "Sealed values (routes, phones, file fingerprints) sealed again under the current route key after a rotation",
+            m.resealed.clone(),
+        );
+        registry.register(
+            "reseal_left",
+            "Routes, phones and file fingerprints the last background reseal left under a retired key (changed meanwhile, or opened by no configured key); 0: the retired keys can go once short-lived values expire",
+            m.reseal_left.clone(),
         );
         Self { registry, ..m }
     }

@@ -1,15 +1,18 @@
-//! `tipline keys reseal`: after a rotation of the route key (the new key in
-//! `TIPLINE_ROUTE_KEY`, the old one in `TIPLINE_ROUTE_KEYS_RETIRED`), seals the long-kept
-//! sealed values again under the new key: the routes back to citizens and the phones kept
-//! with tips. Each value is replaced only if it did not change meanwhile, so it runs beside a
-//! live line; run it until it reports nothing left, then drop the retired key. Short-lived
-//! sealed values (inbox entries, drafts, inbox dead letters of at most 30 days) are not
-//! rewritten: keep the retired key until they are gone.
+//! `tipline keys`: the route key's rotation.
+//!
+//! - `keys rotate` prints a fresh route key and the environment for the rotation: the new key
+//!   as `TIPLINE_ROUTE_KEY`, the current one added to `TIPLINE_ROUTE_KEYS_RETIRED`. Nothing is
+//!   changed: secrets live only in the environment, so the operator puts the lines in every
+//!   replica's environment file and restarts. Each process then seals the long-kept values
+//!   again in the background ([`crate::reseal`]); `/metrics` shows what is left.
+//! - `keys reseal [--dry-run]` runs that same pass now and says how many values were sealed
+//!   again, were current already, changed meanwhile, or opened with no key given.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use rand::RngCore;
 
 use crate::config::Secrets;
 use crate::privacy::Vault;
@@ -18,7 +21,9 @@ use crate::store::Store;
 /// What to do with the keys.
 #[derive(Subcommand)]
 pub enum KeysCmd {
-    /// Seal routes and tips' phones again under the current route key.
+    /// Print a new route key and the environment that retires the current one.
+    Rotate,
+    /// Seal routes, tips' phones and file fingerprints again under the current route key now.
     Reseal {
         /// Count what would be sealed again, change nothing.
         #[arg(long)]
@@ -26,22 +31,74 @@ pub enum KeysCmd {
     },
 }
 
-/// Counts of one run.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Resealed {
-    /// Values sealed again (or, in a dry run, that would be).
-    pub resealed: usize,
-    /// Values already under the current key.
-    pub current: usize,
-    /// Values that changed while being sealed again: left for the next run.
-    pub changed: usize,
-    /// Values no key opens (a key missing from `TIPLINE_ROUTE_KEYS_RETIRED`).
-    pub unopened: usize,
+/// Runs `action`.
+pub fn keys(path: &Path, action: KeysCmd) -> ExitCode {
+    match action {
+        KeysCmd::Rotate => rotate(|k| std::env::var(k).ok()),
+        KeysCmd::Reseal { dry_run } => reseal(path, dry_run),
+    }
 }
 
-/// Runs `action` against the configured Redis.
-pub fn keys(path: &Path, action: KeysCmd) -> ExitCode {
-    let KeysCmd::Reseal { dry_run } = action;
+/// The key id of a route key, as sealed values carry it (`v1.<kid>.…`).
+fn kid(key: &[u8; 32]) -> String {
+    Vault::from_keys(b"", key).key_id().to_owned()
+}
+
+fn parse_key(hex_key: &str) -> Option<[u8; 32]> {
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(hex_key.trim(), &mut key).ok()?;
+    Some(key)
+}
+
+/// Prints the rotation's environment to standard output and what to do to standard error.
+fn rotate(get: impl Fn(&str) -> Option<String>) -> ExitCode {
+    let Some(current) = get("TIPLINE_ROUTE_KEY").and_then(|k| parse_key(&k)) else {
+        return super::fail(
+            "TIPLINE_ROUTE_KEY must be set to the current route key (64 hex characters) to retire it",
+        );
+    };
+    let mut retired = vec![hex::encode(current)];
+    for old in get("TIPLINE_ROUTE_KEYS_RETIRED")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        let Some(key) = parse_key(old) else {
+            return super::fail(
+                "TIPLINE_ROUTE_KEYS_RETIRED must be route keys of 64 hex characters, separated by commas",
+            );
+        };
+        if !retired.contains(&hex::encode(key)) {
+            retired.push(hex::encode(key));
+        }
+    }
+    let mut new = [0u8; 32];
+    rand::rng().fill_bytes(&mut new);
+    println!("export TIPLINE_ROUTE_KEY={}", hex::encode(new));
+    println!("export TIPLINE_ROUTE_KEYS_RETIRED={}", retired.join(","));
+    eprintln!(
+        "route key {} replaces {} (retired now: {}).\n\
+         Put both lines in the environment of every tipline process, then restart them: new \
+         values are sealed with the new key, and each process seals the stored routes, phones \
+         and file fingerprints again in the background (tipline_reseal_left on /metrics falls \
+         to 0; `tipline keys reseal` does it at once). Keep every retired key listed for 30 \
+         days more, until the short-lived values it sealed (inbox, drafts, inbox dead letters) \
+         are gone; then drop it.",
+        kid(&new),
+        kid(&current),
+        retired
+            .iter()
+            .filter_map(|k| parse_key(k))
+            .map(|k| kid(&k))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    ExitCode::SUCCESS
+}
+
+/// `keys reseal`: the background pass, now, against the configured Redis.
+fn reseal(path: &Path, dry_run: bool) -> ExitCode {
     let (Some(settings), Some(runtime)) = (super::settings(path), super::runtime()) else {
         return ExitCode::FAILURE;
     };
@@ -55,7 +112,7 @@ pub fn keys(path: &Path, action: KeysCmd) -> ExitCode {
             Ok(s) => s,
             Err(e) => return super::fail(format!("cannot reach Redis: {e}")),
         };
-        match reseal(&store, &vault, dry_run).await {
+        match crate::reseal::reseal(&store, &vault, dry_run).await {
             Ok(n) => {
                 let verb = if dry_run { "to seal again" } else { "sealed again" };
                 println!(
@@ -76,66 +133,22 @@ pub fn keys(path: &Path, action: KeysCmd) -> ExitCode {
     })
 }
 
-/// Seals every route and every tip's phone again under `vault`'s current key.
-pub async fn reseal(store: &Store, vault: &Vault, dry_run: bool) -> anyhow::Result<Resealed> {
-    let mut n = Resealed::default();
-    for key in store.scan_keys("route:*").await? {
-        let Some(old) = store.get_string(&key).await? else {
-            continue;
-        };
-        let new = match vault.reseal(&old) {
-            Ok(Some(new)) => new,
-            Ok(None) => {
-                n.current += 1;
-                continue;
-            }
-            Err(_) => {
-                n.unopened += 1;
-                continue;
-            }
-        };
-        count(
-            &mut n,
-            dry_run || store.replace_if_unchanged(&key, None, &old, &new).await?,
-        );
-    }
-    for key in store.scan_keys("tip:*").await? {
-        let Some(old) = store.get_field(&key, "json").await? else {
-            continue;
-        };
-        let Ok(mut tip) = serde_json::from_str::<serde_json::Value>(&old) else {
-            continue;
-        };
-        let Some(sealed) = tip["contact_sealed"].as_str() else {
-            continue;
-        };
-        match vault.reseal(sealed) {
-            Ok(Some(new)) => tip["contact_sealed"] = new.into(),
-            Ok(None) => {
-                n.current += 1;
-                continue;
-            }
-            Err(_) => {
-                n.unopened += 1;
-                continue;
-            }
-        }
-        let new = tip.to_string();
-        count(
-            &mut n,
-            dry_run
-                || store
-                    .replace_if_unchanged(&key, Some("json"), &old, &new)
-                    .await?,
-        );
-    }
-    Ok(n)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn count(n: &mut Resealed, replaced: bool) {
-    if replaced {
-        n.resealed += 1;
-    } else {
-        n.changed += 1;
+    #[test]
+    fn a_rotation_needs_a_valid_current_key_and_refuses_a_bad_retired_one() {
+        let none = |_: &str| None;
+        assert_eq!(rotate(none), ExitCode::FAILURE);
+        let bad = |k: &str| (k == "TIPLINE_ROUTE_KEY").then(|| "12".to_owned());
+        assert_eq!(rotate(bad), ExitCode::FAILURE);
+        let bad_retired = |k: &str| match k {
+            "TIPLINE_ROUTE_KEY" => Some("11".repeat(32)),
+            _ => Some("zz".to_owned()),
+        };
+        assert_eq!(rotate(bad_retired), ExitCode::FAILURE);
+        let good = |k: &str| (k == "TIPLINE_ROUTE_KEY").then(|| "11".repeat(32));
+        assert_eq!(rotate(good), ExitCode::SUCCESS);
     }
 }

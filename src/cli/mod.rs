@@ -4,13 +4,13 @@
 //!
 //! - [`run`]: every role of a process (the default).
 //! - [`check_config`]: the configuration file and the secrets in the environment.
-//! - [`gen_keys`]: fresh alias, route and audit keys.
+//! - [`gen_keys`]: fresh alias, route, audit and link keys.
 //! - [`audit`]: `audit verify [--head N:HASH]`, the keyed chain of officer actions.
 //! - [`export`]: the tip log of a week or of days (CSV, XLSX, JSON Lines).
 //! - [`qr`]: Hòm thư ANTT 4.0 posters with each mailbox's QR code.
 //! - [`dlq`]: dead letters of a consumer group: list, show, replay, drop.
 //! - [`purge`]: the retention purge now, or what it would purge (`--dry-run`).
-//! - [`keys`]: `keys reseal`, stored routes and phones sealed again after a key rotation.
+//! - [`keys`]: `keys rotate` (a new route key, the old one retired) and `keys reseal`.
 
 mod audit;
 mod check_config;
@@ -57,7 +57,7 @@ enum Cmd {
     Run,
     /// Check the configuration file and the secrets in the environment; list every problem.
     CheckConfig,
-    /// Print fresh random values for TIPLINE_ALIAS_KEY and TIPLINE_ROUTE_KEY.
+    /// Print fresh random values for the alias, route, audit and link keys.
     GenKeys,
     /// The audit trail of officer actions.
     Audit {
@@ -78,7 +78,7 @@ enum Cmd {
     },
     /// Purge the tips past their retention now ([retention]); --dry-run only lists them.
     Purge(purge::PurgeArgs),
-    /// The route key after a rotation: seal stored routes and phones again under the new key.
+    /// Rotate the route key (rotate), or seal stored values again under the current one (reseal).
     Keys {
         #[command(subcommand)]
         action: keys::KeysCmd,

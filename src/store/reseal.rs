@@ -4,10 +4,12 @@
 //! undone; what changed is left for the next run.
 //!
 //! Keys: `route:<alias>` (a sealed route, a string), `tip:<code>` (the tip's `json` field,
-//! whose `contact_sealed` is a sealed phone). Script: `reseal.lua`.
+//! whose `contact_sealed` is a sealed phone), `evidence:<code>` (`sha:<n>` fields, sealed
+//! fingerprints); `reseal:run` (the background run's lease, with the replica's name) and
+//! `reseal:done:<kid>` (every long-kept value is under key `kid`). Script: `reseal.lua`.
 
-use super::Store;
 use super::script::{Call, RESEAL};
+use super::{Keys, Store};
 
 /// Arguments of `reseal.lua`.
 struct ResealArgs<'a> {
@@ -29,7 +31,63 @@ impl ResealArgs<'_> {
     }
 }
 
+impl Keys {
+    /// Held by the replica running the background reseal, for at most its period.
+    pub fn reseal_run(&self) -> String {
+        format!("{}:reseal:run", self.ns)
+    }
+
+    /// Set once every long-kept sealed value is under route key `kid`.
+    pub fn reseal_done(&self, kid: &str) -> String {
+        format!("{}:reseal:done:{kid}", self.ns)
+    }
+}
+
+/// How long the done mark of a key is kept (a year): long after its retired keys are gone.
+const DONE_KEPT_SECS: u64 = 366 * 86_400;
+
 impl Store {
+    /// Takes the background reseal for `secs` for replica `instance`; `false` when another
+    /// replica has it, or ran it less than `secs` ago.
+    pub async fn reseal_claim(&self, instance: &str, secs: u64) -> redis::RedisResult<bool> {
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.keys.reseal_run())
+            .arg(instance)
+            .arg("NX")
+            .arg("EX")
+            .arg(secs.max(1))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Whether every long-kept value was found under route key `kid`.
+    pub async fn reseal_done(&self, kid: &str) -> redis::RedisResult<bool> {
+        redis::cmd("EXISTS")
+            .arg(self.keys.reseal_done(kid))
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Marks route key `kid` done: nothing long-kept is under another key.
+    pub async fn reseal_mark_done(&self, kid: &str) -> redis::RedisResult<()> {
+        redis::cmd("SET")
+            .arg(self.keys.reseal_done(kid))
+            .arg(1)
+            .arg("EX")
+            .arg(DONE_KEPT_SECS)
+            .query_async(&mut self.conn())
+            .await
+    }
+
+    /// Every field of a hash and its value.
+    pub async fn get_fields(&self, key: &str) -> redis::RedisResult<Vec<(String, String)>> {
+        redis::cmd("HGETALL")
+            .arg(key)
+            .query_async(&mut self.conn())
+            .await
+    }
+
     /// Every key matching `<namespace>:<pattern>` (`SCAN`, a page at a time).
     pub async fn scan_keys(&self, pattern: &str) -> redis::RedisResult<Vec<String>> {
         let mut out = Vec::new();

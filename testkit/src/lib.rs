@@ -71,18 +71,28 @@ pub fn settings(redis: &RedisServer, fake: &FakeTelegram, mode: ReceiveMode) -> 
 pub const OFFICERS: [u64; 4] = [501, 502, 555, 601];
 
 pub fn secrets(settings: &Settings) -> Secrets {
-    Secrets::from_lookup(settings, |k| match k {
-        "TIPLINE_TELEGRAM_TOKEN" => Some("123456:TEST-TOKEN".into()),
-        "TIPLINE_ALIAS_KEY" => Some("test-alias-key-test-alias-key-test".into()),
-        "TIPLINE_ROUTE_KEY" => Some("11".repeat(32)),
-        "TIPLINE_TELEGRAM_WEBHOOK_SECRET" => Some(WEBHOOK_SECRET.into()),
-        "TIPLINE_TRIAGE_SECRET" => Some(TRIAGE_SECRET.into()),
-        "TIPLINE_AUDIT_KEY" => Some(AUDIT_KEY.into()),
-        "TIPLINE_LINK_KEY" => Some("test-link-key-0123456789abcdef-01234".into()),
-        "TIPLINE_TRIAGE_API_TOKEN" => Some(TRIAGE_TOKEN.into()),
-        "TIPLINE_ZALO_TOKEN" => Some(fake_zalo::TOKEN.into()),
-        "TIPLINE_ZALO_WEBHOOK_SECRET" => Some(ZALO_SECRET.into()),
-        _ => None,
+    secrets_with(settings, &[])
+}
+
+/// The tests' secrets with some replaced (`""`: unset), e.g. a rotated route key.
+pub fn secrets_with(settings: &Settings, overrides: &[(&str, &str)]) -> Secrets {
+    Secrets::from_lookup(settings, |k| {
+        if let Some((_, v)) = overrides.iter().find(|(name, _)| *name == k) {
+            return (!v.is_empty()).then(|| (*v).to_owned());
+        }
+        match k {
+            "TIPLINE_TELEGRAM_TOKEN" => Some("123456:TEST-TOKEN".into()),
+            "TIPLINE_ALIAS_KEY" => Some("test-alias-key-test-alias-key-test".into()),
+            "TIPLINE_ROUTE_KEY" => Some("11".repeat(32)),
+            "TIPLINE_TELEGRAM_WEBHOOK_SECRET" => Some(WEBHOOK_SECRET.into()),
+            "TIPLINE_TRIAGE_SECRET" => Some(TRIAGE_SECRET.into()),
+            "TIPLINE_AUDIT_KEY" => Some(AUDIT_KEY.into()),
+            "TIPLINE_LINK_KEY" => Some("test-link-key-0123456789abcdef-01234".into()),
+            "TIPLINE_TRIAGE_API_TOKEN" => Some(TRIAGE_TOKEN.into()),
+            "TIPLINE_ZALO_TOKEN" => Some(fake_zalo::TOKEN.into()),
+            "TIPLINE_ZALO_WEBHOOK_SECRET" => Some(ZALO_SECRET.into()),
+            _ => None,
+        }
     })
     .unwrap()
 }
@@ -131,12 +141,17 @@ async fn spawn(
 impl TestApp {
     /// Starts (or starts again) the tipline process against the same Redis and fake.
     pub async fn start(&mut self) {
+        self.start_with(secrets(&self.settings)).await;
+    }
+
+    /// Starts (or starts again) the process with other secrets (a rotated key, …).
+    pub async fn start_with(&mut self, secrets: Secrets) {
         let opts = Options {
             clock: self.clock.clone(),
             sweep_every: Duration::from_millis(50),
             code_seed: self.code_seed,
         };
-        let app = App::start(self.settings.clone(), secrets(&self.settings), opts)
+        let app = App::start(self.settings.clone(), secrets, opts)
             .await
             .unwrap();
         self.app = Some(app);

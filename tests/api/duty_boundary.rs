@@ -393,7 +393,9 @@ fn check_config(env: &[(&str, &str)]) -> (bool, String) {
         .env("TIPLINE__DESK__ENABLED", "true")
         .env("TIPLINE_TELEGRAM_TOKEN", "123456:TEST-TOKEN")
         .env("TIPLINE_ALIAS_KEY", "test-alias-key-test-alias-key-test")
-        .env("TIPLINE_ROUTE_KEY", "11".repeat(32));
+        .env("TIPLINE_ROUTE_KEY", "11".repeat(32))
+        .env("TIPLINE_AUDIT_KEY", "a".repeat(32))
+        .env("TIPLINE_LINK_KEY", "l".repeat(32));
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -23,6 +23,7 @@ mod relay_limits;
 mod report;
 mod resilience;
 mod retention;
+mod rotation;
 mod rules;
 mod status;
 mod upgrade;
