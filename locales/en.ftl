@@ -26,11 +26,20 @@ ask-place =
 ask-place-commune = Or choose a commune/ward:
 button-share-location = 📍 Share my location
 ask-description =
-    ✍️ Describe what happened: what, when, who was involved, how to recognise them, vehicles…
-    You can send several messages (up to { $max } characters), then press «Next».
+    ✍️ Please describe what happened: what, when, who was involved, how to recognise them, vehicles…
+    You can send several messages (up to { $max } characters), then press «Next».{ $voice ->
+        [yes] {"\u000A"}🎙️ Typing is hard? Hold the microphone button and tell it: a voice message counts as the description.
+       *[no] {""}
+    }
 description-added = ✅ Noted. Write more ({ $left } characters left) or press «Next».
 description-too-long = ⚠️ Too long: at most { $max } characters, { $left } left. Please send a shorter part.
-description-empty = ⚠️ You have not described what happened. Type a few lines before going on.
+description-empty = ⚠️ You have not described what happened. Please type a few lines{ $voice ->
+        [yes] {" "}or send a voice message
+       *[no] {""}
+    } before going on.
+description-voice-added = 🎙️ Voice message received ({ $count }/{ $max } files). You can say or write more, then press «Next».
+review-voice-description = 🎙️ told in { $count } voice messages
+card-voice-description = 🎙️ The reporter told it in { $count } voice messages, sent right under this card.
 ask-evidence =
     📎 Do you have photos, videos, voice notes or documents as evidence? Send them here (up to { $max } files, each at most { $mb } MB).
     🔒 Location data (GPS) and file names are removed before officers see photos. A voice note carries your voice and a round video note your face: send them only if you accept that.
@@ -235,8 +244,12 @@ ask-category-zalo = What kind of incident do you want to report?
 ask-place-zalo =
     📍 Where did it happen? Type the address (hamlet, street, commune/ward), or pick a commune/ward from the list.
 ask-description-zalo =
-    ✍️ Describe what happened: what, when, who was involved, how to recognise them, vehicles…
-    You can send several messages (at most { $max } characters), then choose «Next».
+    ✍️ Please describe what happened: what, when, who was involved, how to recognise them, vehicles…
+    You can send several messages (at most { $max } characters), then choose «Next».{ $voice ->
+        [yes] {"\u000A"}🎙️ Typing is hard? Hold the microphone button and tell it: a voice message counts as the description.
+       *[no] {""}
+    }
+description-voice-added-zalo = 🎙️ Voice message received ({ $count }/{ $max } files). You can say or write more, then choose «Next».
 description-added-zalo = ✅ Noted. Write more ({ $left } characters left) or choose «Next».
 ask-evidence-zalo =
     📎 Do you have photos or voice notes as evidence? Send them here (at most { $max } files).

@@ -26,11 +26,20 @@ ask-place =
 ask-place-commune = Hoặc chọn xã/phường:
 button-share-location = 📍 Gửi vị trí hiện tại
 ask-description =
-    ✍️ Hãy mô tả sự việc: chuyện gì, khi nào, những ai liên quan, đặc điểm nhận dạng, phương tiện…
-    Bạn có thể gửi nhiều tin nhắn (tối đa { $max } ký tự), rồi bấm «Tiếp tục».
+    ✍️ Xin mô tả sự việc: chuyện gì, khi nào, những ai liên quan, đặc điểm nhận dạng, phương tiện…
+    Bạn có thể gửi nhiều tin nhắn (tối đa { $max } ký tự), rồi bấm «Tiếp tục».{ $voice ->
+        [yes] {"\u000A"}🎙️ Không tiện gõ chữ? Giữ nút micro và kể lại: tin nhắn thoại cũng là lời mô tả.
+       *[no] {""}
+    }
 description-added = ✅ Đã ghi nhận. Bạn có thể viết thêm (còn { $left } ký tự) hoặc bấm «Tiếp tục».
 description-too-long = ⚠️ Nội dung quá dài: tối đa { $max } ký tự, chỉ còn { $left } ký tự. Hãy gửi đoạn ngắn hơn.
-description-empty = ⚠️ Bạn chưa mô tả sự việc. Hãy gõ vài dòng trước khi tiếp tục.
+description-empty = ⚠️ Bạn chưa mô tả sự việc. Xin gõ vài dòng{ $voice ->
+        [yes] {" "}hoặc gửi một tin nhắn thoại
+       *[no] {""}
+    } trước khi tiếp tục.
+description-voice-added = 🎙️ Đã nhận tin nhắn thoại ({ $count }/{ $max } tệp). Bạn có thể nói hoặc viết thêm, rồi bấm «Tiếp tục».
+review-voice-description = 🎙️ kể bằng { $count } tin nhắn thoại
+card-voice-description = 🎙️ Người báo kể bằng { $count } tin nhắn thoại, gửi ngay dưới thẻ này.
 ask-evidence =
     📎 Bạn có ảnh, video, ghi âm hay tài liệu làm bằng chứng không? Gửi vào đây (tối đa { $max } tệp, mỗi tệp không quá { $mb } MB).
     🔒 Dữ liệu vị trí (GPS) và tên tệp được xoá trước khi cán bộ xem ảnh. Tin nhắn thoại mang giọng nói của bạn, video tròn (video note) mang khuôn mặt của bạn: chỉ gửi nếu bạn chấp nhận điều đó.
@@ -235,8 +244,12 @@ ask-category-zalo = Vụ việc bạn muốn báo thuộc loại nào?
 ask-place-zalo =
     📍 Việc xảy ra ở đâu? Gõ địa chỉ (thôn/xóm, đường, xã/phường), hoặc chọn xã/phường trong danh sách.
 ask-description-zalo =
-    ✍️ Hãy mô tả sự việc: chuyện gì, khi nào, những ai liên quan, đặc điểm nhận dạng, phương tiện…
-    Bạn có thể gửi nhiều tin nhắn (tối đa { $max } ký tự), rồi chọn «Tiếp tục».
+    ✍️ Xin mô tả sự việc: chuyện gì, khi nào, những ai liên quan, đặc điểm nhận dạng, phương tiện…
+    Bạn có thể gửi nhiều tin nhắn (tối đa { $max } ký tự), rồi chọn «Tiếp tục».{ $voice ->
+        [yes] {"\u000A"}🎙️ Không tiện gõ chữ? Giữ nút micro và kể lại: tin nhắn thoại cũng là lời mô tả.
+       *[no] {""}
+    }
+description-voice-added-zalo = 🎙️ Đã nhận tin nhắn thoại ({ $count }/{ $max } tệp). Bạn có thể nói hoặc viết thêm, rồi chọn «Tiếp tục».
 description-added-zalo = ✅ Đã ghi nhận. Bạn có thể viết thêm (còn { $left } ký tự) hoặc chọn «Tiếp tục».
 ask-evidence-zalo =
     📎 Bạn có ảnh hay ghi âm làm bằng chứng không? Gửi vào đây (tối đa { $max } tệp).

@@ -50,6 +50,13 @@ pub enum EvidenceKind {
     Document,
 }
 
+impl EvidenceKind {
+    /// A voice note or an audio file: what a citizen says rather than types.
+    pub fn is_voice(self) -> bool {
+        matches!(self, Self::Voice | Self::Audio)
+    }
+}
+
 /// A file reference; the file itself stays on the platform until it is forwarded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {

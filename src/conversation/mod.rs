@@ -218,6 +218,19 @@ pub struct Draft {
     pub started_ms: i64,
 }
 
+impl Draft {
+    /// How many voice notes and audio files the citizen sent: with no text, they are the
+    /// description (a citizen who does not type comfortably tells it instead).
+    pub fn voice_count(&self) -> usize {
+        self.evidence.iter().filter(|e| e.kind.is_voice()).count()
+    }
+
+    /// Whether something describes what happened: text, or a voice note.
+    pub fn is_described(&self) -> bool {
+        !self.description.trim().is_empty() || self.voice_count() > 0
+    }
+}
+
 /// A phone number a citizen shared.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "form", rename_all = "snake_case")]

@@ -61,13 +61,15 @@ pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
             replies
         }
         State::Description(d) => {
-            let keyboard = if d.description.is_empty() {
-                Keyboard::Remove
-            } else {
+            let keyboard = if d.is_described() {
                 Keyboard::Inline(vec![vec![button("button-next", ButtonData::Next)]])
+            } else {
+                Keyboard::Remove
             };
             vec![Reply::with(
-                Msg::new("ask-description").arg("max", ctx.settings.limits.description_max_chars),
+                Msg::new("ask-description")
+                    .arg("max", ctx.settings.limits.description_max_chars)
+                    .arg("voice", super::step::voice_accepted(ctx)),
                 keyboard,
             )]
         }
@@ -146,6 +148,17 @@ fn shorten(text: &str, max: usize) -> String {
     cut
 }
 
+/// The description as the review shows it: the text, or that it was told by voice.
+fn described(d: &Draft, ctx: &Ctx, lang: Lang) -> String {
+    if d.description.trim().is_empty() && d.voice_count() > 0 {
+        return ctx.texts.render(
+            lang,
+            &Msg::new("review-voice-description").arg("count", d.voice_count()),
+        );
+    }
+    shorten(&d.description, REVIEW_DESCRIPTION_CHARS)
+}
+
 fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
     let category = d
         .category
@@ -167,10 +180,7 @@ fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
         Msg::new("review")
             .arg("category", category)
             .arg("place", place)
-            .arg(
-                "description",
-                shorten(&d.description, REVIEW_DESCRIPTION_CHARS),
-            )
+            .arg("description", described(d, ctx, lang))
             .arg("evidence", evidence)
             .arg("contact", contact),
         Keyboard::Inline(vec![vec![

@@ -338,13 +338,22 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
         }
         (State::Description(mut d), Input::Media(evidence, caption)) => {
             append_caption(&mut d, caption.as_deref(), limits.description_max_chars);
-            add_evidence(out, &mut d, evidence, "button-next", ctx);
+            // A voice note here is the description, told rather than typed.
+            let added = if evidence.kind.is_voice() {
+                "description-voice-added"
+            } else {
+                "evidence-added"
+            };
+            add_evidence(out, &mut d, evidence, "button-next", added, ctx);
             State::Description(d)
         }
         (State::Description(mut d), Input::Button(Some(ButtonData::Next))) => {
             d.replace_description = false;
-            if d.description.trim().is_empty() {
-                refuse(out, "description-empty", State::Description(d), ctx)
+            if !d.is_described() {
+                out.replies.push(Reply::text(
+                    Msg::new("description-empty").arg("voice", voice_accepted(ctx)),
+                ));
+                enter(out, State::Description(d), ctx)
             } else if d.editing {
                 back_to_review(out, d, ctx)
             } else {
@@ -361,7 +370,7 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
                 d.evidence.clear();
             }
             append_caption(&mut d, caption.as_deref(), limits.description_max_chars);
-            add_evidence(out, &mut d, evidence, "button-done", ctx);
+            add_evidence(out, &mut d, evidence, "button-done", "evidence-added", ctx);
             State::Evidence(d)
         }
         (State::Evidence(mut d), Input::Button(Some(ButtonData::Next))) => {
@@ -405,7 +414,7 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
 
         (State::Review(d), Input::Button(data)) => match data {
             Some(ButtonData::ReviewSend) => {
-                out.effects.push(Effect::Submit(Box::new(d)));
+                out.effects.push(Effect::Submit(Box::new(voice_first(d))));
                 State::Idle
             }
             Some(ButtonData::ReviewEdit) => enter(out, State::Edit(d), ctx),
@@ -481,11 +490,33 @@ fn next_button(msg: Msg) -> Reply {
     )
 }
 
+/// `"yes"` when the unit takes voice notes (`report.accept_voice`), for the texts that offer
+/// them.
+pub(super) fn voice_accepted(ctx: &Ctx) -> &'static str {
+    if ctx.settings.report.accept_voice {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// A draft told by voice (no text) puts its voice notes first, so that officers hear the
+/// description before the other files.
+fn voice_first(mut d: Draft) -> Draft {
+    if d.description.trim().is_empty() {
+        // A stable sort: the voice notes keep their order, and so do the other files.
+        d.evidence.sort_by_key(|e| !e.kind.is_voice());
+    }
+    d
+}
+
+/// Adds a file, or says why not; `added` is the message that confirms it.
 fn add_evidence(
     out: &mut Outcome,
     d: &mut Draft,
     evidence: super::Evidence,
     button: &str,
+    added: &str,
     ctx: &Ctx,
 ) {
     let limits = &ctx.settings.limits;
@@ -519,7 +550,7 @@ fn add_evidence(
     }
     d.evidence.push(evidence);
     out.replies.push(Reply::with(
-        Msg::new("evidence-added")
+        Msg::new(added)
             .arg("count", d.evidence.len())
             .arg("max", limits.evidence_max_files),
         Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]]),

@@ -95,7 +95,18 @@ pub fn render(
             "card-contact-anonymous"
         },
     );
-    let description = fit::truncate(&tip.description, CARD_DESCRIPTION_CHARS);
+    let voices = tip.evidence.iter().filter(|e| e.kind.is_voice()).count();
+    let told_by_voice = tip.description.trim().is_empty() && voices > 0;
+    let voice_line = told_by_voice.then(|| {
+        texts.render(
+            lang,
+            &Msg::new("card-voice-description").arg("count", voices),
+        )
+    });
+    let description = match &voice_line {
+        Some(line) => std::borrow::Cow::Borrowed(line.as_str()),
+        None => fit::truncate(&tip.description, CARD_DESCRIPTION_CHARS),
+    };
     let mut text = texts.render(
         lang,
         &Msg::new("card")

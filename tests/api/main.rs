@@ -7,6 +7,7 @@ use tipline_testkit as support;
 mod audit;
 mod availability;
 mod canary;
+mod citizens;
 mod desk;
 mod desk_fallback;
 mod duty_boundary;

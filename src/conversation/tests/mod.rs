@@ -510,3 +510,4 @@ fn edit_description_keeps_the_old_text_until_a_new_one_arrives() {
 
 mod answering;
 mod steps;
+mod voice;
