@@ -86,6 +86,13 @@ receipt =
     ✅ Your tip has been received and stored safely.
     Your receipt code: { $code }
     Keep it: type /status { $code } to check its status. Do not share the code with others.
+report-started =
+    { $kept ->
+        [text] 📝 Thank you. What you just sent is kept as the start of a new report.
+        [file] 📝 Thank you. The file you just sent is kept for a new report.
+        [place] 📝 Thank you. The location you just sent is kept as the place of a new report.
+       *[nothing] 📝 A new report is started.
+    } Nothing is sent yet: please answer a few questions, then check it before sending. Type /cancel if you do not want to report.
 cancelled = ✖️ The tip you were writing is discarded. Type /report to send a new one.
 nothing-to-cancel = You are not writing a tip. Type /report to send one.
 expect-button = 👆 Please choose with the buttons under the message.

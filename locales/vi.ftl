@@ -86,6 +86,13 @@ receipt =
     ✅ Tin báo đã được tiếp nhận và lưu an toàn.
     Mã tin báo của bạn: { $code }
     Hãy giữ mã này: gõ /status { $code } để xem tình trạng. Không chia sẻ mã cho người khác.
+report-started =
+    { $kept ->
+        [text] 📝 Cảm ơn bạn. Lời bạn vừa gửi đã được ghi lại làm phần đầu của một tin báo mới.
+        [file] 📝 Cảm ơn bạn. Tệp bạn vừa gửi đã được giữ lại cho một tin báo mới.
+        [place] 📝 Cảm ơn bạn. Vị trí bạn vừa gửi đã được ghi làm địa điểm của một tin báo mới.
+       *[nothing] 📝 Bắt đầu một tin báo mới.
+    } Tin báo chưa được gửi đi: xin trả lời vài câu hỏi, rồi kiểm tra lại trước khi gửi. Gõ /cancel nếu bạn không muốn báo tin.
 cancelled = ✖️ Đã hủy tin báo đang soạn. Gõ /report khi bạn muốn báo tin mới.
 nothing-to-cancel = Không có tin báo nào đang soạn. Gõ /report để báo tin mới.
 expect-button = 👆 Vui lòng chọn bằng các nút bên dưới tin nhắn.

@@ -125,6 +125,7 @@ pub const REQUIRED: &[&str] = &[
     "description-added",
     "description-too-long",
     "description-empty",
+    "report-started",
     "description-voice-added",
     "review-voice-description",
     "card-voice-description",

@@ -1,6 +1,6 @@
 //! Answering an officer's question: [`State::Answering`], which the intake enters when the
 //! notifier has opened a question and no draft is in progress ([`super::Conversation::resume`]).
-//! Text is relayed to the officer as an answer, «Xong» closes the question, files are refused,
+//! Text is relayed to the officer as an answer, «Xong» closes the question, files and pins are refused,
 //! and everything else is handled as when idle, the question staying open.
 //!
 //! ```text
@@ -35,7 +35,11 @@ pub(super) fn step(mut out: Outcome, code: String, input: Input, ctx: &Ctx) -> O
                 .push(Reply::text(Msg::new("answer-ended").arg("code", &code)));
             out.effects.push(Effect::EndAnswer);
         }
-        Input::Media(..) => out.replies.push(Reply::text(Msg::new("answer-text-only"))),
+        // A file or a pin sent while a question is open is taken for an answer, not for the
+        // start of a new report; answers are relayed as text.
+        Input::Media(..) | Input::Location { .. } => {
+            out.replies.push(Reply::text(Msg::new("answer-text-only")));
+        }
         input => {
             let mut conv = out.conversation;
             conv.state = State::Idle;

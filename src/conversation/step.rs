@@ -12,6 +12,15 @@
 //! citizen: 🕶 Ẩn danh                   bot: summary  [Send] [Edit] [Cancel]
 //! citizen: [Send]                      bot: receipt TB-7K3Q-X9MD   (sent by the intake)
 //! ```
+//!
+//! A report also starts from whatever a citizen sends first, and keeps it:
+//!
+//! ```text
+//! citizen: "có người bán ma túy"        bot: Thank you, kept as the start of a new report …
+//!                                      bot: What is it about?   [Ma túy] [Trộm cắp] …
+//! citizen: 🖼 / 🎙 / 📍                  bot: (the same, the file or the pin kept)
+//! citizen: "cảm ơn"                     bot: help (greetings and thanks start nothing)
+//! ```
 
 use super::prompts::prompt;
 use super::{
@@ -40,6 +49,14 @@ pub fn step(conv: Conversation, input: Input, ctx: &Ctx) -> Outcome {
     out.conversation.last_activity_ms = ctx.now_ms;
     out.conversation.reminded = false;
 
+    // Whatever a citizen sends first (a sentence, a photo, a voice note, a pin) starts a
+    // report and is kept as its first part: the draft exists before the emergency check, so
+    // that an emergency in that first message marks it.
+    let starts = out.conversation.state == State::Idle && opens_report(&input);
+    if starts {
+        out.conversation.state = State::Category(new_draft(ctx));
+    }
+
     if let Input::Text(text) = &input {
         check_emergency(&mut out, text, ctx);
     }
@@ -62,10 +79,95 @@ pub fn step(conv: Conversation, input: Input, ctx: &Ctx) -> Outcome {
         }
         input => {
             let state = std::mem::replace(&mut out.conversation.state, State::Idle);
-            out.conversation.state = on_input(&mut out, state, input, ctx);
+            out.conversation.state = match state {
+                State::Category(d) if starts => start_from(&mut out, d, input, ctx),
+                state => on_input(&mut out, state, input, ctx),
+            };
         }
     }
     out
+}
+
+/// What a citizen may send with no report open that is not a greeting, a thank-you or an
+/// acknowledgement: those, written after a receipt or before anything, get the help.
+const SMALL_TALK: &[&str] = &[
+    "xin chao",
+    "chao",
+    "chao ban",
+    "chao anh",
+    "chao chi",
+    "chao em",
+    "alo",
+    "a lo",
+    "hi",
+    "hello",
+    "cam on",
+    "cam on ban",
+    "cam on anh",
+    "cam on chi",
+    "xin cam on",
+    "thanks",
+    "thank you",
+    "ok",
+    "oke",
+    "okay",
+    "vang",
+    "da",
+    "u",
+    "uh",
+    "bye",
+    "tam biet",
+];
+
+/// Whether `input`, arriving with no report open, starts one.
+fn opens_report(input: &Input) -> bool {
+    match input {
+        Input::Text(text) => {
+            let said = crate::text::normalise(text);
+            !said.is_empty() && !SMALL_TALK.contains(&said.as_str())
+        }
+        Input::Media(..) | Input::Location { .. } => true,
+        _ => false,
+    }
+}
+
+/// Starts a report from the first thing a citizen sent and keeps it: a text as the
+/// description, a file as evidence (its caption as the description), a pin as the place.
+fn start_from(out: &mut Outcome, mut d: Draft, input: Input, ctx: &Ctx) -> State {
+    let limits = &ctx.settings.limits;
+    let kept = match input {
+        Input::Text(text) => {
+            d.description = text
+                .trim()
+                .chars()
+                .take(limits.description_max_chars)
+                .collect();
+            "text"
+        }
+        Input::Media(evidence, caption) => {
+            append_caption(&mut d, caption.as_deref(), limits.description_max_chars);
+            match accept_file(&d, &evidence, ctx) {
+                Ok(()) => {
+                    d.evidence.push(evidence);
+                    "file"
+                }
+                Err(refused) => {
+                    out.replies.push(Reply::text(refused));
+                    "nothing"
+                }
+            }
+        }
+        Input::Location { lat, lon }
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            d.place = Some(Place::Pin { lat, lon });
+            "place"
+        }
+        _ => "nothing",
+    };
+    out.replies
+        .push(Reply::text(Msg::new("report-started").arg("kept", kept)));
+    enter(out, State::Category(d), ctx)
 }
 
 fn lang(out: &Outcome) -> Lang {
@@ -510,6 +612,28 @@ fn voice_first(mut d: Draft) -> Draft {
     d
 }
 
+/// Whether `d` can take `evidence`, or the message that says why not (a kind the unit
+/// refuses, too large, too many).
+fn accept_file(d: &Draft, evidence: &super::Evidence, ctx: &Ctx) -> Result<(), Msg> {
+    let limits = &ctx.settings.limits;
+    let accepts = &ctx.settings.report;
+    match evidence.kind {
+        super::EvidenceKind::Voice if !accepts.accept_voice => {
+            Err(Msg::new("evidence-voice-refused"))
+        }
+        super::EvidenceKind::VideoNote if !accepts.accept_video_notes => {
+            Err(Msg::new("evidence-video-note-refused"))
+        }
+        _ if evidence.size.is_some_and(|s| s > limits.evidence_max_bytes) => {
+            Err(Msg::new("evidence-too-large").arg("mb", limits.evidence_max_bytes / 1_000_000))
+        }
+        _ if d.evidence.len() >= limits.evidence_max_files => {
+            Err(Msg::new("evidence-too-many").arg("max", limits.evidence_max_files))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Adds a file, or says why not; `added` is the message that confirms it.
 fn add_evidence(
     out: &mut Outcome,
@@ -520,32 +644,14 @@ fn add_evidence(
     ctx: &Ctx,
 ) {
     let limits = &ctx.settings.limits;
-    let accepts = &ctx.settings.report;
-    let refused = match evidence.kind {
-        super::EvidenceKind::Voice if !accepts.accept_voice => Some("evidence-voice-refused"),
-        super::EvidenceKind::VideoNote if !accepts.accept_video_notes => {
-            Some("evidence-video-note-refused")
-        }
-        _ => None,
-    };
-    if let Some(id) = refused {
-        out.replies.push(Reply::with(
-            Msg::new(id),
-            Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]]),
-        ));
-        return;
-    }
-    if evidence.size.is_some_and(|s| s > limits.evidence_max_bytes) {
-        out.replies.push(Reply::text(
-            Msg::new("evidence-too-large").arg("mb", limits.evidence_max_bytes / 1_000_000),
-        ));
-        return;
-    }
-    if d.evidence.len() >= limits.evidence_max_files {
-        out.replies.push(Reply::with(
-            Msg::new("evidence-too-many").arg("max", limits.evidence_max_files),
-            Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]]),
-        ));
+    if let Err(refused) = accept_file(d, &evidence, ctx) {
+        // A file too large can be sent again smaller; the others need a way on.
+        let keyboard = if refused.id == "evidence-too-large" {
+            Keyboard::None
+        } else {
+            Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]])
+        };
+        out.replies.push(Reply::with(refused, keyboard));
         return;
     }
     d.evidence.push(evidence);

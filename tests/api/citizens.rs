@@ -47,7 +47,11 @@ async fn a_report_told_only_by_voice_reaches_the_officers_voice_first() {
     );
     c.sends_photo("AgAD-VOICE-PHOTO", 40_000, None).await;
     let heard = says_by_voice(&mut c, "AwAD-VOICE-1", 42).await;
-    assert!(texts(&heard).contains("Đã nhận tin nhắn thoại"), "{}", texts(&heard));
+    assert!(
+        texts(&heard).contains("Đã nhận tin nhắn thoại"),
+        "{}",
+        texts(&heard)
+    );
     let next = c.presses("go:next").await;
     assert!(texts(&next).contains("bằng chứng"), "{}", texts(&next));
     c.presses("go:next").await;
@@ -79,7 +83,10 @@ async fn a_report_told_only_by_voice_reaches_the_officers_voice_first() {
     let copies = t.fake.calls_of("copyMessage");
     let voice_message = copies[0].body["message_id"].as_i64().unwrap();
     let photo_message = copies[1].body["message_id"].as_i64().unwrap();
-    assert!(voice_message > photo_message, "the voice note, sent second, is copied first");
+    assert!(
+        voice_message > photo_message,
+        "the voice note, sent second, is copied first"
+    );
 
     // The triage service gets the voice note first and an empty description.
     triage.wait_delivered(1).await;
@@ -87,4 +94,46 @@ async fn a_report_told_only_by_voice_reaches_the_officers_voice_first() {
     assert_eq!(tip["description"], "");
     assert_eq!(tip["evidence"][0]["kind"], "voice");
     assert_eq!(tip["evidence"][1]["kind"], "photo");
+}
+
+#[tokio::test]
+async fn a_photo_sent_before_anything_else_becomes_the_first_part_of_a_report() {
+    let triage = FakeTriage::start().await;
+    let t = app(&triage).await;
+    let mut c = t.citizen(15_002);
+    let first = c
+        .sends_photo("AgAD-FIRST-PHOTO", 50_000, Some("Bãi cát lậu ở bến Mường"))
+        .await;
+    let said = texts(&first);
+    assert!(
+        said.contains("Tệp bạn vừa gửi đã được giữ lại cho một tin báo mới")
+            && said.contains("thuộc loại nào"),
+        "{said}"
+    );
+    assert_eq!(
+        first.len(),
+        2,
+        "one word of thanks and the question: {said}"
+    );
+    c.presses("cat:smuggling").await;
+    c.presses("com:thung-nai").await;
+    // The caption is the description already: «Tiếp tục» goes on.
+    let evidence = c.presses("go:next").await;
+    assert!(
+        texts(&evidence).contains("bằng chứng"),
+        "{}",
+        texts(&evidence)
+    );
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let code = receipt_code(&c.presses("rv:send").await).expect("a receipt");
+    let tip = t.tip(&code);
+    assert_eq!(tip["description"], "Bãi cát lậu ở bến Mường");
+    assert_eq!(tip["evidence"][0]["file_id"], "AgAD-FIRST-PHOTO");
+
+    // After the receipt, a thank-you starts nothing.
+    let thanks = c.says("Cảm ơn").await;
+    assert!(texts(&thanks).contains("/report"), "{}", texts(&thanks));
+    t.process_until_idle().await;
+    assert_eq!(t.tip_codes().len(), 1);
 }

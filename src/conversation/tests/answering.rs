@@ -56,7 +56,7 @@ fn answering_transition_table() {
         (
             Input::Location { lat: 1.0, lon: 2.0 },
             "answering",
-            vec!["help"],
+            vec!["answer-text-only"],
             vec![],
         ),
         (

@@ -479,13 +479,19 @@ fn tone_marks_fold_both_ways() {
 }
 
 #[test]
-fn an_emergency_with_no_draft_does_not_promise_a_marked_tip() {
+fn an_emergency_sent_first_starts_a_report_marked_as_one() {
     let out = step(
         conv(State::Idle),
         text("Có người đang cầm dao đòi chém"),
         &ctx(),
     );
-    assert_eq!(ids(&out), vec!["emergency-no-draft", "help"]);
+    assert_eq!(
+        ids(&out),
+        vec!["emergency", "report-started", "ask-category"]
+    );
+    let d = out.conversation.draft().expect("a draft");
+    assert!(d.emergency);
+    assert_eq!(d.description, "Có người đang cầm dao đòi chém");
 }
 
 #[test]
@@ -509,5 +515,6 @@ fn edit_description_keeps_the_old_text_until_a_new_one_arrives() {
 }
 
 mod answering;
+mod start;
 mod steps;
 mod voice;
