@@ -6,6 +6,7 @@ use crate::channels::fit;
 use crate::config::{Priority, Settings};
 use crate::conversation::{Place, place_summary};
 use crate::i18n::{Lang, Msg, Texts};
+use crate::rules::defang::defang;
 use crate::store::Tip;
 
 /// Length of the description a card shows, in UTF-16 units (a Telegram message holds 4096).
@@ -74,7 +75,9 @@ pub fn render(
         text.push_str(duplicate.as_deref().unwrap_or_default());
         return text;
     }
-    let mut place = place_summary(&tip.place, settings, texts, lang);
+    // What the citizen typed reaches the group with its links unclickable: a planted link
+    // (a tracker, a phishing page) cannot be opened by a tap, and stays readable as evidence.
+    let mut place = defang(&place_summary(&tip.place, settings, texts, lang));
     if let Place::Pin { lat, lon } = tip.place {
         place.push_str(&format!(
             "\nhttps://www.google.com/maps?q={lat:.6},{lon:.6}"
@@ -103,9 +106,10 @@ pub fn render(
             &Msg::new("card-voice-description").arg("count", voices),
         )
     });
+    let defanged = defang(&tip.description);
     let description = match &voice_line {
         Some(line) => std::borrow::Cow::Borrowed(line.as_str()),
-        None => fit::truncate(&tip.description, CARD_DESCRIPTION_CHARS),
+        None => fit::truncate(&defanged, CARD_DESCRIPTION_CHARS),
     };
     let mut text = texts.render(
         lang,
@@ -140,7 +144,7 @@ pub fn render(
 /// plates masked, or `None` when the unit shows none.
 pub fn minimal_excerpt(text: &str, settings: &Settings) -> Option<String> {
     let max = settings.desk.minimal_excerpt_chars;
-    let redacted = crate::rules::pii::redact(text);
+    let redacted = defang(&crate::rules::pii::redact(text));
     let mut excerpt: String = redacted.chars().take(max).collect();
     if excerpt.trim().is_empty() {
         return None;

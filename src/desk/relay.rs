@@ -105,7 +105,8 @@ pub async fn post_answer(shared: &Shared, tip: &Tip, text: &str) -> anyhow::Resu
     // Units that keep content out of the chat (minimal cards) read the answer as they read a
     // description there: a short excerpt with personal data masked, or only that it came.
     let msg = if !shared.settings.desk.minimal_cards {
-        Msg::new("desk-citizen-replied").arg("text", text)
+        // Links unclickable, as on the card.
+        Msg::new("desk-citizen-replied").arg("text", crate::rules::defang::defang(text))
     } else if let Some(excerpt) = super::card::minimal_excerpt(text, &shared.settings) {
         Msg::new("desk-citizen-replied-masked").arg("text", excerpt)
     } else {

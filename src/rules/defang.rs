@@ -1,6 +1,8 @@
 //! Defanging: links in an officer's question are made unclickable before the citizen sees them,
 //! so that a compromised officer account cannot send the citizen to a phishing page or a
-//! look-alike Telegram or Zalo account. The text stays readable for a human: `https://x.y/z`
+//! look-alike Telegram or Zalo account; and links a citizen wrote (a description, a typed
+//! place, an answer) are made unclickable before the duty group sees them, so that a planted
+//! tracker or phishing page cannot be opened by a tap, while it stays readable as evidence. The text stays readable for a human: `https://x.y/z`
 //! becomes `hxxps://x[.]y/z`, a bare domain (`t.me/abc`, `zalo.me/123`, `công-an.vn`) gets its
 //! dots bracketed, an IPv4 address too, any other scheme (`tg://`) loses its `:`, and an
 //! `@username` (a Telegram account) its `@`.

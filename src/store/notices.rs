@@ -2,7 +2,8 @@
 //! redelivered event does not notify twice, and that a citizen blocked the bot, so no more is
 //! tried until they write again (the commit clears the mark).
 //!
-//! Keys: `notified:<code>:<seq>` (a week), `unreachable:<alias>` (until cleared).
+//! Keys: `notified:<code>:<seq>` (a week), `unreachable:<alias>` (until cleared, at most
+//! [`UNREACHABLE_KEPT_SECS`]).
 
 use super::{Keys, Store};
 
@@ -16,6 +17,11 @@ impl Keys {
         format!("{}:unreachable:{alias}", self.ns)
     }
 }
+
+/// How long a citizen stays marked unreachable without writing again: a year and a day, as
+/// long as the longest retention of their open tips (`retention.open_tip_days` defaults to
+/// 365), so that the mark does not outlive what it is about.
+pub const UNREACHABLE_KEPT_SECS: u64 = 366 * 24 * 3600;
 
 impl Store {
     /// Remembers for a week that a notice was sent.
@@ -34,6 +40,8 @@ impl Store {
         redis::cmd("SET")
             .arg(self.keys.unreachable(alias))
             .arg(1)
+            .arg("EX")
+            .arg(UNREACHABLE_KEPT_SECS)
             .query_async(&mut self.conn())
             .await
     }

@@ -45,7 +45,7 @@ pub struct PurgeTip<'a> {
     pub status: &'a str,
     /// The tombstone, as the tip's `json`.
     pub tombstone_json: &'a str,
-    /// Who purges (`system:retention`, `admin:cli`).
+    /// Who purges (`system:retention`, `cli:<user>`).
     pub actor: &'a str,
     /// Now (ms).
     pub at_ms: i64,

@@ -426,3 +426,44 @@ async fn check_config_refuses_a_desk_without_officers_and_warns_about_any_member
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn links_a_citizen_writes_reach_the_duty_group_unclickable_and_readable() {
+    let t = app(|_| {}).await;
+    let mut c = t.citizen(14_501);
+    c.says("/report").await;
+    c.presses("cat:fraud").await;
+    c.says("Trang https://vay-nhanh24h.xyz/otp, nhóm t.me/vaytien_nhanh")
+        .await;
+    c.says("Họ lừa qua trang https://vay-nhanh24h.xyz/otp và @hotro_vay247")
+        .await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    c.says("🕶 Ẩn danh").await;
+    let code = receipt_code(&c.presses("rv:send").await).unwrap();
+    card_of(&t, DUTY, &code).await;
+    let card = t
+        .fake
+        .messages_to(DUTY)
+        .into_iter()
+        .find(|m| is_card(m, DUTY, &code))
+        .unwrap();
+    let text = card.text();
+    for planted in ["https://", "t.me/", " @hotro_vay247", "vay-nhanh24h.xyz"] {
+        assert!(!text.contains(planted), "{planted} is clickable: {text}");
+    }
+    for readable in [
+        "hxxps://vay-nhanh24h[.]xyz/otp",
+        "t[.]me/vaytien_nhanh",
+        "[@]hotro_vay247",
+    ] {
+        assert!(text.contains(readable), "{readable} not in: {text}");
+    }
+    // The stored tip keeps what the citizen wrote, as evidence.
+    assert!(
+        t.tip(&code)["description"]
+            .as_str()
+            .unwrap()
+            .contains("https://vay-nhanh24h.xyz/otp")
+    );
+}

@@ -585,3 +585,43 @@ async fn a_dead_letter_is_kept_its_own_days_then_trimmed() {
     t.fire_timers().await;
     assert_eq!(dead_letters(&t), 0, "trimmed after 30 days");
 }
+
+#[tokio::test]
+async fn a_citizen_who_never_reports_leaves_no_route_behind_and_one_who_does_keeps_it() {
+    let triage = FakeTriage::start().await;
+    let t = app(&triage, |_| {}).await;
+    let ttl = |id: &str| -> i64 {
+        let alias = t
+            .app()
+            .shared
+            .vault
+            .alias(tipline::privacy::Channel::Telegram, id);
+        redis::cmd("TTL")
+            .arg(format!("{}:route:{alias}", t.ns()))
+            .query(&mut t.redis())
+            .unwrap()
+    };
+    // Only looked: the route lives as long as the conversation, then goes with it.
+    let mut c = t.citizen(14_101);
+    c.says("/start").await;
+    c.presses("cat:drugs").await;
+    let left = ttl("14101");
+    assert!(left > 0, "a route with no tip expires (TTL {left})");
+    assert!(
+        left as u64 <= t.settings.limits.draft_expire_after_secs + 86_400,
+        "as long as the draft's conversation (TTL {left})"
+    );
+    // Reported: the route stays while the tip needs it (the purge removes it).
+    report(
+        &t,
+        14_102,
+        "Có người bán ma túy",
+        "AgAD-ROUTE",
+        "+84987650102",
+    )
+    .await;
+    assert_eq!(ttl("14102"), -1, "kept with the tip");
+    let mut again = t.citizen(14_102);
+    again.says("/status").await;
+    assert_eq!(ttl("14102"), -1, "still kept after another message");
+}

@@ -1,5 +1,5 @@
 -- The one atomic write of a processed update (see commit.rs): the seen mark, the conversation,
--- the draft timer, the route; on submit the tip, its index, its events, the citizen's lists and
+-- the draft timer, the route (kept with the conversation's TTL until the citizen has a tip); on submit the tip, its index, its events, the citizen's lists and
 -- the hotspot count (distinct citizens, by alias); and a citizen's answer to an officer's
 -- question as an event of that tip.
 -- Returns -1 when the update has a mark already, 0 when the tip's code is taken, 1 when done.
@@ -59,5 +59,13 @@ if ARGV[12] ~= '' then
   local seq = redis.call('HINCRBY', KEYS[10], 'seq', 1)
   redis.call('XADD', KEYS[7], '*', 'type', 'citizen_replied', 'code', ARGV[12], 'seq', seq,
     'actor', ARGV[5], 'at', ARGV[14], 'text', ARGV[13])
+end
+-- The route back to the citizen is kept while a tip of theirs needs it (the purge removes it
+-- with their last tip); a citizen with no tip on record keeps it only as long as their
+-- conversation, so that one who never reports leaves no route behind.
+if redis.call('LLEN', KEYS[8]) == 0 then
+  redis.call('EXPIRE', KEYS[4], ARGV[4])
+else
+  redis.call('PERSIST', KEYS[4])
 end
 return 1
