@@ -6,6 +6,8 @@
 //! relaying an answer to an officer's question).
 //!
 //! - `step`: the report, from `/start` to the receipt, and the commands.
+//! - `start`: a report started by whatever the citizen sends first.
+//! - `evidence`: files in a draft: limits, captions, voice notes first.
 //! - `answer`: answering an officer's question ([`State::Answering`]).
 //! - `prompts`: the question each state asks, with its buttons.
 //!
@@ -14,7 +16,9 @@
 //! Bad input is never an error: it is a reply that explains what to do, with the state kept.
 
 mod answer;
+mod evidence;
 mod prompts;
+mod start;
 mod step;
 #[cfg(test)]
 mod tests;

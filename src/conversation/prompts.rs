@@ -69,7 +69,7 @@ pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
             vec![Reply::with(
                 Msg::new("ask-description")
                     .arg("max", ctx.settings.limits.description_max_chars)
-                    .arg("voice", super::step::voice_accepted(ctx)),
+                    .arg("voice", super::evidence::voice_accepted(ctx)),
                 keyboard,
             )]
         }

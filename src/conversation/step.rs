@@ -22,7 +22,9 @@
 //! citizen: "cảm ơn"                     bot: help (greetings and thanks start nothing)
 //! ```
 
+use super::evidence::{add_evidence, append_caption, voice_accepted, voice_first};
 use super::prompts::prompt;
+use super::start::{opens_report, start_from};
 use super::{
     Button, Command, Conversation, Ctx, Draft, Effect, Input, Keyboard, Outcome, Place, Reply,
     State,
@@ -88,93 +90,11 @@ pub fn step(conv: Conversation, input: Input, ctx: &Ctx) -> Outcome {
     out
 }
 
-/// What a citizen may send with no report open that is not a greeting, a thank-you or an
-/// acknowledgement: those, written after a receipt or before anything, get the help.
-const SMALL_TALK: &[&str] = &[
-    "xin chao",
-    "chao",
-    "chao ban",
-    "chao anh",
-    "chao chi",
-    "chao em",
-    "alo",
-    "a lo",
-    "hi",
-    "hello",
-    "cam on",
-    "cam on ban",
-    "cam on anh",
-    "cam on chi",
-    "xin cam on",
-    "thanks",
-    "thank you",
-    "ok",
-    "oke",
-    "okay",
-    "vang",
-    "da",
-    "u",
-    "uh",
-    "bye",
-    "tam biet",
-];
-
-/// Whether `input`, arriving with no report open, starts one.
-fn opens_report(input: &Input) -> bool {
-    match input {
-        Input::Text(text) => {
-            let said = crate::text::normalise(text);
-            !said.is_empty() && !SMALL_TALK.contains(&said.as_str())
-        }
-        Input::Media(..) | Input::Location { .. } => true,
-        _ => false,
-    }
-}
-
-/// Starts a report from the first thing a citizen sent and keeps it: a text as the
-/// description, a file as evidence (its caption as the description), a pin as the place.
-fn start_from(out: &mut Outcome, mut d: Draft, input: Input, ctx: &Ctx) -> State {
-    let limits = &ctx.settings.limits;
-    let kept = match input {
-        Input::Text(text) => {
-            d.description = text
-                .trim()
-                .chars()
-                .take(limits.description_max_chars)
-                .collect();
-            "text"
-        }
-        Input::Media(evidence, caption) => {
-            append_caption(&mut d, caption.as_deref(), limits.description_max_chars);
-            match accept_file(&d, &evidence, ctx) {
-                Ok(()) => {
-                    d.evidence.push(evidence);
-                    "file"
-                }
-                Err(refused) => {
-                    out.replies.push(Reply::text(refused));
-                    "nothing"
-                }
-            }
-        }
-        Input::Location { lat, lon }
-            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
-        {
-            d.place = Some(Place::Pin { lat, lon });
-            "place"
-        }
-        _ => "nothing",
-    };
-    out.replies
-        .push(Reply::text(Msg::new("report-started").arg("kept", kept)));
-    enter(out, State::Category(d), ctx)
-}
-
 fn lang(out: &Outcome) -> Lang {
     out.conversation.lang
 }
 
-fn enter(out: &mut Outcome, state: State, ctx: &Ctx) -> State {
+pub(super) fn enter(out: &mut Outcome, state: State, ctx: &Ctx) -> State {
     out.replies.extend(prompt(&state, ctx, lang(out)));
     state
 }
@@ -554,21 +474,6 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
     }
 }
 
-/// Adds a file's caption to the description when it fits; a caption is part of what the
-/// citizen tells, not a separate field.
-fn append_caption(d: &mut Draft, caption: Option<&str>, max: usize) {
-    let Some(c) = caption.map(str::trim).filter(|c| !c.is_empty()) else {
-        return;
-    };
-    let used = d.description.chars().count();
-    if used + c.chars().count() < max {
-        if used > 0 {
-            d.description.push('\n');
-        }
-        d.description.push_str(c);
-    }
-}
-
 fn after_place(out: &mut Outcome, d: Draft, ctx: &Ctx) -> State {
     if d.editing {
         // The location keyboard goes away with the review's first line.
@@ -590,77 +495,6 @@ fn next_button(msg: Msg) -> Reply {
         msg,
         Keyboard::Inline(vec![vec![Button::msg("button-next", &ButtonData::Next)]]),
     )
-}
-
-/// `"yes"` when the unit takes voice notes (`report.accept_voice`), for the texts that offer
-/// them.
-pub(super) fn voice_accepted(ctx: &Ctx) -> &'static str {
-    if ctx.settings.report.accept_voice {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
-/// A draft told by voice (no text) puts its voice notes first, so that officers hear the
-/// description before the other files.
-fn voice_first(mut d: Draft) -> Draft {
-    if d.description.trim().is_empty() {
-        // A stable sort: the voice notes keep their order, and so do the other files.
-        d.evidence.sort_by_key(|e| !e.kind.is_voice());
-    }
-    d
-}
-
-/// Whether `d` can take `evidence`, or the message that says why not (a kind the unit
-/// refuses, too large, too many).
-fn accept_file(d: &Draft, evidence: &super::Evidence, ctx: &Ctx) -> Result<(), Msg> {
-    let limits = &ctx.settings.limits;
-    let accepts = &ctx.settings.report;
-    match evidence.kind {
-        super::EvidenceKind::Voice if !accepts.accept_voice => {
-            Err(Msg::new("evidence-voice-refused"))
-        }
-        super::EvidenceKind::VideoNote if !accepts.accept_video_notes => {
-            Err(Msg::new("evidence-video-note-refused"))
-        }
-        _ if evidence.size.is_some_and(|s| s > limits.evidence_max_bytes) => {
-            Err(Msg::new("evidence-too-large").arg("mb", limits.evidence_max_bytes / 1_000_000))
-        }
-        _ if d.evidence.len() >= limits.evidence_max_files => {
-            Err(Msg::new("evidence-too-many").arg("max", limits.evidence_max_files))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Adds a file, or says why not; `added` is the message that confirms it.
-fn add_evidence(
-    out: &mut Outcome,
-    d: &mut Draft,
-    evidence: super::Evidence,
-    button: &str,
-    added: &str,
-    ctx: &Ctx,
-) {
-    let limits = &ctx.settings.limits;
-    if let Err(refused) = accept_file(d, &evidence, ctx) {
-        // A file too large can be sent again smaller; the others need a way on.
-        let keyboard = if refused.id == "evidence-too-large" {
-            Keyboard::None
-        } else {
-            Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]])
-        };
-        out.replies.push(Reply::with(refused, keyboard));
-        return;
-    }
-    d.evidence.push(evidence);
-    out.replies.push(Reply::with(
-        Msg::new(added)
-            .arg("count", d.evidence.len())
-            .arg("max", limits.evidence_max_files),
-        Keyboard::Inline(vec![vec![Button::msg(button, &ButtonData::Next)]]),
-    ));
 }
 
 fn is_anonymous_choice(text: &str, ctx: &Ctx) -> bool {
