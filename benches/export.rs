@@ -47,7 +47,7 @@ fn main() {
         let t0 = Instant::now();
         let mut conn = redis.conn();
         let categories = ["drugs", "theft", "fraud", "gambling", "other"];
-        let communes = ["thung-nai", "bac-phong", "tt-cao-phong"];
+        let communes = ["thung-nai", "muong-thang", "cao-phong"];
         for chunk in (0..n).collect::<Vec<_>>().chunks(2000) {
             let mut pipe = ::redis::pipe();
             for &i in chunk {

@@ -33,10 +33,12 @@ pub fn write_poster(
     let lang = Lang::Vi;
     let link = deep_link(settings, &mailbox.code);
     let commune = settings.commune(&mailbox.commune);
-    let place_line = match commune {
-        Some(c) if !c.district.is_empty() => format!("{} · {}", c.name, c.district),
-        Some(c) => c.name.clone(),
-        None => mailbox.commune.clone(),
+    let name = commune.map_or(mailbox.commune.as_str(), |c| c.name.as_str());
+    let province = settings.app.province.trim();
+    let place_line = if province.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name} · Tỉnh {province}")
     };
     let steps: Vec<String> = [
         "poster-step-1",

@@ -112,7 +112,9 @@ pub fn decide(
 /// The commune of a draft: picked, or the mailbox's.
 pub fn draft_commune(draft: &Draft, settings: &Settings) -> Option<String> {
     match &draft.place {
-        Some(crate::conversation::Place::Commune { id }) => Some(id.clone()),
+        Some(crate::conversation::Place::Commune { id }) => {
+            Some(settings.commune_id(id).to_owned())
+        }
         _ => draft
             .mailbox
             .as_deref()
@@ -160,8 +162,8 @@ mod tests {
             },
             DeskRoute {
                 group: -3,
-                districts: vec!["Cao Phong".into()],
-                communes: vec![],
+                districts: vec![],
+                communes: vec!["cao-phong".into(), "muong-thang".into(), "thung-nai".into()],
                 categories: vec![],
                 unit: String::new(),
             },

@@ -120,6 +120,8 @@ impl DeskSettings {
         commune: Option<&str>,
         category: &str,
     ) -> Option<usize> {
+        // A commune merged into another routes as the new one.
+        let commune = commune.map(|c| settings.commune_id(c));
         let district = commune
             .and_then(|c| settings.commune(c))
             .map(|c| c.district.as_str());

@@ -9,6 +9,7 @@ mod admin;
 mod desk;
 mod export;
 mod forward;
+mod geography;
 mod report;
 mod retention;
 mod rules;
@@ -25,6 +26,7 @@ pub use admin::{AdminSettings, PosterSettings};
 pub use desk::{DeskRoute, DeskSettings, Disposition, SlaSettings};
 pub use export::{DescriptionMode, ExportOptions};
 pub use forward::ForwardSettings;
+pub use geography::{Commune, FormerUnit, Mailbox};
 pub use report::ReportSettings;
 pub use retention::RetentionSettings;
 pub use rules::{DuplicateSettings, HotspotSettings, KeywordRule, RuleSettings};
@@ -84,6 +86,10 @@ pub struct Settings {
     /// Hòm thư ANTT 4.0 mailboxes (QR deep links).
     #[serde(default)]
     pub mailboxes: Vec<Mailbox>,
+    /// Former commune ids that mailboxes and routes named, rewritten at load to the current
+    /// ones (see `geography.rs`), for `check-config` to report.
+    #[serde(skip)]
+    pub(crate) resolved: Vec<Problem>,
 }
 
 /// Process-wide settings.
@@ -104,6 +110,11 @@ pub struct AppSettings {
     /// `HOSTNAME` environment variable, else a random name.
     #[serde(default)]
     pub instance: String,
+    /// The province (or centrally run city) the deployment serves, e.g. "Phú Thọ": local
+    /// government is province → commune/ward since 1 July 2025. Exports, the triage payload
+    /// and posters name it.
+    #[serde(default)]
+    pub province: String,
 }
 
 /// Where Redis is. `Debug` hides the URL, which may hold a password.
@@ -285,37 +296,6 @@ pub struct Category {
     pub priority: Priority,
 }
 
-/// A commune or ward.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Commune {
-    /// Stable id (`[a-z0-9_-]`, at most 32 characters).
-    pub id: String,
-    /// Official name, e.g. "Xã Thung Nai".
-    pub name: String,
-    /// The district (or unit) it belongs to, for routing.
-    #[serde(default)]
-    pub district: String,
-}
-
-/// A Hòm thư ANTT 4.0 mailbox.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Mailbox {
-    /// Code printed in the QR deep link `mb_<code>` (`[A-Za-z0-9_-]`, at most 32 characters).
-    pub code: String,
-    /// Where it hangs, e.g. "Nhà văn hóa xóm Bưng".
-    pub name: String,
-    /// Id of the commune it stands in.
-    pub commune: String,
-    /// Optional coordinates.
-    #[serde(default)]
-    pub lat: Option<f64>,
-    /// Optional coordinates.
-    #[serde(default)]
-    pub lon: Option<f64>,
-}
-
 /// Event types a citizen can be told about (the values `notify.on` accepts), with the message
 /// that tells them.
 pub const NOTICES: &[(&str, &str)] = &[
@@ -354,7 +334,7 @@ impl Settings {
             )]));
         }
         let figment = Figment::new().merge(Toml::file(path)).merge(env);
-        let settings: Settings = figment.extract().map_err(|err| {
+        let mut settings: Settings = figment.extract().map_err(|err| {
             ConfigError(
                 err.into_iter()
                     .map(|e| Problem::new(e.path.join("."), e.kind.to_string()))
@@ -363,6 +343,7 @@ impl Settings {
         })?;
         let problems = settings.validate();
         if problems.is_empty() {
+            settings.resolve_former_ids();
             Ok(settings)
         } else {
             Err(ConfigError(problems))
@@ -383,18 +364,6 @@ impl Settings {
                 c.en.clone()
             }
         })
-    }
-
-    /// Looks a commune up by id.
-    pub fn commune(&self, id: &str) -> Option<&Commune> {
-        self.communes.iter().find(|c| c.id == id)
-    }
-
-    /// Looks a mailbox up by code, ignoring case.
-    pub fn mailbox(&self, code: &str) -> Option<&Mailbox> {
-        self.mailboxes
-            .iter()
-            .find(|m| m.code.eq_ignore_ascii_case(code))
     }
 }
 
@@ -432,7 +401,10 @@ mod tests {
             .replace("namespace = \"{tl}\"", "namespace = \"tl\"")
             .replace("tips_per_hour = 5", "tips_per_hour = 0")
             .replace("id = \"theft\"", "id = \"drugs\"")
-            .replace("commune = \"bac-phong\"", "commune = \"atlantis\"")
+            .replace(
+                "name = \"Nhà văn hóa Bắc Phong\"\ncommune = \"thung-nai\"",
+                "name = \"Nhà văn hóa Bắc Phong\"\ncommune = \"atlantis\"",
+            )
             .replace("listen = \"127.0.0.1:8080\"", "listen = \"here\"")
             .replace("\"(đâm|chém|bắn)", "\"((đâm|chém|bắn)");
         let err = load_text(&text).unwrap_err();
@@ -469,7 +441,7 @@ mod tests {
     }
 
     #[test]
-    fn desk_routes_are_checked_and_route_by_district_commune_and_category() {
+    fn desk_routes_are_checked_and_route_by_commune_former_commune_and_category() {
         let text = shipped()
             .replace(
                 "enabled = false\ndefault_group = -1001000000001",
@@ -502,16 +474,32 @@ mod tests {
             },
             DeskRoute {
                 group: -3,
-                districts: vec!["Cao Phong".into()],
-                communes: vec![],
+                districts: vec![],
+                communes: vec!["cao-phong".into(), "thung-nai".into()],
                 categories: vec![],
                 unit: String::new(),
             },
         ];
         assert_eq!(s.desk.group_for(&s, Some("thung-nai"), "drugs"), -2);
         assert_eq!(s.desk.group_for(&s, Some("thung-nai"), "theft"), -3);
-        assert_eq!(s.desk.group_for(&s, Some("bac-phong"), "drugs"), -3);
+        // Former communes route as the communes they were merged into.
+        assert_eq!(s.desk.group_for(&s, Some("bac-phong"), "drugs"), -2);
+        assert_eq!(s.desk.group_for(&s, Some("tt-cao-phong"), "drugs"), -3);
+        assert_eq!(s.desk.group_for(&s, Some("tay-phong"), "drugs"), -1);
         assert_eq!(s.desk.group_for(&s, None, "drugs"), -1);
+
+        // The deprecated district routes still work where communes still name a district.
+        s.communes[1].district = "Cao Phong".into();
+        s.desk.routes[1].districts = vec!["Cao Phong".into()];
+        s.desk.routes[1].communes = vec![];
+        assert_eq!(s.desk.group_for(&s, Some("nam-phong"), "theft"), -3);
+        assert_eq!(s.desk.group_for(&s, Some("thung-nai"), "theft"), -1);
+        let keys: Vec<String> = s.warnings().into_iter().map(|w| w.key).collect();
+        assert!(
+            keys.contains(&"communes[1].district".to_owned())
+                && keys.contains(&"desk.routes[1].districts".to_owned()),
+            "{keys:?}"
+        );
     }
 
     #[test]

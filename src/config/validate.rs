@@ -37,7 +37,7 @@ impl fmt::Display for Problem {
     }
 }
 
-fn is_id(s: &str) -> bool {
+pub(super) fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
         && s.bytes()
@@ -238,62 +238,7 @@ impl Settings {
             }
         }
 
-        let mut seen = HashSet::new();
-        for (i, c) in self.communes.iter().enumerate() {
-            if !is_id(&c.id) {
-                bad(
-                    &format!("communes[{i}].id"),
-                    "must be 1-32 characters of a-z, 0-9, _ or -",
-                );
-            } else if !seen.insert(c.id.as_str()) {
-                bad(
-                    &format!("communes[{i}].id"),
-                    &format!("\"{}\" is used twice", c.id),
-                );
-            }
-            if c.name.trim().is_empty() {
-                bad(&format!("communes[{i}].name"), "must not be empty");
-            }
-        }
-
-        let mut seen = HashSet::new();
-        for (i, m) in self.mailboxes.iter().enumerate() {
-            if !is_id(&m.code) {
-                bad(
-                    &format!("mailboxes[{i}].code"),
-                    "must be 1-32 characters of A-Z, a-z, 0-9, _ or -",
-                );
-            } else if !seen.insert(m.code.to_ascii_uppercase()) {
-                bad(
-                    &format!("mailboxes[{i}].code"),
-                    &format!("\"{}\" is used twice", m.code),
-                );
-            }
-            if m.name.trim().is_empty() {
-                bad(&format!("mailboxes[{i}].name"), "must not be empty");
-            }
-            if self.commune(&m.commune).is_none() {
-                bad(
-                    &format!("mailboxes[{i}].commune"),
-                    &format!("\"{}\" is not the id of a configured commune", m.commune),
-                );
-            }
-            match (m.lat, m.lon) {
-                (Some(lat), Some(lon)) => {
-                    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-                        bad(
-                            &format!("mailboxes[{i}]"),
-                            "lat must be within ±90 and lon within ±180",
-                        );
-                    }
-                }
-                (None, None) => {}
-                _ => bad(
-                    &format!("mailboxes[{i}]"),
-                    "give both lat and lon, or neither",
-                ),
-            }
-        }
+        self.validate_geography(&mut p);
         self.desk.validate(self, &mut p);
         self.rules.validate(self, &mut p);
         self.triage.validate(self, &mut p);
@@ -317,6 +262,7 @@ impl Settings {
     pub fn warnings(&self) -> Vec<Problem> {
         let mut w = Vec::new();
         self.desk.warnings(&mut w);
+        self.geography_warnings(&mut w);
         w
     }
 }

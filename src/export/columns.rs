@@ -23,8 +23,8 @@ pub enum Col {
     Commune,
     /// Commune name.
     CommuneName,
-    /// The commune's district.
-    District,
+    /// The province (`app.province`).
+    Province,
     /// Category id.
     Category,
     /// Category label in Vietnamese.
@@ -67,7 +67,7 @@ impl Col {
         Col::MailboxName,
         Col::Commune,
         Col::CommuneName,
-        Col::District,
+        Col::Province,
         Col::Category,
         Col::CategoryLabel,
         Col::Priority,
@@ -118,7 +118,7 @@ impl Col {
             Col::MailboxName => ("mailbox_name", "Hòm thư", 28.0),
             Col::Commune => ("commune", "Mã xã/phường", 16.0),
             Col::CommuneName => ("commune_name", "Xã/phường", 22.0),
-            Col::District => ("district", "Huyện/đơn vị", 16.0),
+            Col::Province => ("province", "Tỉnh/thành phố", 16.0),
             Col::Category => ("category", "Mã loại tin", 12.0),
             Col::CategoryLabel => ("category_label", "Loại tin", 26.0),
             Col::Priority => ("priority", "Mức độ", 10.0),

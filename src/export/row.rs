@@ -47,8 +47,8 @@ pub struct Row {
     pub commune: Option<String>,
     /// Commune name, when the id is configured.
     pub commune_name: Option<String>,
-    /// The commune's district, when configured.
-    pub district: Option<String>,
+    /// The province (`app.province`), when configured.
+    pub province: Option<String>,
     /// Category id.
     pub category: String,
     /// Vietnamese category label (the id for a category no longer configured).
@@ -88,7 +88,7 @@ impl Row {
     pub fn from_tip(tip: &Tip, ctx: &RowContext) -> Row {
         let settings = ctx.settings;
         let mailbox = tip.mailbox.as_deref().and_then(|m| settings.mailbox(m));
-        let commune_id = commune_of(tip, mailbox.map(|m| m.commune.as_str()));
+        let commune_id = commune_of(tip, settings, mailbox.map(|m| m.commune.as_str()));
         let commune = commune_id.as_deref().and_then(|c| settings.commune(c));
         let timing = Timing::of(tip, &settings.desk.sla, ctx.now_ms);
         Row {
@@ -99,9 +99,7 @@ impl Row {
             mailbox_name: mailbox.map(|m| m.name.clone()),
             commune: commune_id,
             commune_name: commune.map(|c| c.name.clone()),
-            district: commune
-                .map(|c| c.district.clone())
-                .filter(|d| !d.is_empty()),
+            province: Some(settings.app.province.trim().to_owned()).filter(|p| !p.is_empty()),
             category: tip.category.clone(),
             category_label: settings.category_label(&tip.category, Lang::Vi),
             priority: tip.priority,
@@ -139,7 +137,7 @@ impl Row {
             Col::MailboxName => Cell::text(self.mailbox_name.as_deref()),
             Col::Commune => Cell::text(self.commune.as_deref()),
             Col::CommuneName => Cell::text(self.commune_name.as_deref()),
-            Col::District => Cell::text(self.district.as_deref()),
+            Col::Province => Cell::text(self.province.as_deref()),
             Col::Category => Cell::Text(&self.category),
             Col::CategoryLabel => Cell::Text(&self.category_label),
             Col::Priority => Cell::Text(priority_id(self.priority)),
@@ -187,14 +185,14 @@ impl Timing {
 }
 
 /// The commune a tip is in: as stored, else the picked place, else its mailbox's.
-fn commune_of(tip: &Tip, mailbox_commune: Option<&str>) -> Option<String> {
-    if let Some(c) = &tip.commune {
-        return Some(c.clone());
-    }
-    if let Place::Commune { id } = &tip.place {
-        return Some(id.clone());
-    }
-    mailbox_commune.map(str::to_owned)
+/// The tip's commune by its current id (a tip of a unit merged since counts for the new one).
+fn commune_of(tip: &Tip, settings: &Settings, mailbox_commune: Option<&str>) -> Option<String> {
+    let id = match (&tip.commune, &tip.place) {
+        (Some(c), _) => c.as_str(),
+        (None, Place::Commune { id }) => id.as_str(),
+        (None, _) => mailbox_commune?,
+    };
+    Some(settings.commune_id(id).to_owned())
 }
 
 /// Minutes a tip of `priority` may wait for an officer (as the desk's SLA timers count).

@@ -28,11 +28,14 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn keeps(&self, tip: &Tip) -> bool {
-        self.commune
-            .as_deref()
-            .is_none_or(|c| tip.commune.as_deref() == Some(c))
-            && self.category.as_deref().is_none_or(|c| tip.category == c)
+    /// Whether `tip` is exported; communes compare by their current ids, so that a filter
+    /// on a commune keeps the tips of the units merged into it too.
+    fn keeps(&self, tip: &Tip, settings: &Settings) -> bool {
+        self.commune.as_deref().is_none_or(|c| {
+            tip.commune
+                .as_deref()
+                .is_some_and(|t| settings.commune_id(t) == settings.commune_id(c))
+        }) && self.category.as_deref().is_none_or(|c| tip.category == c)
             && self.status.is_none_or(|s| tip.status == s)
     }
 }
@@ -129,7 +132,7 @@ pub async fn export(
             break;
         }
         offset += scanned;
-        for tip in page.iter().filter(|t| filter.keeps(t)) {
+        for tip in page.iter().filter(|t| filter.keeps(t, settings)) {
             let ctx = RowContext {
                 settings,
                 options: &settings.export,

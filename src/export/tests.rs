@@ -24,7 +24,7 @@ const IDS: [&str; 23] = [
     "mailbox_name",
     "commune",
     "commune_name",
-    "district",
+    "province",
     "category",
     "category_label",
     "priority",
@@ -66,7 +66,7 @@ fn want(row: &Row, id: &str) -> Want {
         "mailbox_name" => opt(&row.mailbox_name),
         "commune" => opt(&row.commune),
         "commune_name" => opt(&row.commune_name),
-        "district" => opt(&row.district),
+        "province" => opt(&row.province),
         "category" => text(&row.category),
         "category_label" => text(&row.category_label),
         "priority" => name(serde_json::to_value(row.priority).unwrap()),
@@ -121,8 +121,13 @@ fn a_row_joins_the_tip_with_names_labels_and_sla() {
     let rows = rows(&options(DescriptionMode::Full, false));
     let late = by_code(&rows, "TB-7K3Q-X9MD");
     assert_eq!(late.received_at.to_rfc3339(), "2026-11-23T08:15:00+07:00");
-    assert_eq!(late.commune_name.as_deref(), Some("Xã Bắc Phong"));
-    assert_eq!(late.district.as_deref(), Some("Cao Phong"));
+    // Stored with the id of Xã Bắc Phong, merged into Xã Thung Nai on 1 July 2025: exported
+    // as the new commune, in its province.
+    assert_eq!(
+        (late.commune.as_deref(), late.commune_name.as_deref()),
+        (Some("thung-nai"), Some("Xã Thung Nai"))
+    );
+    assert_eq!(late.province.as_deref(), Some("Phú Thọ"));
     assert_eq!(late.category_label, "Ma túy");
     assert_eq!(late.minutes_to_ack, Some(45.5));
     assert!(late.sla_breached, "high priority allows 30 minutes");
@@ -146,8 +151,8 @@ fn a_row_joins_the_tip_with_names_labels_and_sla() {
     let duplicate = by_code(&rows, "TB-3333-BBBB");
     assert_eq!(duplicate.duplicate_of.as_deref(), Some("TB-7K3Q-X9MD"));
     assert_eq!(
-        (duplicate.commune.as_deref(), duplicate.district.as_deref()),
-        (None, None)
+        (duplicate.commune.as_deref(), duplicate.province.as_deref()),
+        (None, Some("Phú Thọ"))
     );
     assert!(
         !duplicate.sla_breached,
@@ -267,8 +272,9 @@ fn the_summary_counts_every_breakdown() {
     assert_eq!(s.ack_minutes.median(), Some(3.0));
     assert_eq!(s.close_minutes.values(), [150.0]);
     assert_eq!(
-        s.commune_names.get("bac-phong").map(String::as_str),
-        Some("Xã Bắc Phong")
+        s.commune_names.get("thung-nai").map(String::as_str),
+        Some("Xã Thung Nai"),
+        "a former commune counts as the one it was merged into"
     );
 
     let vi = s.text(settings(), Lang::Vi);

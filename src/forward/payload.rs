@@ -157,10 +157,13 @@ fn tip_json(tip: &Tip, ctx: &Context<'_>) -> Value {
     };
     let commune = tip.commune.as_deref().map(|id| {
         let c = settings.commune(id);
+        // The current commune: a tip of a unit merged since is sent as the new commune's.
+        let province = settings.app.province.trim();
         json!({
-            "id": id,
+            "id": c.map_or(id, |c| c.id.as_str()),
             "name": c.map(|c| c.name.as_str()),
-            "district": c.map(|c| c.district.as_str()),
+            "province": (!province.is_empty()).then_some(province),
+            "district": c.map(|c| c.district.as_str()).filter(|d| !d.is_empty()),
         })
     });
     let mailbox = tip

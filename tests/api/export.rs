@@ -119,7 +119,7 @@ fn seed_weeks(t: &TestApp) {
         "TB-AAAA-0003",
         "2026-11-25 09:30:00.000",
         "theft",
-        "bac-phong",
+        "muong-thang",
         "Mất xe máy, biển 28B1-123.45",
     );
     acked.status = TipStatus::Closed;
@@ -243,7 +243,7 @@ async fn weeks_start_and_end_at_local_midnight_including_across_the_year_end() {
     };
     assert_eq!(export_codes(&t, "2026-W48", &drugs).await, ["TB-AAAA-0002"]);
     let bac_phong = Filter {
-        commune: Some("bac-phong".into()),
+        commune: Some("muong-thang".into()),
         ..Filter::default()
     };
     assert_eq!(

@@ -360,7 +360,7 @@ async fn a_citizen_with_a_tip_a_day_before_is_not_new_and_gets_a_card_over_the_c
         s.rules.hotspots.enabled = false;
     })
     .await;
-    let first = report(&t, 6_401, "bac-phong", "Có người lạ bán ma túy ở bến đò").await;
+    let first = report(&t, 6_401, "muong-thang", "Có người lạ bán ma túy ở bến đò").await;
     t.clock.advance(std::time::Duration::from_secs(25 * 3600));
     let newcomer = report(&t, 6_402, "thung-nai", "Điểm bán ma túy sau chợ").await;
     let over = report(&t, 6_403, "thung-nai", "Xe lạ giao hàng cấm ban đêm").await;

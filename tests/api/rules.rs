@@ -105,7 +105,7 @@ async fn a_near_identical_tip_from_the_same_citizen_is_linked_to_the_first() {
         &t,
         9201,
         "theft",
-        "bac-phong",
+        "muong-thang",
         "Tối qua kẻ gian bẻ khóa lấy trộm xe máy Wave màu đỏ trước cửa nhà văn hóa xóm Bưng",
     )
     .await;
@@ -114,7 +114,7 @@ async fn a_near_identical_tip_from_the_same_citizen_is_linked_to_the_first() {
         &t,
         9201,
         "theft",
-        "bac-phong",
+        "muong-thang",
         "toi qua ke gian be khoa lay trom xe may Wave mau do truoc cua nha van hoa xom Bung!",
     )
     .await;
@@ -123,7 +123,7 @@ async fn a_near_identical_tip_from_the_same_citizen_is_linked_to_the_first() {
         &t,
         9202,
         "theft",
-        "bac-phong",
+        "muong-thang",
         "Tối qua kẻ gian bẻ khóa lấy trộm xe máy Wave màu đỏ trước cửa nhà văn hóa xóm Bưng",
     )
     .await;
@@ -132,7 +132,7 @@ async fn a_near_identical_tip_from_the_same_citizen_is_linked_to_the_first() {
         &t,
         9201,
         "theft",
-        "bac-phong",
+        "muong-thang",
         "Có người lạ đi xe không biển số dò xét các nhà trong xóm",
     )
     .await;
@@ -192,7 +192,7 @@ async fn the_third_tip_of_a_kind_in_one_commune_raises_one_hotspot_alert() {
         &t,
         9310,
         "drugs",
-        "bac-phong",
+        "muong-thang",
         "Có người bán ma túy ở bến đò",
     )
     .await;

@@ -93,7 +93,7 @@ fn xlsx_has_typed_cells_every_field_a_summary_sheet_and_charts() {
     );
     for (label, n) in [
         ("Ma túy", 1.0),
-        ("Xã Bắc Phong", 2.0),
+        ("Xã Thung Nai", 3.0),
         ("(không rõ)", 2.0),
         ("Chợ Thung Nai", 1.0),
         ("(không qua hòm thư)", 4.0),
