@@ -75,7 +75,7 @@ fn main() {
             s.limits.tips_per_hour = 100_000;
         })
         .await;
-        println!("tipline flow benchmark: {citizens} citizens at once, {rounds} rounds, 9 updates per report");
+        println!("tipline flow benchmark: {citizens} citizens at once, {rounds} rounds, 10 updates per report");
 
         let mem0 = redis_used(&t);
         let mut latencies = Vec::new();
@@ -120,7 +120,7 @@ fn main() {
         while next < end {
             let tasks: Vec<_> = (next..(next + chunk).min(end))
                 .map(|id| {
-                    let steps = support::report_updates(id).into_iter().take(4).collect();
+                    let steps = support::report_updates(id).into_iter().take(5).collect();
                     tokio::spawn(run_citizen(t.fake.clone(), id, steps))
                 })
                 .collect();

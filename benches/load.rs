@@ -4,8 +4,9 @@
 //! same kind of fake, for scale.
 //!
 //! Phases:
-//! 1. N citizens at once each send whole reports (start, category, pin, description, Next,
-//!    photo, Done, anonymous, Send: 9 updates); an officer acknowledges every card. Prints
+//! 1. N citizens at once each send whole reports (start, category, pin, its commune,
+//!    description, Next, photo, Done, anonymous, Send: 10 updates); an officer acknowledges
+//!    every card. Prints
 //!    updates/s, tips/s, step latency (update queued at the fake → the bot's last reply to it
 //!    received), submit → officer card, Redis bytes per tip.
 //! 2. BENCH_DRAFTS conversations left in progress: tipline's peak RSS, Redis bytes per draft.
@@ -377,7 +378,7 @@ fn main() {
         let triage = FakeTriage::start().await;
         let app = Tipline::start(&redis, &fake, &triage, &[]);
         wait_for("tipline to poll", 30, || fake.get_updates_calls() > 0).await;
-        println!("tipline load harness: {citizens} citizens at once, {rounds} rounds, 9 updates per report, an officer acknowledging every card");
+        println!("tipline load harness: {citizens} citizens at once, {rounds} rounds, 10 updates per report, an officer acknowledging every card");
 
         // Phase 1.
         let stop = tokio_util::sync::CancellationToken::new();
@@ -442,7 +443,7 @@ fn main() {
         while next < end {
             let tasks: Vec<_> = (next..(next + 200).min(end))
                 .map(|id| {
-                    let steps = support::report_updates(id).into_iter().take(4).collect();
+                    let steps = support::report_updates(id).into_iter().take(5).collect();
                     tokio::spawn(run_citizen(fake.clone(), id, steps))
                 })
                 .collect();

@@ -23,6 +23,15 @@ ask-place =
     • type an address (village, street, commune/ward), or
     • choose a commune/ward from the list.
     ⚠️ The location button sends where your phone is now, not where it happened: use it only if you are at the place.
+ask-commune = 🏘️ Which commune or ward did it happen in? Please pick one below, or type its name (with or without diacritics; the names from before 1 July 2025 work too).
+button-commune-unknown = ❔ Not known
+commune-found = 🏘️ Commune or ward: { $name }.
+commune-not-found = ⚠️ No commune or ward is called «{ $typed }». Please type it again, pick one from the list, or press «Not known».
+commune-several = 🏘️ Several communes or wards match «{ $typed }». Please pick one:
+expect-commune = ⚠️ Please pick a commune or ward below, type its name, or press «Not known».
+ask-near-mailbox = 📮 You came through the QR code of the mailbox «{ $mailbox }» ({ $commune }). Did it happen near this mailbox, or somewhere else?
+button-near-mailbox = 📮 Near the mailbox
+button-elsewhere = 📍 Somewhere else
 ask-place-commune = Or choose a commune/ward:
 button-share-location = 📍 Share my location
 ask-description =

@@ -23,6 +23,15 @@ ask-place =
     • gõ địa chỉ (thôn/xóm, đường, xã/phường), hoặc
     • chọn xã/phường trong danh sách.
     ⚠️ Nút gửi vị trí gửi nơi điện thoại của bạn đang ở lúc này, không phải nơi xảy ra sự việc: chỉ dùng khi bạn đang ở đúng nơi đó.
+ask-commune = 🏘️ Việc xảy ra thuộc xã/phường nào? Xin chọn bên dưới, hoặc gõ tên xã/phường (có dấu hay không dấu đều được; tên cũ trước ngày 1/7/2025 cũng được).
+button-commune-unknown = ❔ Không rõ
+commune-found = 🏘️ Xã/phường: { $name }.
+commune-not-found = ⚠️ Không tìm thấy xã/phường nào tên «{ $typed }». Xin gõ lại, chọn trong danh sách, hoặc bấm «Không rõ».
+commune-several = 🏘️ Có mấy xã/phường khớp với «{ $typed }». Xin chọn một:
+expect-commune = ⚠️ Xin chọn xã/phường bên dưới, gõ tên xã/phường, hoặc bấm «Không rõ».
+ask-near-mailbox = 📮 Bạn đến từ mã QR của hòm thư «{ $mailbox }» ({ $commune }). Việc xảy ra gần hòm thư này, hay ở nơi khác?
+button-near-mailbox = 📮 Gần hòm thư
+button-elsewhere = 📍 Nơi khác
 ask-place-commune = Hoặc chọn xã/phường:
 button-share-location = 📍 Gửi vị trí hiện tại
 ask-description =

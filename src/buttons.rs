@@ -15,7 +15,9 @@
 //! ```text
 //! lang:<vi|en>        language menu            go:report   start a report (idle help)
 //! cat:<category id>   category step            go:next     next / skip / done
-//! com:<commune id>    place step               ct:anon     stay anonymous (contact step)
+//! com:<commune id>    place and commune steps  ct:anon     stay anonymous (contact step)
+//! pl:unknown          commune not known        pl:mailbox  near the mailbox the QR code named
+//! pl:other            somewhere else than the mailbox
 //! rv:send|edit|cancel review                   ed:<part>   edit menu (category, place,
 //! qa:done             end an answer to an                  description, evidence, contact,
 //!                     officer's question                   back)
@@ -41,6 +43,12 @@ pub enum ButtonData {
     Category(String),
     /// `com:<id>`: this commune or ward.
     Commune(String),
+    /// `pl:unknown`: the citizen does not know the commune of the place.
+    CommuneUnknown,
+    /// `pl:mailbox`: it happened near the mailbox whose QR code the citizen scanned.
+    NearMailbox,
+    /// `pl:other`: it happened somewhere else than that mailbox.
+    Elsewhere,
     /// `ct:anon`: stay anonymous.
     Anonymous,
     /// `rv:send`: send the reviewed tip.
@@ -176,6 +184,9 @@ impl ButtonData {
             Self::Next => "go:next".into(),
             Self::Category(id) => format!("cat:{id}"),
             Self::Commune(id) => format!("com:{id}"),
+            Self::CommuneUnknown => "pl:unknown".into(),
+            Self::NearMailbox => "pl:mailbox".into(),
+            Self::Elsewhere => "pl:other".into(),
             Self::Anonymous => "ct:anon".into(),
             Self::ReviewSend => "rv:send".into(),
             Self::ReviewEdit => "rv:edit".into(),
@@ -200,6 +211,9 @@ impl ButtonData {
             ("go", "next") => Self::Next,
             ("cat", id) => Self::Category(id.to_owned()),
             ("com", id) => Self::Commune(id.to_owned()),
+            ("pl", "unknown") => Self::CommuneUnknown,
+            ("pl", "mailbox") => Self::NearMailbox,
+            ("pl", "other") => Self::Elsewhere,
             ("ct", "anon") => Self::Anonymous,
             ("rv", "send") => Self::ReviewSend,
             ("rv", "edit") => Self::ReviewEdit,
@@ -257,6 +271,9 @@ mod tests {
             Just(ButtonData::Next),
             any_id().prop_map(ButtonData::Category),
             any_id().prop_map(ButtonData::Commune),
+            Just(ButtonData::CommuneUnknown),
+            Just(ButtonData::NearMailbox),
+            Just(ButtonData::Elsewhere),
             Just(ButtonData::Anonymous),
             Just(ButtonData::ReviewSend),
             Just(ButtonData::ReviewEdit),

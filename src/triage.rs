@@ -109,18 +109,16 @@ pub fn decide(
     }
 }
 
-/// The commune of a draft: picked, or the mailbox's.
+/// The commune of a draft, by its current id: picked as the place, given for a typed address
+/// or a pin, or the mailbox's when it happened near the mailbox.
 pub fn draft_commune(draft: &Draft, settings: &Settings) -> Option<String> {
-    match &draft.place {
-        Some(crate::conversation::Place::Commune { id }) => {
-            Some(settings.commune_id(id).to_owned())
-        }
-        _ => draft
-            .mailbox
-            .as_deref()
-            .and_then(|m| settings.mailbox(m))
-            .map(|m| m.commune.clone()),
-    }
+    use crate::conversation::Place;
+    let id = match &draft.place {
+        Some(Place::Commune { id }) => Some(id.clone()),
+        Some(Place::Mailbox { code }) => settings.mailbox(code).map(|m| m.commune.clone()),
+        _ => draft.commune.clone(),
+    };
+    id.map(|id| settings.commune_id(&id).to_owned())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! - `step`: the report, from `/start` to the receipt, and the commands.
 //! - `start`: a report started by whatever the citizen sends first.
 //! - `evidence`: files in a draft: limits, captions, voice notes first.
+//! - `place`: the commune of a typed address or a pin, and "near the mailbox, or elsewhere?".
 //! - `answer`: answering an officer's question ([`State::Answering`]).
 //! - `prompts`: the question each state asks, with its buttons.
 //!
@@ -17,6 +18,7 @@
 
 mod answer;
 mod evidence;
+mod place;
 mod prompts;
 mod start;
 mod step;
@@ -125,8 +127,13 @@ pub enum State {
     Idle,
     /// Waiting for a category button.
     Category(Draft),
+    /// Came through a mailbox's QR code: near that mailbox, or somewhere else?
+    NearMailbox(Draft),
     /// Waiting for a location pin, a commune button or a typed address.
     Place(Draft),
+    /// A typed address or a pin: waiting for its commune or ward (a button, its name typed,
+    /// or "not known"), so that routing and hotspots know it.
+    Commune(Draft),
     /// Collecting description messages until "Next".
     Description(Draft),
     /// Collecting photos, videos, voice notes and documents until "Done".
@@ -153,7 +160,9 @@ impl State {
         match self {
             State::Idle | State::Answering { .. } => None,
             State::Category(d)
+            | State::NearMailbox(d)
             | State::Place(d)
+            | State::Commune(d)
             | State::Description(d)
             | State::Evidence(d)
             | State::Contact(d)
@@ -167,7 +176,9 @@ impl State {
         match self {
             State::Idle | State::Answering { .. } => None,
             State::Category(d)
+            | State::NearMailbox(d)
             | State::Place(d)
+            | State::Commune(d)
             | State::Description(d)
             | State::Evidence(d)
             | State::Contact(d)
@@ -181,7 +192,9 @@ impl State {
         match self {
             State::Idle => "idle",
             State::Category(_) => "category",
+            State::NearMailbox(_) => "near_mailbox",
             State::Place(_) => "place",
+            State::Commune(_) => "commune",
             State::Description(_) => "description",
             State::Evidence(_) => "evidence",
             State::Contact(_) => "contact",
@@ -201,6 +214,10 @@ pub struct Draft {
     pub place: Option<Place>,
     /// Mailbox code when the citizen came through a Hòm thư QR code.
     pub mailbox: Option<String>,
+    /// The commune or ward of a typed address or a pin, as the citizen picked or typed it
+    /// (its current id); `None` when not asked yet or not known.
+    #[serde(default)]
+    pub commune: Option<String>,
     /// What happened, the citizen's messages joined by newlines.
     pub description: String,
     /// Attached files.

@@ -25,13 +25,8 @@ fn category_keyboard(ctx: &Ctx, lang: Lang) -> Keyboard {
 }
 
 fn commune_keyboard(ctx: &Ctx) -> Keyboard {
-    let buttons: Vec<Button> = ctx
-        .settings
-        .communes
-        .iter()
-        .map(|c| Button::plain(&c.name, &ButtonData::Commune(c.id.clone())))
-        .collect();
-    Keyboard::Inline(buttons.chunks(2).map(<[Button]>::to_vec).collect())
+    let all: Vec<&crate::config::Commune> = ctx.settings.communes.iter().collect();
+    Keyboard::Inline(super::place::commune_buttons(&all))
 }
 
 /// The question of the current step, with its buttons; empty when idle. While answering an
@@ -47,12 +42,17 @@ pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
             Msg::new("ask-category"),
             category_keyboard(ctx, lang),
         )],
+        State::NearMailbox(d) => vec![super::place::near_mailbox_prompt(d, ctx)],
+        State::Commune(d) => vec![super::place::commune_prompt(d, ctx)],
         State::Place(_) => {
             let mut replies = vec![Reply::with(
                 Msg::new("ask-place"),
                 Keyboard::RequestLocation,
             )];
-            if !ctx.settings.communes.is_empty() {
+            let communes = ctx.settings.communes.len();
+            // A province-wide list is too long for buttons: the commune is then typed, in the
+            // commune step after the address.
+            if communes > 0 && communes <= super::place::MAX_COMMUNE_BUTTONS {
                 replies.push(Reply::with(
                     Msg::new("ask-place-commune"),
                     commune_keyboard(ctx),
@@ -164,9 +164,16 @@ fn review(d: &Draft, ctx: &Ctx, lang: Lang) -> Reply {
         .category
         .as_deref()
         .map_or(String::new(), |id| ctx.settings.category_label(id, lang));
-    let place = d.place.as_ref().map_or(String::new(), |p| {
+    let mut place = d.place.as_ref().map_or(String::new(), |p| {
         place_summary(p, ctx.settings, ctx.texts, lang)
     });
+    // A typed address or a pin, with the commune the citizen gave for it.
+    if let (Some(Place::Text { .. } | Place::Pin { .. }), Some(c)) = (
+        &d.place,
+        d.commune.as_deref().and_then(|c| ctx.settings.commune(c)),
+    ) {
+        place.push_str(&format!(" · {}", c.name));
+    }
     let contact = match &d.phone {
         Some(phone) => phone.masked(),
         None => ctx.texts.get(lang, "review-anonymous"),

@@ -23,6 +23,7 @@
 //! ```
 
 use super::evidence::{add_evidence, append_caption, voice_accepted, voice_first};
+use super::place::{after_category, after_place, on_commune, on_near_mailbox};
 use super::prompts::prompt;
 use super::start::{opens_report, start_from};
 use super::{
@@ -104,7 +105,7 @@ fn reprompt(out: &mut Outcome, ctx: &Ctx) {
     out.replies.extend(replies);
 }
 
-fn refuse(out: &mut Outcome, id: &str, state: State, ctx: &Ctx) -> State {
+pub(super) fn refuse(out: &mut Outcome, id: &str, state: State, ctx: &Ctx) -> State {
     out.replies.push(Reply::text(Msg::new(id)));
     enter(out, state, ctx)
 }
@@ -284,16 +285,17 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
                     d.category = Some(c.id.clone());
                     if d.editing {
                         back_to_review(out, d, ctx)
-                    } else if d.place.is_some() {
-                        enter(out, State::Description(d), ctx)
                     } else {
-                        enter(out, State::Place(d), ctx)
+                        after_category(out, d, ctx)
                     }
                 }
                 None => refuse(out, "stale-button", State::Category(d), ctx),
             }
         }
         (State::Category(d), _) => refuse(out, "expect-button", State::Category(d), ctx),
+
+        (State::NearMailbox(d), input) => on_near_mailbox(out, d, input, ctx),
+        (State::Commune(d), input) => on_commune(out, d, input, ctx),
 
         (State::Place(mut d), Input::Location { lat, lon })
             if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
@@ -474,18 +476,7 @@ fn on_input(out: &mut Outcome, state: State, input: Input, ctx: &Ctx) -> State {
     }
 }
 
-fn after_place(out: &mut Outcome, d: Draft, ctx: &Ctx) -> State {
-    if d.editing {
-        // The location keyboard goes away with the review's first line.
-        out.replies
-            .push(Reply::with(Msg::new("button-pressed"), Keyboard::Remove));
-        back_to_review(out, d, ctx)
-    } else {
-        enter(out, State::Description(d), ctx)
-    }
-}
-
-fn back_to_review(out: &mut Outcome, mut d: Draft, ctx: &Ctx) -> State {
+pub(super) fn back_to_review(out: &mut Outcome, mut d: Draft, ctx: &Ctx) -> State {
     d.editing = false;
     enter(out, State::Review(d), ctx)
 }

@@ -78,6 +78,12 @@ pub fn render(
     // What the citizen typed reaches the group with its links unclickable: a planted link
     // (a tracker, a phishing page) cannot be opened by a tap, and stays readable as evidence.
     let mut place = defang(&place_summary(&tip.place, settings, texts, lang));
+    if let (Place::Text { .. } | Place::Pin { .. }, Some(c)) = (
+        &tip.place,
+        tip.commune.as_deref().and_then(|c| settings.commune(c)),
+    ) {
+        place.push_str(&format!(" · {}", c.name));
+    }
     if let Place::Pin { lat, lon } = tip.place {
         place.push_str(&format!(
             "\nhttps://www.google.com/maps?q={lat:.6},{lon:.6}"

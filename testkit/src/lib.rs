@@ -638,8 +638,9 @@ pub fn report_updates(id: i64) -> Vec<(Value, usize)> {
                 id,
                 json!({"location": {"latitude": 20.7, "longitude": 105.3}}),
             ),
-            1,
+            2,
         ),
+        (bench_press(id, "pl:unknown"), 1),
         (
             bench_message(
                 id,

@@ -113,6 +113,7 @@ async fn telegram_report(t: &TestApp, id: i64, webhook: bool) -> String {
     deliver(t, disguise(c.text_update("/report")), next()).await;
     deliver(t, disguise(c.press_update("cat:drugs")), next()).await;
     deliver(t, disguise(c.text_update("Chợ Thung Nai")), next()).await;
+    deliver(t, disguise(c.press_update("com:thung-nai")), next()).await;
     let what = "Có người bán ma túy ở quán nước đầu chợ";
     deliver(t, disguise(c.text_update(what)), next()).await;
     deliver(t, disguise(c.press_update("go:next")), next()).await;

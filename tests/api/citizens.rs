@@ -137,3 +137,75 @@ async fn a_photo_sent_before_anything_else_becomes_the_first_part_of_a_report() 
     t.process_until_idle().await;
     assert_eq!(t.tip_codes().len(), 1);
 }
+
+#[tokio::test]
+async fn an_old_commune_name_and_an_old_mailbox_code_resolve_to_the_new_commune() {
+    let triage = FakeTriage::start().await;
+    let url = triage.url();
+    let t = spawn_app_with(ReceiveMode::Polling, move |s| {
+        s.triage.enabled = true;
+        s.triage.url = url;
+        s.desk.enabled = true;
+        s.desk.default_group = DUTY_GROUP;
+        // The mailbox got a new code; old posters still carry the old one.
+        let m = s
+            .mailboxes
+            .iter_mut()
+            .find(|m| m.code == "CP-BP01")
+            .unwrap();
+        m.code = "TN-02".into();
+        m.former_codes = vec!["CP-BP01".into()];
+    })
+    .await;
+
+    // A typed place, and the commune given by its name before 1 July 2025, without diacritics.
+    let mut c = t.citizen(15_003);
+    c.says("/report").await;
+    c.presses("cat:theft").await;
+    let asked = c.says("Đầu cầu treo, xóm Bưng").await;
+    assert!(texts(&asked).contains("xã/phường nào"), "{}", texts(&asked));
+    let found = c.says("xa bac phong").await;
+    assert!(
+        texts(&found).contains("Xã/phường: Xã Thung Nai"),
+        "{}",
+        texts(&found)
+    );
+    c.says("Mất trộm trâu").await;
+    c.presses("go:next").await;
+    c.presses("go:next").await;
+    let review = c.says("🕶 Ẩn danh").await;
+    assert!(
+        texts(&review).contains("Đầu cầu treo, xóm Bưng · Xã Thung Nai"),
+        "{}",
+        texts(&review)
+    );
+    let code = receipt_code(&c.presses("rv:send").await).expect("a receipt");
+    assert_eq!(t.tip(&code)["commune"], "thung-nai");
+    triage.wait_delivered(1).await;
+    let sent = &triage.delivered()[0].json["tip"]["commune"];
+    assert_eq!(
+        (sent["id"].as_str(), sent["province"].as_str()),
+        (Some("thung-nai"), Some("Phú Thọ"))
+    );
+
+    // An old poster's code opens the renamed mailbox, which is in the new commune.
+    let mut d = t.citizen(15_004);
+    d.says("/start mb_CP-BP01").await;
+    let asked = d.presses("cat:theft").await;
+    assert!(
+        texts(&asked).contains("«Nhà văn hóa Bắc Phong» (Xã Thung Nai)"),
+        "{}",
+        texts(&asked)
+    );
+    d.presses("pl:mailbox").await;
+    d.says("Mất trộm xe đạp").await;
+    d.presses("go:next").await;
+    d.presses("go:next").await;
+    d.says("🕶 Ẩn danh").await;
+    let code = receipt_code(&d.presses("rv:send").await).expect("a receipt");
+    let tip = t.tip(&code);
+    assert_eq!(
+        (tip["mailbox"].as_str(), tip["commune"].as_str()),
+        (Some("TN-02"), Some("thung-nai"))
+    );
+}

@@ -435,6 +435,7 @@ async fn links_a_citizen_writes_reach_the_duty_group_unclickable_and_readable() 
     c.presses("cat:fraud").await;
     c.says("Trang https://vay-nhanh24h.xyz/otp, nhóm t.me/vaytien_nhanh")
         .await;
+    c.presses("pl:unknown").await;
     c.says("Họ lừa qua trang https://vay-nhanh24h.xyz/otp và @hotro_vay247")
         .await;
     c.presses("go:next").await;

@@ -705,6 +705,7 @@ async fn every_payload_and_callback_matches_the_published_schemas() {
     c.says("/report").await;
     c.presses("cat:fraud").await;
     c.says("Chợ Cao Phong, cổng phía đông").await;
+    c.presses("pl:unknown").await;
     c.says("Nhắn tin giả danh ngân hàng đòi mã OTP").await;
     c.presses("go:next").await;
     c.presses("go:next").await;

@@ -71,11 +71,7 @@ async fn a_backlog_of_forty_messages_sent_over_four_minutes_loses_nothing_after_
     let mut backlog = vec![
         text(id, at(0), "/report"),
         press(id, "cat:drugs"),
-        message(
-            id,
-            at(1),
-            json!({"location": {"latitude": 20.7, "longitude": 105.3}}),
-        ),
+        press(id, "com:thung-nai"),
     ];
     for i in 0..33 {
         backlog.push(text(id, at(2 + i), &format!("dòng {i} của lời kể")));
@@ -121,11 +117,7 @@ async fn a_send_over_the_per_minute_limit_is_never_dropped() {
     let mut burst = vec![
         text(id, now, "/report"),
         press(id, "cat:drugs"),
-        message(
-            id,
-            now,
-            json!({"location": {"latitude": 20.7, "longitude": 105.3}}),
-        ),
+        press(id, "com:thung-nai"),
         text(id, now, "Có người bán ma túy ở bãi sông"),
         press(id, "go:next"),
         press(id, "go:next"),

@@ -156,7 +156,8 @@ async fn a_killed_binary_resumes_the_conversation_after_restart() {
 
     let mut run = start_binary(&redis, &fake);
     wait_healthy(run.port).await;
-    say(&fake, text_update(chat, "Bãi sông Đà"), chat, 1).await;
+    say(&fake, text_update(chat, "Bãi sông Đà"), chat, 2).await;
+    say(&fake, press_update(&fake, chat, "pl:unknown"), chat, 1).await;
     let r = say(
         &fake,
         text_update(chat, "Có người tàng trữ thuốc nổ đánh cá"),

@@ -137,7 +137,7 @@ async fn at_maxmemory_the_webhook_answers_503_each_citizen_is_told_once_and_noth
     b.lang = "en";
     // Citizen A is writing the description of a report.
     let mut id = 100;
-    for step in ["/report", "cat:drugs", "Bến xe phía nam"] {
+    for step in ["/report", "cat:drugs", "Bến xe phía nam", "pl:unknown"] {
         id += 1;
         let update = if step.contains(':') && !step.starts_with('/') {
             a.press_update(step)
@@ -261,6 +261,7 @@ async fn with_redis_stopped_polling_keeps_its_offset_tells_each_citizen_once_and
     a.says("/report").await;
     a.presses("cat:theft").await;
     a.says("Chợ trung tâm").await;
+    a.presses("pl:unknown").await;
     a.new_messages();
 
     t.redis.kill();
@@ -408,6 +409,7 @@ async fn a_process_restarted_at_maxmemory_holds_the_inbox_and_works_it_off_in_or
         c.says("/report").await;
         c.presses("cat:drugs").await;
         c.says("Bãi sông").await;
+        c.presses("pl:unknown").await;
         (0..lines.len())
             .map(|i| {
                 let id = 50_000 + i as i64;

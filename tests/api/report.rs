@@ -27,6 +27,8 @@ async fn a_whole_report_with_two_photos_and_a_location_pin_gets_a_receipt() {
     assert!(r[1].buttons().contains(&"com:thung-nai".to_string()));
 
     let r = c.sends_location(20.7069, 105.3311).await;
+    assert!(r[1].text().contains("xã/phường nào"), "{}", texts(&r));
+    let r = c.presses("com:cao-phong").await;
     assert!(r[0].text().contains("mô tả sự việc"), "{}", texts(&r));
 
     let r = c
@@ -102,9 +104,10 @@ async fn a_whole_report_with_two_photos_and_a_location_pin_gets_a_receipt() {
         );
     }
 
-    // Every pressed button's message lost its buttons; every press was answered.
-    assert_eq!(t.fake.calls_of("answerCallbackQuery").len(), 4);
-    assert_eq!(t.fake.calls_of("editMessageReplyMarkup").len(), 4);
+    // Every pressed button's message lost its buttons; every press was answered (category,
+    // commune, Next, Done, Send).
+    assert_eq!(t.fake.calls_of("answerCallbackQuery").len(), 5);
+    assert_eq!(t.fake.calls_of("editMessageReplyMarkup").len(), 5);
 }
 
 #[tokio::test]
@@ -114,7 +117,15 @@ async fn a_typed_address_and_a_commune_from_the_list_both_work_and_a_phone_is_se
     c.says("/report").await;
     c.presses("cat:theft").await;
     let r = c.says("Thôn Bưng, gần cầu treo").await;
-    assert!(r[0].text().contains("mô tả"), "{}", texts(&r));
+    assert!(r[1].text().contains("xã/phường nào"), "{}", texts(&r));
+    // The commune typed without diacritics, as many do.
+    let r = c.says("thung nai").await;
+    assert!(
+        r[0].text().contains("Xã/phường: Xã Thung Nai"),
+        "{}",
+        texts(&r)
+    );
+    assert!(r[1].text().contains("mô tả"), "{}", texts(&r));
     c.says("Mất trộm xe máy Wave màu đỏ").await;
     c.presses("go:next").await;
     c.presses("go:next").await;
@@ -124,7 +135,10 @@ async fn a_typed_address_and_a_commune_from_the_list_both_work_and_a_phone_is_se
         "{}",
         texts(&r)
     );
-    assert!(r[1].text().contains("Thôn Bưng, gần cầu treo"));
+    assert!(
+        r[1].text()
+            .contains("Thôn Bưng, gần cầu treo · Xã Thung Nai")
+    );
     assert!(r[1].text().contains("••••••••678"), "{}", texts(&r));
     assert!(
         !r[1].text().contains("912345"),
@@ -169,7 +183,13 @@ async fn a_mailbox_deep_link_presets_the_place_and_records_the_mailbox() {
     let mut c = t.citizen(333);
     let r = c.says("/start mb_CP-TN01").await;
     assert!(r[0].text().contains("113"));
-    c.presses("cat:gambling").await;
+    let r = c.presses("cat:gambling").await;
+    assert!(
+        r[0].text().contains("gần hòm thư này, hay ở nơi khác"),
+        "{}",
+        texts(&r)
+    );
+    c.presses("pl:mailbox").await;
     let r = c.says("Có sới bạc sau chợ mỗi tối thứ bảy").await;
     assert!(r[0].text().contains("Đã ghi nhận"));
     c.presses("go:next").await;
@@ -206,7 +226,8 @@ async fn wrong_input_at_every_step_is_explained_and_changes_nothing() {
     assert!(r[0].text().contains("không còn dùng được"), "{}", texts(&r));
     assert!(r[1].text().contains("Việc xảy ra ở đâu"), "{}", texts(&r));
 
-    let r = c.says("Chợ huyện").await;
+    c.says("Chợ huyện").await;
+    let r = c.presses("pl:unknown").await;
     assert!(
         r[0].buttons().is_empty(),
         "no Next before a description: {r:?}"
@@ -248,6 +269,7 @@ async fn cancel_mid_way_discards_the_draft_and_stores_nothing() {
     c.says("/start").await;
     c.presses("cat:drugs").await;
     c.says("Ngõ 5").await;
+    c.presses("pl:unknown").await;
     let r = c.says("/cancel").await;
     assert!(r[0].text().contains("Đã hủy"), "{}", texts(&r));
     assert_eq!(r[0].body["reply_markup"]["remove_keyboard"], true);
@@ -264,6 +286,7 @@ async fn an_emergency_text_gets_call_113_at_once_and_an_urgent_tip() {
     c.says("/start").await;
     c.presses("cat:disorder").await;
     c.says("Xóm Mới").await;
+    c.presses("pl:unknown").await;
     let r = c
         .says("Có người đang cầm dao đuổi chém nhau ngoài đường")
         .await;
@@ -321,6 +344,7 @@ async fn a_receipt_code_that_already_exists_is_replaced_by_a_fresh_one() {
     c.says("/report").await;
     c.presses("cat:other").await;
     c.says("Ngã ba Dũng Phong").await;
+    c.presses("pl:unknown").await;
     c.says("Tụ tập đua xe ban đêm").await;
     c.presses("go:next").await;
     c.presses("go:next").await;
@@ -344,6 +368,7 @@ async fn videos_voice_notes_and_documents_are_evidence_too() {
     c.says("/report").await;
     c.presses("cat:domestic").await;
     c.says("Tổ 3, khu phố 2").await;
+    c.presses("pl:unknown").await;
     c.says("Người chồng thường xuyên đánh vợ").await;
     c.presses("go:next").await;
     let file = |kind: &str, id: &str, size: u64, mime: &str| {

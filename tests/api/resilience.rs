@@ -11,6 +11,7 @@ async fn the_process_killed_between_two_steps_resumes_the_conversation_after_res
     c.says("/start").await;
     c.presses("cat:smuggling").await;
     c.says("Kho hàng ven sông").await;
+    c.presses("pl:unknown").await;
 
     t.kill();
     t.start().await;
@@ -35,6 +36,7 @@ async fn redis_restarted_between_two_steps_loses_nothing() {
     c.says("/start").await;
     c.presses("cat:gambling").await;
     c.says("Sân bóng xóm Chiềng").await;
+    c.presses("pl:unknown").await;
 
     t.redis.restart();
 
@@ -90,6 +92,7 @@ async fn a_redelivered_update_creates_no_second_tip() {
     c.says("/start").await;
     c.presses("cat:theft").await;
     c.says("Chợ trung tâm").await;
+    c.presses("pl:unknown").await;
     c.says("Móc túi ở chợ").await;
     c.presses("go:next").await;
     c.presses("go:next").await;
@@ -245,6 +248,7 @@ async fn a_reply_that_fails_after_the_commit_is_sent_later_exactly_once() {
     c.says("/start").await;
     c.presses("cat:fraud").await;
     c.says("Trên mạng xã hội").await;
+    c.presses("pl:unknown").await;
     c.says("Lừa đảo bán vé máy bay giả").await;
     c.presses("go:next").await;
     c.presses("go:next").await;

@@ -20,6 +20,7 @@ async fn report_with_phone(t: &TestApp, id: i64) -> String {
     c.says("/report").await;
     c.presses("cat:theft").await;
     c.says("Thôn Bưng").await;
+    c.presses("pl:unknown").await;
     c.says("Mất trộm xe máy").await;
     c.presses("go:next").await;
     c.presses("go:next").await;

@@ -128,6 +128,7 @@ async fn after_a_key_rotation_routes_and_phones_are_sealed_again_under_the_new_k
     c.says("/report").await;
     c.presses("cat:theft").await;
     c.says("Thôn Bưng").await;
+    c.presses("pl:unknown").await;
     c.says("Mất trộm xe máy").await;
     c.presses("go:next").await;
     c.presses("go:next").await;

@@ -77,13 +77,19 @@ async fn a_webhook_update_delivered_twice_creates_one_tip() {
         assert_eq!(t.post_webhook(Some(WEBHOOK_SECRET), post(u)).await, 200);
         t.settle().await;
     }
-    for text in ["Bến xe", "Buôn bán ma túy"] {
+    for (i, text) in ["Bến xe", "Buôn bán ma túy"].into_iter().enumerate() {
         assert_eq!(
             t.post_webhook(Some(WEBHOOK_SECRET), post(c.text_update(text)))
                 .await,
             200
         );
         t.settle().await;
+        if i == 0 {
+            // The typed place's commune: not known.
+            let u = c.press_update("pl:unknown");
+            assert_eq!(t.post_webhook(Some(WEBHOOK_SECRET), post(u)).await, 200);
+            t.settle().await;
+        }
     }
     for p in ["go:next", "go:next"] {
         let u = c.press_update(p);

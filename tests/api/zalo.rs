@@ -309,6 +309,8 @@ async fn the_webhook_checks_its_secret_and_a_redelivered_event_makes_no_second_t
         "1",
         "2",
         "Chợ Cao Phong, cổng phía đông",
+        // The commune the typed place names, offered first: 1. Xã Cao Phong.
+        "1",
         "Kẻ gian bẻ khóa lấy trộm xe máy trước cổng chợ",
         "1",
         "1",

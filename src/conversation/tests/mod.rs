@@ -168,8 +168,8 @@ fn transition_table() {
                 lat: 20.7,
                 lon: 105.3,
             },
-            "description",
-            vec!["ask-description"],
+            "commune",
+            vec!["button-pressed", "ask-commune"],
         ),
         (
             State::Place(with_category()),
@@ -186,8 +186,8 @@ fn transition_table() {
         (
             State::Place(with_category()),
             text("Xóm Bưng, xã Thung Nai"),
-            "description",
-            vec!["ask-description"],
+            "commune",
+            vec!["button-pressed", "ask-commune"],
         ),
         (
             State::Place(with_category()),
@@ -515,6 +515,7 @@ fn edit_description_keeps_the_old_text_until_a_new_one_arrives() {
 }
 
 mod answering;
+mod place;
 mod start;
 mod steps;
 mod voice;

@@ -114,11 +114,18 @@ fn a_report_started_from_a_pin_skips_the_place_and_from_a_text_offers_next() {
         &c,
     );
     let out = step(out.conversation, button("cat:drugs"), &c);
+    assert_eq!(
+        out.conversation.state.name(),
+        "commune",
+        "a pin asks its commune"
+    );
+    let out = step(out.conversation, button("com:cao-phong"), &c);
     assert_eq!(out.conversation.state.name(), "description");
 
     let out = step(conv(State::Idle), text("Có người bán ma túy"), &c);
     let out = step(out.conversation, button("cat:drugs"), &c);
     let out = step(out.conversation, text("Xóm Bưng"), &c);
+    let out = step(out.conversation, button("pl:unknown"), &c);
     assert_eq!(out.conversation.state.name(), "description");
     let prompt = out.replies.last().unwrap();
     assert!(

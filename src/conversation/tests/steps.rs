@@ -49,7 +49,24 @@ fn a_mailbox_deep_link_presets_the_place_and_skips_the_place_step() {
     let d = out.conversation.draft().unwrap();
     assert_eq!(d.mailbox.as_deref(), Some("CP-TN01"));
     let out = step(out.conversation, button("cat:drugs"), &ctx());
-    assert_eq!(out.conversation.state.name(), "description");
+    assert_eq!(out.conversation.state.name(), "near_mailbox");
+    let near = step(out.conversation.clone(), button("pl:mailbox"), &ctx());
+    assert_eq!(near.conversation.state.name(), "description");
+    let d = near.conversation.draft().unwrap();
+    assert_eq!(
+        d.place,
+        Some(Place::Mailbox {
+            code: "CP-TN01".into()
+        })
+    );
+    // Somewhere else: the place is asked, the mailbox stays recorded.
+    let elsewhere = step(out.conversation, button("pl:other"), &ctx());
+    assert_eq!(ids(&elsewhere), vec!["ask-place", "ask-place-commune"]);
+    let d = elsewhere.conversation.draft().unwrap();
+    assert_eq!(
+        (d.place.as_ref(), d.mailbox.as_deref()),
+        (None, Some("CP-TN01"))
+    );
     let unknown = step(
         Conversation::new(Lang::Vi, 0),
         Input::Command(Command::Start(Some("mb_NOPE".into()))),

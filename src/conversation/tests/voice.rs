@@ -89,8 +89,8 @@ fn a_typed_description_keeps_the_files_in_the_order_they_came() {
 fn the_description_prompt_offers_the_microphone_only_where_voice_is_taken() {
     let c = ctx();
     let out = step(
-        conv(State::Place(with_category())),
-        text("Xóm Bưng, xã Thung Nai"),
+        conv(State::Commune(with_place())),
+        button("com:thung-nai"),
         &c,
     );
     let prompt = render(&c, out.replies.last().unwrap());
@@ -105,8 +105,8 @@ fn the_description_prompt_offers_the_microphone_only_where_voice_is_taken() {
         ..ctx()
     };
     let out = step(
-        conv(State::Place(with_category())),
-        text("Xóm Bưng, xã Thung Nai"),
+        conv(State::Commune(with_place())),
+        button("com:thung-nai"),
         &c,
     );
     let prompt = render(&c, out.replies.last().unwrap());
