@@ -76,18 +76,8 @@ impl Store {
         once: Option<&str>,
         event: &TipEvent,
     ) -> redis::RedisResult<u64> {
-        let head = event.head();
-        let fields = event.fields();
-        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.append_event_once(
-            once,
-            head.code.as_str(),
-            event.kind(),
-            &head.actor,
-            head.at,
-            &fields,
-        )
-        .await
+        // Without an audit record the script never reports a moved head.
+        Ok(self.append_typed(once, event, None).await?.unwrap_or(0))
     }
 
     /// Like [`Store::events_append`], with the action's audit record in the same script; `None`
@@ -97,6 +87,15 @@ impl Store {
         once: Option<&str>,
         event: &TipEvent,
         audit: &AuditAppend,
+    ) -> redis::RedisResult<Option<u64>> {
+        self.append_typed(once, event, Some(audit)).await
+    }
+
+    async fn append_typed(
+        &self,
+        once: Option<&str>,
+        event: &TipEvent,
+        audit: Option<&AuditAppend>,
     ) -> redis::RedisResult<Option<u64>> {
         let head = event.head();
         let fields = event.fields();
@@ -108,7 +107,7 @@ impl Store {
             &head.actor,
             head.at,
             &fields,
-            Some(audit),
+            audit,
         )
         .await
     }
