@@ -20,8 +20,10 @@ ask-category = What is it about? Choose a button below.
 ask-place =
     📍 Where did it happen?
     • press «📍 Share my location» below, or
-    • type an address (village, street, commune/ward), or
-    • choose a commune/ward from the list.
+    • type an address (village, street, commune/ward){ $list ->
+        [yes] , or{"\u000A"}• choose a commune/ward from the list.
+       *[no] .
+    }
     ⚠️ The location button sends where your phone is now, not where it happened: use it only if you are at the place.
 ask-commune = 🏘️ Which commune or ward did it happen in? Please pick one below, or type its name (with or without diacritics; the names from before 1 July 2025 work too).
 button-commune-unknown = ❔ Not known
@@ -258,7 +260,10 @@ welcome-zalo =
     🚨 In an emergency, call 113 now.
 ask-category-zalo = What kind of incident do you want to report?
 ask-place-zalo =
-    📍 Where did it happen? Type the address (hamlet, street, commune/ward), or pick a commune/ward from the list.
+    📍 Where did it happen? Type the address (hamlet, street, commune/ward){ $list ->
+        [yes] , or pick a commune/ward from the list.
+       *[no] .
+    }
 ask-description-zalo =
     ✍️ Please describe what happened: what, when, who was involved, how to recognise them, vehicles…
     You can send several messages (at most { $max } characters), then choose «Next».{ $voice ->

@@ -20,8 +20,10 @@ ask-category = Vụ việc bạn muốn báo thuộc loại nào? Chọn một n
 ask-place =
     📍 Việc xảy ra ở đâu?
     • bấm nút «📍 Gửi vị trí hiện tại» bên dưới, hoặc
-    • gõ địa chỉ (thôn/xóm, đường, xã/phường), hoặc
-    • chọn xã/phường trong danh sách.
+    • gõ địa chỉ (thôn/xóm, đường, xã/phường){ $list ->
+        [yes] , hoặc{"\u000A"}• chọn xã/phường trong danh sách.
+       *[no] .
+    }
     ⚠️ Nút gửi vị trí gửi nơi điện thoại của bạn đang ở lúc này, không phải nơi xảy ra sự việc: chỉ dùng khi bạn đang ở đúng nơi đó.
 ask-commune = 🏘️ Việc xảy ra thuộc xã/phường nào? Xin chọn bên dưới, hoặc gõ tên xã/phường (có dấu hay không dấu đều được; tên cũ trước ngày 1/7/2025 cũng được).
 button-commune-unknown = ❔ Không rõ
@@ -258,7 +260,10 @@ welcome-zalo =
     🚨 Trường hợp khẩn cấp, hãy gọi ngay 113.
 ask-category-zalo = Vụ việc bạn muốn báo thuộc loại nào?
 ask-place-zalo =
-    📍 Việc xảy ra ở đâu? Gõ địa chỉ (thôn/xóm, đường, xã/phường), hoặc chọn xã/phường trong danh sách.
+    📍 Việc xảy ra ở đâu? Gõ địa chỉ (thôn/xóm, đường, xã/phường){ $list ->
+        [yes] , hoặc chọn xã/phường trong danh sách.
+       *[no] .
+    }
 ask-description-zalo =
     ✍️ Xin mô tả sự việc: chuyện gì, khi nào, những ai liên quan, đặc điểm nhận dạng, phương tiện…
     Bạn có thể gửi nhiều tin nhắn (tối đa { $max } ký tự), rồi chọn «Tiếp tục».{ $voice ->

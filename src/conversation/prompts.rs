@@ -45,14 +45,15 @@ pub fn prompt(state: &State, ctx: &Ctx, lang: Lang) -> Vec<Reply> {
         State::NearMailbox(d) => vec![super::place::near_mailbox_prompt(d, ctx)],
         State::Commune(d) => vec![super::place::commune_prompt(d, ctx)],
         State::Place(_) => {
-            let mut replies = vec![Reply::with(
-                Msg::new("ask-place"),
-                Keyboard::RequestLocation,
-            )];
             let communes = ctx.settings.communes.len();
             // A province-wide list is too long for buttons: the commune is then typed, in the
-            // commune step after the address.
-            if communes > 0 && communes <= super::place::MAX_COMMUNE_BUTTONS {
+            // commune step after the address, and the question does not offer a list.
+            let list = communes > 0 && communes <= super::place::MAX_COMMUNE_BUTTONS;
+            let mut replies = vec![Reply::with(
+                Msg::new("ask-place").arg("list", if list { "yes" } else { "no" }),
+                Keyboard::RequestLocation,
+            )];
+            if list {
                 replies.push(Reply::with(
                     Msg::new("ask-place-commune"),
                     commune_keyboard(ctx),

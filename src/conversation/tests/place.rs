@@ -181,3 +181,32 @@ fn a_province_wide_list_is_typed_not_shown_as_buttons() {
         Some("xa-17")
     );
 }
+
+#[test]
+fn the_place_question_offers_a_list_only_where_one_is_shown() {
+    let c = ctx();
+    let out = step(conv(State::Category(draft())), button("cat:drugs"), &c);
+    let ask = c.texts.render(Lang::Vi, &out.replies[0].msg);
+    assert!(
+        ask.contains("xã/phường), hoặc\n• chọn xã/phường trong danh sách.\n⚠️"),
+        "{ask}"
+    );
+    let mut settings = fixture().settings.clone();
+    let template = settings.communes[0].clone();
+    settings.communes = (0..20)
+        .map(|i| {
+            let mut c = template.clone();
+            c.id = format!("xa-{i}");
+            c.former.clear();
+            c
+        })
+        .collect();
+    let many = Ctx {
+        settings: &settings,
+        ..ctx()
+    };
+    let out = step(conv(State::Category(draft())), button("cat:drugs"), &many);
+    let ask = many.texts.render(Lang::Vi, &out.replies[0].msg);
+    assert!(ask.contains("(thôn/xóm, đường, xã/phường).\n⚠️"), "{ask}");
+    assert!(!ask.contains("danh sách"), "{ask}");
+}
