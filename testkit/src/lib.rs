@@ -201,6 +201,16 @@ impl TestApp {
     }
 
     /// A Redis connection for assertions.
+    /// The text of `/metrics`, as Prometheus scrapes it.
+    pub async fn scrape_metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.base_url()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn redis(&self) -> ::redis::Connection {
         self.redis.conn()
     }

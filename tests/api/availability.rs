@@ -30,12 +30,7 @@ fn group_command(t: &TestApp, group: i64, message_id: i64, text: &str) {
 
 /// The `tipline_replies_refused_total` lines of `/metrics`, as Prometheus scrapes them.
 async fn refused_metric(t: &TestApp) -> String {
-    let text = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.scrape_metrics().await;
     text.lines()
         .filter(|l| l.starts_with("tipline_replies_refused_total{"))
         .map(|l| format!("{l}\n"))

@@ -58,12 +58,7 @@ fn cards(t: &TestApp, chat: i64, code: &str) -> usize {
 
 /// The `/metrics` lines that start with `prefix`.
 async fn metric(t: &TestApp, prefix: &str) -> Vec<String> {
-    let text = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.scrape_metrics().await;
     text.lines()
         .filter(|l| l.starts_with(prefix))
         .map(str::to_owned)

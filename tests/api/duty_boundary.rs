@@ -115,12 +115,7 @@ fn events_of(t: &TestApp, kind: &str) -> Vec<std::collections::HashMap<String, S
 
 /// `tipline_desk_refused_total{reason=…}` as `/metrics` shows it (0 when absent).
 async fn refused(t: &TestApp, reason: &str) -> f64 {
-    let text = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.scrape_metrics().await;
     let line = format!("tipline_desk_refused_total{{reason=\"{reason}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&line))

@@ -29,12 +29,7 @@ fn command(t: &TestApp, message_id: i64, text: &str) {
 }
 
 async fn metric(t: &TestApp, name: &str) -> String {
-    let text = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.scrape_metrics().await;
     text.lines()
         .find(|l| l.starts_with(name))
         .unwrap_or_default()

@@ -62,12 +62,7 @@ fn dlq_cli(t: &TestApp, args: &[&str]) -> (bool, String) {
 
 /// The `tipline_inbox_dead_lettered_total` lines of `/metrics`.
 async fn dead_metric(t: &TestApp) -> String {
-    let text = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.scrape_metrics().await;
     text.lines()
         .filter(|l| l.starts_with("tipline_inbox_dead_lettered_total{"))
         .map(|l| format!("{l}\n"))

@@ -47,12 +47,7 @@ fn press(id: i64, data: &str) -> Value {
 
 /// The counter `name` on `/metrics`.
 async fn metric(t: &TestApp, name: &str) -> f64 {
-    let text = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.scrape_metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("tipline_{name}_total ")))
         .map_or(0.0, |v| v.parse().unwrap())

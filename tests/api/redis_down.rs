@@ -74,12 +74,7 @@ async fn readyz_until(t: &TestApp, status: u16) -> String {
 
 /// The value of the sample `name` (with its labels) on `/metrics`.
 async fn metric(t: &TestApp, name: &str) -> Option<f64> {
-    let text = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.scrape_metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }

@@ -283,12 +283,7 @@ async fn a_closed_tip_past_retention_loses_its_content_and_keeps_its_statistics(
     assert_eq!(row["disposition"], "handled");
 
     // Counted on /metrics (by whichever run of this process purged it).
-    let metrics = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = t.scrape_metrics().await;
     assert!(
         metrics
             .lines()

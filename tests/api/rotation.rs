@@ -44,12 +44,7 @@ fn field(t: &TestApp, key: &str, field: &str) -> String {
 
 /// The value of metric `name` on `/metrics`.
 async fn metric(t: &TestApp, name: &str) -> Option<String> {
-    let text = reqwest::get(format!("{}/metrics", t.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = t.scrape_metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned))
 }
